@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"github.com/google/uuid"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+func newID() string { return uuid.NewString() }
+
+// errorBody is the one error shape of CONTRACT §6.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
+	Details []model.FieldError `json:"details,omitempty"`
+}
+
+// handleError maps every error to a status and the contract's shape, in one
+// place. A 500 says nothing of internals; the log has them, under the
+// request id the client sees in X-Request-Id.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	status, body := fiber.StatusInternalServerError, errorDetail{Code: "internal", Message: "internal error; quote the X-Request-Id header when reporting it"}
+	var inv *model.InvalidError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &inv):
+		status, body = fiber.StatusBadRequest, errorDetail{Code: inv.Code, Message: inv.Message, Details: inv.Details}
+	case errors.Is(err, model.ErrNotFound):
+		status, body = fiber.StatusNotFound, errorDetail{Code: "not_found", Message: err.Error()}
+	case errors.Is(err, model.ErrConflict):
+		status, body = fiber.StatusConflict, errorDetail{Code: "conflict", Message: err.Error()}
+	case errors.As(err, &fe):
+		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: fe.Message}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.GetRespHeader(fiber.HeaderXRequestID), "err", err)
+	}
+	return c.Status(status).JSON(errorBody{Error: body})
+}
+
+func codeFor(status int) string {
+	switch status {
+	case fiber.StatusBadRequest:
+		return "bad_request"
+	case fiber.StatusUnauthorized:
+		return "unauthorized"
+	case fiber.StatusForbidden:
+		return "forbidden"
+	case fiber.StatusNotFound:
+		return "not_found"
+	case fiber.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case fiber.StatusConflict:
+		return "conflict"
+	case fiber.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case fiber.StatusTooManyRequests:
+		return "rate_limited"
+	case fiber.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return strings.ToLower(strings.ReplaceAll(utils.StatusMessage(status), " ", "_"))
+}
+
+// badJSON is the 400 for a body that is not valid JSON of the right shape.
+func badJSON(code string, err error) error {
+	return model.Invalid(code, "the request body is not valid JSON of the expected shape", model.FieldError{Message: err.Error()})
+}

@@ -1,0 +1,223 @@
+// Package app assembles one Scoreflow process: the SQLite store, NATS
+// (embedded or external), the engine, the webhook dispatcher and the HTTP
+// API. `scoreflow serve`, `scoreflow bench` and the end-to-end tests all
+// start Scoreflow through it, so they run the same wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/scoreflow/scoreflow/api"
+	"github.com/scoreflow/scoreflow/broker"
+	"github.com/scoreflow/scoreflow/engine"
+	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/webhook"
+
+	// Node types register themselves into flows.Nodes.
+	_ "github.com/scoreflow/scoreflow/actions"
+	_ "github.com/scoreflow/scoreflow/triggers"
+)
+
+// Config is the process configuration (CONTRACT §1 plus extensions).
+type Config struct {
+	HTTPAddr             string // "" = no listener (tests use App.HTTP.Test)
+	DataDir              string
+	NATSURL              string // external NATS; "" = embedded
+	NATSListen           string // embedded server address, "off" = in-process only
+	AdminKey             string
+	WriteKey             string
+	AllowPrivateWebhooks bool
+	Examples             bool // load the reference model into an empty database
+	BatchSize            int
+	MaxCascadeDepth      int
+	Logger               *slog.Logger
+	Now                  func() time.Time
+	OnCommit             func(engine.CommitInfo)
+	WebhookOptions       webhook.Options
+}
+
+// App is a running Scoreflow.
+type App struct {
+	Config     Config
+	Store      *store.SQLite
+	NATS       *broker.Embedded // nil with an external NATS
+	Conn       *nats.Conn
+	JS         jetstream.JetStream
+	Publisher  *broker.Publisher
+	Engine     *engine.Engine
+	Dispatcher *webhook.Dispatcher
+	HTTP       *fiber.App
+	log        *slog.Logger
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	listener net.Listener
+	stopOnce sync.Once
+}
+
+// CheckExposure refuses to run open on a non-loopback address (CONTRACT §1).
+func CheckExposure(cfg Config) error {
+	if cfg.AdminKey != "" || cfg.WriteKey != "" || cfg.HTTPAddr == "" {
+		if cfg.WriteKey != "" && cfg.AdminKey == "" {
+			return errors.New("a write key needs an admin key too (--admin-key), or nobody could manage flows")
+		}
+		return nil
+	}
+	host, _, err := net.SplitHostPort(cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http address %q: %w", cfg.HTTPAddr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("refusing to serve %s without keys: anyone could change scores; set --admin-key (and --write-key) or listen on 127.0.0.1", cfg.HTTPAddr)
+	}
+	return nil
+}
+
+// Start brings everything up and returns once the engine consumes and the
+// HTTP listener (if any) accepts.
+func Start(ctx context.Context, cfg Config) (a *App, err error) {
+	if err := CheckExposure(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NATSListen == "" {
+		cfg.NATSListen = "127.0.0.1:4222"
+	}
+	a = &App{Config: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.Store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "scoreflow.db")); err != nil {
+		return nil, err
+	}
+	if cfg.Examples {
+		if err := LoadExamples(ctx, a.Store, a.log); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.NATSURL == "" {
+		if a.NATS, err = broker.StartEmbedded(broker.EmbeddedOptions{StoreDir: filepath.Join(cfg.DataDir, "nats"), Listen: cfg.NATSListen}); err != nil {
+			return nil, err
+		}
+	}
+	if a.Conn, a.JS, err = broker.Connect(cfg.NATSURL, a.NATS, "scoreflow"); err != nil {
+		return nil, err
+	}
+	a.Publisher = broker.NewPublisher(a.JS)
+
+	wopts := cfg.WebhookOptions
+	wopts.AllowPrivate = wopts.AllowPrivate || cfg.AllowPrivateWebhooks
+	if wopts.Logger == nil {
+		wopts.Logger = a.log
+	}
+	a.Dispatcher = webhook.NewDispatcher(a.Store, wopts)
+
+	a.Engine = engine.New(engine.Options{
+		Store: a.Store, JS: a.JS, Logger: a.log, Now: cfg.Now, BatchSize: cfg.BatchSize,
+		MaxCascadeDepth: cfg.MaxCascadeDepth, OnCommit: cfg.OnCommit, OnWebhooks: a.Dispatcher.Notify,
+	})
+	if err := a.Engine.Start(ctx); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.Dispatcher.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("webhook dispatcher stopped", "err", err)
+		}
+	}()
+
+	a.HTTP = api.New(api.Config{
+		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher,
+		AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey, Logger: a.log, Now: cfg.Now,
+	})
+	if cfg.HTTPAddr != "" {
+		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.HTTP.Listener(a.listener); err != nil {
+				a.log.Error("http server stopped", "err", err)
+			}
+		}()
+	}
+	return a, nil
+}
+
+// HTTPAddr is where the API listens ("" without a listener).
+func (a *App) HTTPAddr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Shutdown drains in dependency order: stop taking requests, let the engine
+// commit and ack its batch, stop deliveries, then close NATS and the store.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	a.stopOnce.Do(func() {
+		if a.listener != nil {
+			errs = append(errs, a.HTTP.ShutdownWithContext(ctx))
+		}
+		if a.Engine != nil {
+			errs = append(errs, a.Engine.Stop(ctx))
+		}
+		errs = append(errs, a.close())
+	})
+	return errors.Join(errs...)
+}
+
+func (a *App) close() error {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
+	var errs []error
+	if a.Conn != nil {
+		if err := a.Conn.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			errs = append(errs, err)
+		}
+		waitClosed(a.Conn)
+	}
+	if a.NATS != nil {
+		a.NATS.Shutdown()
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func waitClosed(nc *nats.Conn) {
+	deadline := time.Now().Add(5 * time.Second)
+	for !nc.IsClosed() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}

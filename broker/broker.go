@@ -1,0 +1,151 @@
+// Package broker connects Scoreflow to NATS JetStream: it starts the
+// embedded nats-server when no external one is named, declares the event
+// stream and the engine's consumer, and publishes events with their id as
+// the JetStream deduplication key.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names fixed by the contract (CONTRACT §2).
+const (
+	StreamName    = "SCOREFLOW_EVENTS"
+	SubjectPrefix = "scoreflow.events."
+	ConsumerName  = "scoreflow-engine"
+	// DuplicateWindow is how long JetStream itself drops a repeated
+	// Nats-Msg-Id; the store's record catches repeats after it.
+	DuplicateWindow = 2 * time.Minute
+)
+
+// Embedded is an in-process nats-server with JetStream.
+type Embedded struct {
+	Server *server.Server
+}
+
+// EmbeddedOptions configure the embedded server. Listen "off" serves
+// in-process connections only; "127.0.0.1:-1" picks a free port (tests).
+type EmbeddedOptions struct {
+	StoreDir string
+	Listen   string
+}
+
+// StartEmbedded starts nats-server with a JetStream file store in StoreDir.
+func StartEmbedded(opts EmbeddedOptions) (*Embedded, error) {
+	so := &server.Options{
+		ServerName: "scoreflow",
+		JetStream:  true,
+		StoreDir:   opts.StoreDir,
+		NoSigs:     true,
+		NoLog:      true,
+		// A batch of up to 1000 events can be 1 MiB or more on the wire.
+		MaxPayload: 8 << 20,
+	}
+	if opts.Listen == "off" {
+		so.DontListen = true
+	} else {
+		host, portStr, err := net.SplitHostPort(opts.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("nats listen address %q: %w", opts.Listen, err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return nil, fmt.Errorf("nats listen port %q: %w", portStr, err)
+		}
+		so.Host, so.Port = host, port
+	}
+	ns, err := server.NewServer(so)
+	if err != nil {
+		return nil, fmt.Errorf("create embedded nats-server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats-server not ready within 10s")
+	}
+	return &Embedded{Server: ns}, nil
+}
+
+// ClientURL is the address clients outside the process can use ("" when
+// the server listens in-process only).
+func (e *Embedded) ClientURL() string {
+	if e.Server.Addr() == nil {
+		return ""
+	}
+	return e.Server.ClientURL()
+}
+
+// Shutdown stops the server and waits for it.
+func (e *Embedded) Shutdown() {
+	e.Server.Shutdown()
+	e.Server.WaitForShutdown()
+}
+
+// Connect opens a client connection: to url when set, else in-process to
+// the embedded server.
+func Connect(url string, emb *Embedded, name string) (*nats.Conn, jetstream.JetStream, error) {
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	var nc *nats.Conn
+	var err error
+	switch {
+	case url != "":
+		nc, err = nats.Connect(url, opts...)
+	case emb != nil:
+		nc, err = nats.Connect("", append(opts, nats.InProcessServer(emb.Server))...)
+	default:
+		return nil, nil, errors.New("connect to nats: no url and no embedded server")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to nats: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream context: %w", err)
+	}
+	return nc, js, nil
+}
+
+// EnsureStream declares the event stream (idempotent).
+func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "Scoreflow events: every ingest path publishes here; the engine consumes",
+		Subjects:    []string{SubjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Duplicates:  DuplicateWindow,
+		MaxAge:      7 * 24 * time.Hour,
+		Discard:     jetstream.DiscardOld,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare stream %s: %w", StreamName, err)
+	}
+	return s, nil
+}
+
+// EnsureConsumer declares the engine's durable pull consumer. AckAll lets
+// one ack after a committed batch cover every message before it.
+func EnsureConsumer(ctx context.Context, s jetstream.Stream, maxAckPending int) (jetstream.Consumer, error) {
+	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "Scoreflow engine: applies events in stream order",
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       2 * time.Minute,
+		MaxAckPending: maxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("declare consumer %s: %w", ConsumerName, err)
+	}
+	return c, nil
+}

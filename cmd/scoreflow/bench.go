@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/scoreflow/scoreflow/app"
+	"github.com/scoreflow/scoreflow/broker"
+	"github.com/scoreflow/scoreflow/engine"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// bench runs a whole Scoreflow in a temp dir and pushes events through the
+// real road: JetStream publish → stream → engine batch → SQLite commit.
+func bench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	events := fs.Int("events", 200000, "events to publish")
+	contacts := fs.Int("contacts", 10000, "distinct contacts")
+	idle := fs.Int("idle-flows", 200, "extra enabled flows that never match (half listen to page_visited)")
+	rate := fs.Int("rate", 0, "publish rate in events/s (0 = as fast as JetStream takes them)")
+	batch := fs.Int("batch-size", 1000, "engine batch size")
+	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := runBench(benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir}, stdout); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type benchConfig struct {
+	events, contacts, idle, rate, batch int
+	dir                                 string
+}
+
+func runBench(cfg benchConfig, out io.Writer) error {
+	dir := cfg.dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "scoreflow-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	published := make([]int64, cfg.events) // unix nanos, by event index
+	latencies := make([]time.Duration, 0, cfg.events)
+	var mu sync.Mutex
+	done := make(chan struct{})
+	committed := 0
+	onCommit := func(ci engine.CommitInfo) {
+		mu.Lock()
+		defer mu.Unlock()
+		at := ci.At.UnixNano()
+		for _, id := range ci.EventIDs {
+			if i, err := strconv.Atoi(strings.TrimPrefix(id, "b-")); err == nil && i < len(published) {
+				latencies = append(latencies, time.Duration(at-published[i]))
+			}
+		}
+		committed += len(ci.EventIDs)
+		if committed >= cfg.events {
+			select {
+			case <-done:
+			default:
+				close(done)
+			}
+		}
+	}
+	ctx := context.Background()
+	a, err := app.Start(ctx, app.Config{
+		DataDir: dir, NATSListen: "off", Examples: true, BatchSize: cfg.batch, OnCommit: onCommit,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Shutdown(context.Background())
+	if err := addIdleFlows(ctx, a.Store, cfg.idle); err != nil {
+		return err
+	}
+	a.Engine.Reload()
+
+	nc, js, err := broker.Connect("", a.NATS, "bench")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	gen := newEventGen(cfg.contacts)
+	fmt.Fprintf(out, "scoreflow bench: %d events, %d contacts, 17 reference flows + %d idle flows, batch %d, %s, GOMAXPROCS=%d\n",
+		cfg.events, cfg.contacts, cfg.idle, cfg.batch, rateLabel(cfg.rate), runtime.GOMAXPROCS(0))
+
+	start := time.Now()
+	if err := publishAll(js, gen, cfg, published, &mu); err != nil {
+		return err
+	}
+	pubDur := time.Since(start)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Minute):
+		return fmt.Errorf("only %d of %d events committed after 10 minutes", committed, cfg.events)
+	}
+	total := time.Since(start)
+	mu.Lock()
+	slices.Sort(latencies)
+	mu.Unlock()
+	st := a.Engine.Stats()
+	fmt.Fprintf(out, "published in   %s (%.0f events/s)\n", pubDur.Round(time.Millisecond), float64(cfg.events)/pubDur.Seconds())
+	fmt.Fprintf(out, "committed in   %s\n", total.Round(time.Millisecond))
+	fmt.Fprintf(out, "throughput     %.0f events/s end to end\n", float64(cfg.events)/total.Seconds())
+	fmt.Fprintf(out, "latency        p50 %s  p99 %s  max %s (publish → commit)\n",
+		pct(latencies, 0.50), pct(latencies, 0.99), pct(latencies, 1))
+	fmt.Fprintf(out, "engine         %d batches (avg %.0f events), %d flow runs, %d failed runs, %d duplicates\n",
+		st.Batches, float64(st.Applied)/float64(max(st.Batches, 1)), st.Runs, st.FailedRuns, st.Duplicates)
+	fmt.Fprintf(out, "peak RSS       %s\n", peakRSS())
+	return nil
+}
+
+func rateLabel(r int) string {
+	if r <= 0 {
+		return "publishing flat out"
+	}
+	return fmt.Sprintf("publishing at %d events/s", r)
+}
+
+func pct(sorted []time.Duration, p float64) string {
+	if len(sorted) == 0 {
+		return "n/a"
+	}
+	i := int(p * float64(len(sorted)-1))
+	return sorted[i].Round(100 * time.Microsecond).String()
+}
+
+// publishAll publishes asynchronously with a bounded window of unacked
+// publishes; with a rate it paces in 10 ms ticks.
+func publishAll(js jetstream.JetStream, gen *eventGen, cfg benchConfig, published []int64, mu *sync.Mutex) error {
+	perTick := 0
+	var tick *time.Ticker
+	if cfg.rate > 0 {
+		perTick = max(cfg.rate/100, 1)
+		tick = time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+	}
+	for i := 0; i < cfg.events; i++ {
+		if tick != nil && i%perTick == 0 && i > 0 {
+			<-tick.C
+		}
+		ev := gen.next(i)
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		msg := &nats.Msg{Subject: broker.SubjectPrefix + "bench", Data: data, Header: nats.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, ev.ID)
+		mu.Lock()
+		published[i] = time.Now().UnixNano()
+		mu.Unlock()
+		if _, err := js.PublishMsgAsync(msg); err != nil {
+			return fmt.Errorf("publish %d: %w", i, err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+		return nil
+	case <-time.After(5 * time.Minute):
+		return fmt.Errorf("publishes not acknowledged after 5 minutes")
+	}
+}
+
+// eventGen makes a realistic mix: each contact's first event identifies it
+// with traits (fit scoring), the rest are page visits, email activity and
+// product events of the reference model.
+type eventGen struct {
+	contacts int
+	rnd      *rand.Rand
+	base     time.Time
+}
+
+func newEventGen(contacts int) *eventGen {
+	return &eventGen{contacts: contacts, rnd: rand.New(rand.NewPCG(1, 2)), base: time.Now().Add(-time.Hour).UTC()}
+}
+
+var (
+	benchCountries = []string{"US", "UK", "DE", "FR", "IN"}
+	benchCities    = []string{"New York", "London", "Berlin", "Paris", "Pune"}
+	benchTitles    = []string{"CEO", "CMO", "Engineer", "Student", "VP Sales"}
+	benchPages     = []string{"https://acme.test/pricing", "https://acme.test/careers/eng", "https://acme.test/blog/post-1", "https://acme.test/"}
+	benchCampaigns = []string{"lead-nurturing-3", "onboarding-1", "newsletter-11", "sales-followup"}
+	benchCustom    = []string{"Created task", "Created project", "Signed up for trial", "Booked call", "Cancelled call", "Clicked LinkedIn post", "Clicked Facebook post"}
+)
+
+func (g *eventGen) next(i int) *model.Event {
+	contact := i % g.contacts
+	ev := &model.Event{ID: "b-" + strconv.Itoa(i), ContactID: "c-" + strconv.Itoa(contact), Timestamp: g.base.Add(time.Duration(i) * time.Millisecond)}
+	pick := func(list []string) string { return list[g.rnd.IntN(len(list))] }
+	if i < g.contacts {
+		ev.Type = model.EventIdentify
+		ev.Email = fmt.Sprintf("lead%d@acme.test", contact)
+		ev.Traits = map[string]any{
+			"country": pick(benchCountries), "city": pick(benchCities), "age": 20 + g.rnd.IntN(40),
+			"job_title": pick(benchTitles), "company_size": 5 + g.rnd.IntN(200), "buying_authority": g.rnd.IntN(3) == 0,
+		}
+		return ev
+	}
+	switch r := g.rnd.IntN(10); {
+	case r < 3:
+		ev.Type, ev.Properties = model.EventPageVisited, map[string]any{"url": pick(benchPages), "title": "Page"}
+	case r < 5:
+		ev.Type, ev.Properties = model.EventEmailOpened, map[string]any{"email": pick(benchCampaigns)}
+	case r < 7:
+		ev.Type, ev.Properties = model.EventEmailClicked, map[string]any{"email": pick(benchCampaigns), "link": "https://acme.test/x"}
+	case r < 8:
+		ev.Type, ev.Properties = model.EventEmailReplied, map[string]any{"email": pick(benchCampaigns)}
+	default:
+		ev.Type, ev.Properties = pick(benchCustom), map[string]any{"source": "app"}
+	}
+	return ev
+}
+
+// addIdleFlows adds enabled flows that never match: half wait for a custom
+// event nobody sends, half listen to page_visited with a URL nobody visits,
+// so every page visit checks (and rejects) their triggers.
+func addIdleFlows(ctx context.Context, st store.Store, n int) error {
+	for i := 0; i < n; i++ {
+		trigger := fmt.Sprintf(`{"id":"t1","type":"trigger.event","config":{"name":"Never sent %d"}}`, i)
+		if i%2 == 1 {
+			trigger = fmt.Sprintf(`{"id":"t1","type":"trigger.page_visited","config":{"url":"/never-%d","match":"prefix"}}`, i)
+		}
+		id := fmt.Sprintf("idle-%03d", i)
+		doc := fmt.Sprintf(`{"id":%q,"name":"Idle %d","enabled":true,"entry":{"mode":"every_time"},"nodes":[%s,
+			{"id":"a1","type":"action.adjust_score","config":{"score":"engagement","points":1}}],"edges":[{"from":"t1","to":"a1"}]}`, id, i, trigger)
+		if _, err := st.CreateFlow(ctx, store.FlowRecord{ID: id, Name: fmt.Sprintf("Idle %d", i), Enabled: true, Doc: []byte(doc)}); err != nil {
+			return fmt.Errorf("add idle flow: %w", err)
+		}
+	}
+	return nil
+}
+
+// peakRSS reads the process's high-water resident set size (Linux).
+func peakRSS() string {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				return strings.TrimSpace(v)
+			}
+			return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
+		}
+	}
+	return "n/a"
+}

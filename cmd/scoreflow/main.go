@@ -1,0 +1,189 @@
+// Command scoreflow runs the Scoreflow lead-scoring engine.
+//
+//	scoreflow serve [flags]        run API, engine, scheduler and (by default) an embedded NATS
+//	scoreflow validate FILE...     check flow files offline
+//	scoreflow bench [flags]        push events end to end and print throughput and latency
+//	scoreflow version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/scoreflow/scoreflow/app"
+	"github.com/scoreflow/scoreflow/flows"
+
+	_ "github.com/scoreflow/scoreflow/actions"
+	_ "github.com/scoreflow/scoreflow/triggers"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "scoreflow", version)
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "scoreflow: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: scoreflow <command> [flags]
+
+commands:
+  serve      run the API, the engine and an embedded NATS (see 'scoreflow serve -h')
+  validate   check flow files: scoreflow validate flow.json...
+  bench      end-to-end benchmark: scoreflow bench -events 200000
+  version    print the version
+`)
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	var logLevel string
+	fs.StringVar(&cfg.HTTPAddr, "http", envOr("SCOREFLOW_HTTP", "127.0.0.1:8080"), "HTTP listen address (API, UI, webhooks) [SCOREFLOW_HTTP]")
+	fs.StringVar(&cfg.DataDir, "data", envOr("SCOREFLOW_DATA", "./scoreflow-data"), "directory of the SQLite database and the embedded JetStream store [SCOREFLOW_DATA]")
+	fs.StringVar(&cfg.NATSURL, "nats", envOr("SCOREFLOW_NATS_URL", ""), "use this NATS (JetStream enabled) instead of embedding one [SCOREFLOW_NATS_URL]")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", envOr("SCOREFLOW_NATS_LISTEN", "127.0.0.1:4222"), "where the embedded NATS listens; off = in-process only [SCOREFLOW_NATS_LISTEN]")
+	fs.StringVar(&cfg.AdminKey, "admin-key", envOr("SCOREFLOW_ADMIN_KEY", ""), "bearer key for /api/v1/* [SCOREFLOW_ADMIN_KEY]")
+	fs.StringVar(&cfg.WriteKey, "write-key", envOr("SCOREFLOW_WRITE_KEY", ""), "key for ingestion only [SCOREFLOW_WRITE_KEY]")
+	fs.BoolVar(&cfg.AllowPrivateWebhooks, "allow-private-webhooks", envOr("SCOREFLOW_ALLOW_PRIVATE_WEBHOOKS", "") == "true", "let webhooks call loopback and private addresses [SCOREFLOW_ALLOW_PRIVATE_WEBHOOKS]")
+	fs.BoolVar(&cfg.Examples, "examples", false, "load the reference scoring model into an empty database")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 1000, "most events applied in one transaction")
+	fs.IntVar(&cfg.MaxCascadeDepth, "max-cascade-depth", 8, "most internal events (tag, field changes) one event may chain")
+	fs.StringVar(&logLevel, "log-level", envOr("SCOREFLOW_LOG_LEVEL", "info"), "debug, info, warn or error [SCOREFLOW_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		fmt.Fprintf(stderr, "scoreflow: --log-level: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = log
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	a, err := app.Start(ctx, cfg)
+	if err != nil {
+		log.Error("scoreflow could not start", "err", err)
+		fmt.Fprintf(stderr, "scoreflow: %v\n", err)
+		return 1
+	}
+	attrs := []any{"http", a.HTTPAddr(), "data", cfg.DataDir, "startup", time.Since(start).Round(time.Millisecond).String()}
+	if a.NATS != nil {
+		attrs = append(attrs, "nats", a.NATS.ClientURL())
+	} else {
+		attrs = append(attrs, "nats", cfg.NATSURL)
+	}
+	log.Info("scoreflow ready", attrs...)
+	<-ctx.Done()
+	log.Info("scoreflow stopping: draining in-flight events")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	log.Info("scoreflow stopped")
+	return 0
+}
+
+// validate checks flow files offline and prints each error with its node
+// and field. It knows no settings, so stages and segments are not checked.
+func validate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: scoreflow validate FILE...")
+		return 2
+	}
+	failed := false
+	for _, name := range args {
+		errs, err := validateFile(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			failed = true
+			continue
+		}
+		if len(errs) == 0 {
+			fmt.Fprintf(stdout, "%s: ok\n", name)
+			continue
+		}
+		failed = true
+		for _, e := range errs {
+			fmt.Fprintf(stdout, "%s: %s\n", name, strings.TrimSpace(e))
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func validateFile(name string) ([]string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := flows.Parse(data)
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	var out []string
+	for _, e := range flows.Validate(f, flows.Env{}) {
+		out = append(out, describeError(f, e.Path)+e.Message)
+	}
+	return out, nil
+}
+
+// describeError prefixes a path with the node id it points into, so
+// "nodes[2].config.points" reads "node a1 (nodes[2].config.points): ".
+func describeError(f *flows.Flow, path string) string {
+	var i int
+	if _, err := fmt.Sscanf(path, "nodes[%d]", &i); err == nil && i >= 0 && i < len(f.Nodes) {
+		return fmt.Sprintf("node %q (%s): ", f.Nodes[i].ID, path)
+	}
+	if path == "" {
+		return ""
+	}
+	return path + ": "
+}

@@ -1,0 +1,499 @@
+// Package engine applies events to contacts exactly once in effect. It
+// consumes the JetStream event stream in stream order, groups messages into
+// batches, applies each batch in ONE store transaction (dedupe record,
+// contacts, timeline, ledger, entries, outbox), and acks only after commit:
+// a crash before commit redelivers the batch, and the stored event ids make
+// the redelivery a no-op.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/scoreflow/scoreflow/broker"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// Options configure an Engine.
+type Options struct {
+	Store  store.Store
+	JS     jetstream.JetStream
+	Logger *slog.Logger
+	// Now is the clock (tests drive it); default time.Now.
+	Now func() time.Time
+	// BatchSize caps the messages applied in one transaction; default 1000.
+	BatchSize int
+	// MaxCascadeDepth caps chains of internal events; default 8.
+	MaxCascadeDepth int
+	// OnCommit is called after each committed batch (benchmarks, tests).
+	OnCommit func(CommitInfo)
+	// OnWebhooks is called after a commit that queued webhooks.
+	OnWebhooks func()
+	// RetryBackoff is the first wait before retrying a failed event; default 100ms.
+	RetryBackoff time.Duration
+	// ContactCache is how many committed contacts stay decoded in memory;
+	// default 50,000. The engine is the only writer of contacts, so the
+	// cache is exact; it is dropped whenever settings or flows change.
+	ContactCache int
+}
+
+// CommitInfo describes one committed batch.
+type CommitInfo struct {
+	EventIDs   []string // applied (duplicates excluded)
+	Messages   int
+	Duplicates int
+	Duration   time.Duration
+	At         time.Time
+}
+
+// Stats are running totals since start.
+type Stats struct {
+	Batches, Applied, Duplicates, Dead, Runs, FailedRuns uint64
+}
+
+// Engine consumes events and runs flows.
+type Engine struct {
+	store     store.Store
+	js        jetstream.JetStream
+	log       *slog.Logger
+	now       func() time.Time
+	batchSize int
+	maxDepth  int
+	onCommit  func(CommitInfo)
+	onHooks   func()
+	backoff   time.Duration
+
+	flows       atomic.Pointer[flowSet]
+	contacts    *lru.Cache[string, *store.ContactRecord]
+	forceReload atomic.Bool
+	streamEpoch int64
+
+	msgs     chan pending
+	stopping chan struct{}
+	done     chan struct{}
+	cc       jetstream.ConsumeContext
+	ready    atomic.Bool
+	stopOnce sync.Once
+
+	batches, applied, duplicates, dead, runs, failedRuns atomic.Uint64
+}
+
+// New builds an engine; Start runs it.
+func New(opts Options) *Engine {
+	e := &Engine{
+		store: opts.Store, js: opts.JS, log: opts.Logger, now: opts.Now,
+		batchSize: opts.BatchSize, maxDepth: opts.MaxCascadeDepth,
+		onCommit: opts.OnCommit, onHooks: opts.OnWebhooks, backoff: opts.RetryBackoff,
+		stopping: make(chan struct{}), done: make(chan struct{}),
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.batchSize <= 0 {
+		e.batchSize = 1000
+	}
+	if e.maxDepth <= 0 {
+		e.maxDepth = 8
+	}
+	if e.backoff <= 0 {
+		e.backoff = 100 * time.Millisecond
+	}
+	if opts.ContactCache <= 0 {
+		opts.ContactCache = 50000
+	}
+	e.contacts, _ = lru.New[string, *store.ContactRecord](opts.ContactCache) // errs only on size <= 0
+	e.msgs = make(chan pending, 2*e.batchSize)
+	return e
+}
+
+// Start declares the stream and consumer, loads flows and starts consuming.
+func (e *Engine) Start(ctx context.Context) error {
+	stream, err := broker.EnsureStream(ctx, e.js)
+	if err != nil {
+		return err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("stream info: %w", err)
+	}
+	e.streamEpoch = info.Created.Unix()
+	cons, err := broker.EnsureConsumer(ctx, stream, 4*e.batchSize)
+	if err != nil {
+		return err
+	}
+	if err := e.reloadFlows(ctx); err != nil {
+		return err
+	}
+	// Messages are decoded on the consumer's goroutine, so decoding runs in
+	// parallel with the engine applying the previous batch.
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		ev, err := e.decode(m)
+		select {
+		case e.msgs <- pending{msg: m, ev: ev, err: err}:
+		case <-e.stopping:
+		}
+	}, jetstream.PullMaxMessages(2*e.batchSize), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		e.log.Warn("event consumer", "err", err)
+	}))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", broker.StreamName, err)
+	}
+	e.cc = cc
+	go e.loop()
+	e.ready.Store(true)
+	e.log.Info("engine consuming", "stream", broker.StreamName, "consumer", broker.ConsumerName, "batch", e.batchSize)
+	return nil
+}
+
+// Ready reports whether the engine consumes events.
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// Reload makes the engine reload flows and settings before its next batch.
+// The engine also notices changes by itself through the store's generation.
+func (e *Engine) Reload() { e.forceReload.Store(true) }
+
+// Stats returns running totals.
+func (e *Engine) Stats() Stats {
+	return Stats{Batches: e.batches.Load(), Applied: e.applied.Load(), Duplicates: e.duplicates.Load(),
+		Dead: e.dead.Load(), Runs: e.runs.Load(), FailedRuns: e.failedRuns.Load()}
+}
+
+// Stop drains: the batch being applied commits and is acked; messages
+// received but not applied are left unacked for redelivery.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.stopOnce.Do(func() {
+		e.ready.Store(false)
+		close(e.stopping)
+		if e.cc != nil {
+			e.cc.Stop()
+		}
+	})
+	if e.cc == nil {
+		return nil
+	}
+	select {
+	case <-e.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("engine stop: %w", ctx.Err())
+	}
+}
+
+func (e *Engine) loop() {
+	defer close(e.done)
+	batch := make([]pending, 0, e.batchSize)
+	for {
+		select {
+		case m := <-e.msgs:
+			batch = append(batch[:0], m)
+		case <-e.stopping:
+			return
+		}
+		// Group commit: take what has queued up while the last batch
+		// committed. When messages are streaming in (more than one was
+		// waiting), linger up to batchLinger for a fuller batch: fewer,
+		// larger commits. A lone message is applied at once.
+		batch = e.fill(batch, 0)
+		if len(batch) > 1 && len(batch) < e.batchSize {
+			batch = e.fill(batch, batchLinger)
+		}
+		if !e.handle(batch) {
+			return
+		}
+	}
+}
+
+// batchLinger is the most a streaming batch waits to fill up.
+const batchLinger = 2 * time.Millisecond
+
+// fill adds queued messages to batch until it is full; with wait > 0 it
+// waits up to that long for more.
+func (e *Engine) fill(batch []pending, wait time.Duration) []pending {
+	var deadline <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for len(batch) < e.batchSize {
+		if deadline == nil {
+			select {
+			case m := <-e.msgs:
+				batch = append(batch, m)
+			default:
+				return batch
+			}
+			continue
+		}
+		select {
+		case m := <-e.msgs:
+			batch = append(batch, m)
+		case <-deadline:
+			return batch
+		case <-e.stopping:
+			return batch
+		}
+	}
+	return batch
+}
+
+// pending is a message and its decoded event (or why it is not one).
+type pending struct {
+	msg jetstream.Msg
+	ev  *model.Event
+	err error
+}
+
+// handle applies a batch and acks it; false means the engine is stopping
+// and the batch was left unacked.
+func (e *Engine) handle(msgs []pending) bool {
+	items := make([]pending, 0, len(msgs))
+	var dead []store.DeadEvent
+	for _, p := range msgs {
+		if p.err != nil {
+			dead = append(dead, e.deadEvent(p.msg, "", p.err))
+			continue
+		}
+		items = append(items, p)
+	}
+	if len(items) > 0 {
+		if err := e.applyBatch(items); err != nil {
+			e.log.Warn("batch failed; applying its events one by one", "events", len(items), "err", err)
+			for _, it := range items {
+				d, ok := e.applyAlone(it)
+				if !ok {
+					return false
+				}
+				if d != nil {
+					dead = append(dead, *d)
+				}
+			}
+		}
+	}
+	for _, d := range dead {
+		if err := e.store.RecordDeadEvent(context.Background(), d); err != nil {
+			e.log.Error("record dead event", "seq", d.StreamSeq, "err", err)
+		}
+		e.dead.Add(1)
+		e.log.Warn("event not applied", "seq", d.StreamSeq, "event", d.EventID, "err", d.Error)
+	}
+	e.ack(msgs)
+	return true
+}
+
+// applyAlone retries one event in its own transaction. An event that keeps
+// failing while the store itself is healthy is set aside as dead, so one bad
+// event cannot block the stream; while the store is unhealthy the engine
+// waits and retries instead, so no good event is set aside.
+func (e *Engine) applyAlone(it pending) (*store.DeadEvent, bool) {
+	wait := e.backoff
+	for attempt := 1; ; attempt++ {
+		err := e.applyBatch([]pending{it})
+		if err == nil {
+			return nil, true
+		}
+		if attempt >= 3 && e.storeHealthy() {
+			d := e.deadEvent(it.msg, it.ev.ID, err)
+			return &d, true
+		}
+		e.log.Warn("event failed; retrying", "event", it.ev.ID, "attempt", attempt, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-e.stopping:
+			return nil, false
+		}
+		wait = min(wait*2, 10*time.Second)
+	}
+}
+
+func (e *Engine) storeHealthy() bool {
+	tx, err := e.store.Begin(context.Background())
+	if err != nil {
+		return false
+	}
+	return tx.Commit() == nil
+}
+
+func (e *Engine) deadEvent(m jetstream.Msg, id string, err error) store.DeadEvent {
+	d := store.DeadEvent{Subject: m.Subject(), EventID: id, Payload: m.Data(), Error: err.Error(), At: e.now()}
+	if md, mdErr := m.Metadata(); mdErr == nil {
+		d.StreamSeq = md.Sequence.Stream
+	}
+	return d
+}
+
+// ack acks the highest stream sequence of the batch; the consumer's AckAll
+// policy makes it cover every earlier message.
+func (e *Engine) ack(msgs []pending) {
+	var last jetstream.Msg
+	var lastSeq uint64
+	for _, p := range msgs {
+		m := p.msg
+		md, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		if last == nil || md.Sequence.Stream > lastSeq {
+			last, lastSeq = m, md.Sequence.Stream
+		}
+	}
+	if last == nil {
+		return
+	}
+	if err := last.Ack(); err != nil {
+		// Not fatal: the batch is committed, a redelivery is skipped as applied.
+		e.log.Warn("ack batch", "seq", lastSeq, "err", err)
+	}
+}
+
+// decode turns a stream message into an event. Ids and timestamps missing
+// from a raw NATS publish are derived from the message itself, so a
+// redelivery gets the same ones.
+func (e *Engine) decode(m jetstream.Msg) (*model.Event, error) {
+	// Properties and traits are also kept raw, so storing them costs no
+	// re-encoding.
+	var wire struct {
+		model.Event
+		Properties json.RawMessage `json:"properties"`
+		Traits     json.RawMessage `json:"traits"`
+	}
+	if err := json.Unmarshal(m.Data(), &wire); err != nil {
+		return nil, fmt.Errorf("not an event: %w", err)
+	}
+	ev := wire.Event
+	if err := decodeObject(wire.Properties, &ev.Properties, &ev.RawProperties); err != nil {
+		return nil, fmt.Errorf("properties: %w", err)
+	}
+	if err := decodeObject(wire.Traits, &ev.Traits, &ev.RawTraits); err != nil {
+		return nil, fmt.Errorf("traits: %w", err)
+	}
+	md, err := m.Metadata()
+	if err != nil {
+		return nil, fmt.Errorf("message metadata: %w", err)
+	}
+	if ev.ID == "" {
+		ev.ID = m.Headers().Get(jetstream.MsgIDHeader)
+	}
+	if ev.ID == "" {
+		ev.ID = fmt.Sprintf("nats-%d-%d", e.streamEpoch, md.Sequence.Stream)
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = md.Timestamp
+	}
+	if errs := ev.Validate(); len(errs) > 0 {
+		return nil, model.Invalid("invalid_event", "invalid event", errs...)
+	}
+	return &ev, nil
+}
+
+func decodeObject(raw json.RawMessage, dst *map[string]any, keep *json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("must be a JSON object: %w", err)
+	}
+	*keep = raw
+	return nil
+}
+
+func (e *Engine) reloadFlows(ctx context.Context) error {
+	fs, err := loadFlowSet(ctx, e.store, e.log)
+	if err != nil {
+		return fmt.Errorf("load flows: %w", err)
+	}
+	e.flows.Store(fs)
+	// Settings changes regrade contacts in the store: cached copies are stale.
+	e.contacts.Purge()
+	return nil
+}
+
+// currentFlows reloads flows when they changed since the last batch.
+func (e *Engine) currentFlows(ctx context.Context) (*flowSet, error) {
+	fs := e.flows.Load()
+	gen, err := e.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if gen != fs.generation || e.forceReload.Swap(false) {
+		if err := e.reloadFlows(ctx); err != nil {
+			return nil, err
+		}
+		fs = e.flows.Load()
+	}
+	return fs, nil
+}
+
+// applyBatch applies events in one transaction and commits.
+func (e *Engine) applyBatch(items []pending) error {
+	ctx := context.Background()
+	start := time.Now()
+	fs, err := e.currentFlows(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := e.store.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	u := &unit{
+		eng: e, tx: tx, now: e.now().UTC().Truncate(time.Millisecond), flows: fs, settings: &fs.settings,
+		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{},
+	}
+	if err := e.applyAll(u, items); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil {
+			err = errors.Join(err, rbErr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for id, cs := range u.contacts {
+		e.contacts.Add(id, cs.rec)
+	}
+	e.batches.Add(1)
+	e.applied.Add(uint64(len(u.result.applied)))
+	e.duplicates.Add(uint64(u.result.duplicates))
+	e.runs.Add(uint64(u.result.runs))
+	e.failedRuns.Add(uint64(u.result.failedRuns))
+	if u.webhooks > 0 && e.onHooks != nil {
+		e.onHooks()
+	}
+	if e.onCommit != nil {
+		e.onCommit(CommitInfo{EventIDs: u.result.applied, Messages: len(items), Duplicates: u.result.duplicates,
+			Duration: time.Since(start), At: time.Now()})
+	}
+	return nil
+}
+
+func (e *Engine) applyAll(u *unit, items []pending) error {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ev.ID
+	}
+	seen, err := u.tx.SeenEvents(ids)
+	if err != nil {
+		return err
+	}
+	u.seen = seen
+	for _, it := range items {
+		if err := u.apply(it.ev); err != nil {
+			return err
+		}
+	}
+	return u.flush()
+}

@@ -1,0 +1,383 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// unit is the unit of work of one batch: it owns the transaction, caches
+// the contacts the batch touches (written once each at commit, however many
+// events they had), and collects run counters.
+type unit struct {
+	eng      *Engine
+	tx       store.Tx
+	now      time.Time
+	flows    *flowSet
+	settings *model.Settings
+	seen     map[string]bool // ids applied before this batch or earlier in it
+	contacts map[string]*contactState
+	stats    map[statKey]*store.NodeStats
+	failures []store.RunFailure
+	webhooks int
+	hookKeys map[string]int
+	result   batchResult
+}
+
+type contactState struct {
+	c   *model.Contact
+	rec *store.ContactRecord // c plus the encodings of its unchanged JSON columns
+	// dirty: the row must be written whole; touched: only email and
+	// last_activity_at changed, which a much cheaper update writes.
+	dirty, touched bool
+}
+
+// clone copies a cached record so the unit can change it freely: a batch
+// that rolls back must leave the cache as committed. Attribute values,
+// the disqualification and the time pointers are replaced, never mutated,
+// so one level of copying is enough.
+func clone(r *store.ContactRecord) *store.ContactRecord {
+	c := *r.Contact
+	c.Attributes = maps.Clone(c.Attributes)
+	c.Scores = maps.Clone(c.Scores)
+	c.Tags = slices.Clone(c.Tags)
+	c.Segments = slices.Clone(c.Segments)
+	out := *r
+	out.Contact = &c
+	return &out
+}
+
+type statKey struct{ flow, node string }
+
+// batchResult is what a committed batch reports.
+type batchResult struct {
+	applied    []string // ids of events applied
+	duplicates int
+	runs       int
+	failedRuns int
+}
+
+func (u *unit) contact(ev *model.Event) (*contactState, error) {
+	id := ev.ContactID
+	if id == "" {
+		var err error
+		if id, err = u.contactIDByEmail(ev.Email); err != nil {
+			return nil, err
+		}
+	}
+	if cs, ok := u.contacts[id]; ok {
+		return cs, nil
+	}
+	var rec *store.ContactRecord
+	if cached, ok := u.eng.contacts.Get(id); ok {
+		rec = clone(cached)
+	} else {
+		var err error
+		if rec, err = u.tx.LoadContact(id); err != nil {
+			return nil, err
+		}
+	}
+	isNew := rec == nil
+	if isNew {
+		created := u.now
+		if !ev.Timestamp.IsZero() && ev.Timestamp.Before(created) {
+			created = ev.Timestamp
+		}
+		rec = &store.ContactRecord{Contact: &model.Contact{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Tags: []string{},
+			Segments: []string{}, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
+	}
+	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
+	u.contacts[id] = cs
+	return cs, nil
+}
+
+// contactIDByEmail resolves an email to a contact: one touched in this batch,
+// one in the store, or a new contact whose id is the email (CONTRACT §2).
+func (u *unit) contactIDByEmail(email string) (string, error) {
+	for id, cs := range u.contacts {
+		if strings.EqualFold(cs.c.Email, email) {
+			return id, nil
+		}
+	}
+	id, err := u.tx.ContactIDByEmail(email)
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		id = email
+	}
+	return id, nil
+}
+
+// stat returns the counters of one node in this batch.
+func (u *unit) stat(flowID, nodeID string) *store.NodeStats {
+	k := statKey{flowID, nodeID}
+	s := u.stats[k]
+	if s == nil {
+		s = &store.NodeStats{FlowID: flowID, NodeID: nodeID, Minute: u.now.Truncate(time.Minute)}
+		u.stats[k] = s
+	}
+	return s
+}
+
+// flush writes what the unit holds in memory before commit.
+func (u *unit) flush() error {
+	for _, cs := range u.contacts {
+		var err error
+		switch {
+		case cs.dirty:
+			err = u.tx.SaveContact(cs.rec)
+		case cs.touched:
+			err = u.tx.TouchContact(cs.c)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, f := range u.failures {
+		if err := u.tx.RecordRunFailure(f); err != nil {
+			return err
+		}
+	}
+	if len(u.stats) > 0 {
+		list := make([]store.NodeStats, 0, len(u.stats))
+		for _, s := range u.stats {
+			list = append(list, *s)
+		}
+		if err := u.tx.AddNodeStats(list); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// effects applies actions to one contact on behalf of one run; it is
+// flows.Effects, and every change it makes is recorded with its cause.
+type effects struct {
+	u     *unit
+	cs    *contactState
+	flow  *flows.Compiled
+	node  string
+	event *model.Event
+	queue *[]*model.Event
+}
+
+var _ flows.Effects = (*effects)(nil)
+
+func (e *effects) raise(typ string, props map[string]any) {
+	*e.queue = append(*e.queue, e.u.internalEvent(e.event, typ, props))
+}
+
+// internalEvent derives an internal event from its cause: one hop deeper,
+// same contact and timestamp.
+func (u *unit) internalEvent(cause *model.Event, typ string, props map[string]any) *model.Event {
+	return &model.Event{
+		ID: cause.ID, Type: typ, ContactID: cause.ContactID, Timestamp: cause.Timestamp,
+		Properties: props, Internal: true, Depth: cause.Depth + 1,
+	}
+}
+
+func (e *effects) AdjustScore(dimension string, points int64) error {
+	c := e.cs.c
+	dim := e.u.settings.Dimension(dimension)
+	old := c.Scores[dimension]
+	next := dim.Clamp(saturatingAdd(old, points))
+	delta := next - old
+	if delta == 0 {
+		return nil
+	}
+	c.Scores[dimension] = next
+	c.Score = saturatingAdd(c.Score, delta)
+	c.Grade = e.u.settings.GradeFor(c.Score)
+	e.cs.dirty, e.cs.rec.Scores = true, ""
+	flowID, version, node, eventID := e.flow.Flow.ID, e.flow.Flow.Version, e.node, e.event.ID
+	return asStoreFailure(e.u.tx.InsertLedger(&model.LedgerEntry{
+		ContactID: c.ID, At: e.u.now, Score: dimension, Delta: delta, Value: next,
+		Flow: &flowID, FlowVersion: &version, Node: &node, EventID: &eventID,
+	}))
+}
+
+func saturatingAdd(a, b int64) int64 {
+	s := a + b
+	if a > 0 && b > 0 && s < 0 {
+		return math.MaxInt64
+	}
+	if a < 0 && b < 0 && s >= 0 {
+		return math.MinInt64
+	}
+	return s
+}
+
+func (e *effects) AddTag(tag string) error {
+	c := e.cs.c
+	if c.HasTag(tag) {
+		return nil
+	}
+	c.Tags = append(c.Tags, tag)
+	e.cs.dirty, e.cs.rec.Tags = true, ""
+	e.raise(model.InternalTagAdded, map[string]any{"tag": tag})
+	return nil
+}
+
+func (e *effects) RemoveTag(tag string) error {
+	c := e.cs.c
+	for i, t := range c.Tags {
+		if t == tag {
+			c.Tags = append(c.Tags[:i:i], c.Tags[i+1:]...)
+			e.cs.dirty, e.cs.rec.Tags = true, ""
+			e.raise(model.InternalTagRemoved, map[string]any{"tag": tag})
+			return nil
+		}
+	}
+	return nil
+}
+
+func (e *effects) Disqualify(reason string) error {
+	if e.cs.c.Disqualified != nil {
+		return nil
+	}
+	e.cs.c.Disqualified = &model.Disqualification{At: e.u.now, Reason: reason}
+	e.cs.dirty = true
+	return nil
+}
+
+func (e *effects) Requalify() error {
+	if e.cs.c.Disqualified == nil {
+		return nil
+	}
+	e.cs.c.Disqualified = nil
+	e.cs.dirty = true
+	return nil
+}
+
+func (e *effects) SetDealStage(stage string) error {
+	if !e.u.settings.HasStage(stage) {
+		return fmt.Errorf("deal stage %q is not in the pipeline %v", stage, e.u.settings.Pipeline)
+	}
+	c := e.cs.c
+	if c.DealStage == stage {
+		return nil
+	}
+	old := c.DealStage
+	c.DealStage = stage
+	e.cs.dirty = true
+	e.raise(model.InternalFieldChanged, map[string]any{"field": "deal_stage", "old": nilIfEmpty(old), "new": stage})
+	return nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (e *effects) SetField(field string, value any) error {
+	name, ok := strings.CutPrefix(field, "attributes.")
+	if !ok || name == "" {
+		return fmt.Errorf("set_field: %q is not attributes.<name>", field)
+	}
+	if changed := setAttribute(e.cs, name, value); changed != nil {
+		*e.queue = append(*e.queue, e.u.internalEvent(e.event, model.InternalFieldChanged, changed))
+	}
+	return nil
+}
+
+// setAttribute sets (or, for nil, removes) one attribute and returns the
+// field_changed properties when the value really changed.
+func setAttribute(cs *contactState, name string, value any) map[string]any {
+	old, had := cs.c.Attributes[name]
+	if value == nil {
+		if !had {
+			return nil
+		}
+		delete(cs.c.Attributes, name)
+	} else {
+		value = normalizeJSON(value)
+		if had && reflect.DeepEqual(old, value) {
+			return nil
+		}
+		cs.c.Attributes[name] = value
+	}
+	cs.dirty, cs.rec.Attributes = true, ""
+	return map[string]any{"field": "attributes." + name, "old": old, "new": value}
+}
+
+// normalizeJSON makes a value look as it will after a store round trip
+// (numbers as float64), so "unchanged" compares equal across batches.
+func normalizeJSON(v any) any {
+	switch v.(type) {
+	case string, bool, float64, nil:
+		return v
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return v
+	}
+	return out
+}
+
+func (e *effects) QueueWebhook(url string, headers map[string]string) error {
+	body, err := json.Marshal(webhookBody{
+		Contact: e.cs.c, Event: e.event,
+		Flow: webhookFlow{ID: e.flow.Flow.ID, Version: e.flow.Flow.Version, Node: e.node},
+		At:   e.u.now,
+	})
+	if err != nil {
+		return fmt.Errorf("encode webhook body: %w", err)
+	}
+	// The key is stable for the cause, so a receiver can drop repeats; the
+	// counter separates two calls of the same node for the same event.
+	key := fmt.Sprintf("%s/%s@%d/%s", e.event.ID, e.flow.Flow.ID, e.flow.Flow.Version, e.node)
+	e.u.hookKeys[key]++
+	if n := e.u.hookKeys[key]; n > 1 {
+		key = fmt.Sprintf("%s#%d", key, n)
+	}
+	e.u.webhooks++
+	return asStoreFailure(e.u.tx.EnqueueWebhook(model.WebhookDelivery{
+		Key: key, URL: url, Headers: headers, Body: body, NextAt: e.u.now, CreatedAt: e.u.now,
+	}))
+}
+
+type webhookBody struct {
+	Contact *model.Contact `json:"contact"`
+	Event   *model.Event   `json:"event"`
+	Flow    webhookFlow    `json:"flow"`
+	At      time.Time      `json:"at"`
+}
+
+type webhookFlow struct {
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+	Node    string `json:"node"`
+}
+
+func asStoreFailure(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &storeFailure{err: err}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,131 @@
+// Package flows is the flow model: the JSON documents marketers build, the
+// node registry every node type registers into, the filter language, and the
+// validation and compilation that turn a document into something the engine
+// runs. It knows nothing of NATS, HTTP or SQL.
+package flows
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// Entry modes (CONTRACT §3).
+const (
+	EntryEveryTime = "every_time"
+	EntryOnce      = "once"
+	EntryLimited   = "limited"
+)
+
+// Flow is a flow document (CONTRACT §3).
+type Flow struct {
+	ID                  string          `json:"id"`
+	Name                string          `json:"name"`
+	Description         string          `json:"description,omitempty"`
+	Enabled             bool            `json:"enabled"`
+	Version             int             `json:"version,omitempty"`
+	Entry               Entry           `json:"entry"`
+	Audience            json.RawMessage `json:"audience,omitempty"`
+	IncludeDisqualified bool            `json:"include_disqualified,omitempty"`
+	Nodes               []Node          `json:"nodes"`
+	Edges               []Edge          `json:"edges"`
+	CreatedAt           *time.Time      `json:"created_at,omitempty"`
+	UpdatedAt           *time.Time      `json:"updated_at,omitempty"`
+}
+
+// Entry says how often one contact may enter the flow.
+type Entry struct {
+	Mode   string          `json:"mode"`
+	Max    int             `json:"max,omitempty"`
+	Window *model.Duration `json:"window,omitempty"`
+}
+
+// Node is one step of a flow.
+type Node struct {
+	ID       string         `json:"id"`
+	Type     string         `json:"type"`
+	Config   map[string]any `json:"config"`
+	Position *Position      `json:"position,omitempty"`
+}
+
+// Position is where the canvas draws a node.
+type Position struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+}
+
+// Edge links two nodes; Branch is "yes" or "no" on edges leaving condition.if.
+type Edge struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Branch string `json:"branch,omitempty"`
+}
+
+// Parse decodes a flow document. It reports malformed JSON as an
+// InvalidError; the rules of CONTRACT §3 are checked by Validate.
+func Parse(data []byte) (*Flow, error) {
+	var f Flow
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&f); err != nil {
+		return nil, model.Invalid("invalid_flow", "the flow is not valid JSON of the flow shape", jsonErrorDetail(err))
+	}
+	if dec.More() {
+		return nil, model.Invalid("invalid_flow", "the flow must be a single JSON object", model.FieldError{Message: "trailing data after the flow"})
+	}
+	normalizeNumbers(&f)
+	return &f, nil
+}
+
+func jsonErrorDetail(err error) model.FieldError {
+	var typeErr *json.UnmarshalTypeError
+	if ok := asTypeError(err, &typeErr); ok {
+		return model.FieldError{Path: typeErr.Field, Message: fmt.Sprintf("must be %s", typeErr.Type.String())}
+	}
+	return model.FieldError{Message: err.Error()}
+}
+
+func asTypeError(err error, target **json.UnmarshalTypeError) bool {
+	te, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*target = te
+	}
+	return ok
+}
+
+// normalizeNumbers turns json.Number config values into int64 when integral
+// and float64 otherwise, so node builders see plain Go numbers.
+func normalizeNumbers(f *Flow) {
+	for i := range f.Nodes {
+		for k, v := range f.Nodes[i].Config {
+			f.Nodes[i].Config[k] = plainNumbers(v)
+		}
+	}
+}
+
+func plainNumbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		if fl, err := t.Float64(); err == nil {
+			return fl
+		}
+		return t.String()
+	case map[string]any:
+		for k, e := range t {
+			t[k] = plainNumbers(e)
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = plainNumbers(e)
+		}
+		return t
+	}
+	return v
+}

@@ -1,0 +1,146 @@
+// Package store keeps Scoreflow's state: flows and their versions, settings,
+// contacts, the event timeline that doubles as the exactly-once record, the
+// score ledger, entry records, run counters and the webhook outbox.
+//
+// Store is an interface so a PostgreSQL backend can follow; SQLite is the
+// default. The engine writes through Tx, one transaction per batch.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// Store is the whole persistence API.
+type Store interface {
+	// Begin starts the write transaction of one engine batch.
+	Begin(ctx context.Context) (Tx, error)
+	// Generation changes whenever flows or settings change.
+	Generation(ctx context.Context) (int64, error)
+
+	CreateFlow(ctx context.Context, f FlowRecord) (FlowRecord, error)
+	UpdateFlow(ctx context.Context, f FlowRecord, expectVersion int) (FlowRecord, error)
+	DeleteFlow(ctx context.Context, id string) error
+	GetFlow(ctx context.Context, id string) (FlowRecord, error)
+	GetFlowVersion(ctx context.Context, id string, version int) (FlowRecord, error)
+	ListFlows(ctx context.Context) ([]FlowRecord, error)
+	FlowVersions(ctx context.Context, id string) ([]FlowRecord, error)
+	FlowStats(ctx context.Context, id string, since time.Time) ([]NodeStats, error)
+	RunFailures(ctx context.Context, flowID string, limit int) ([]RunFailure, error)
+
+	GetSettings(ctx context.Context) (model.Settings, error)
+	PutSettings(ctx context.Context, s model.Settings) error
+
+	GetContact(ctx context.Context, id string) (*model.Contact, error)
+	ListContacts(ctx context.Context, q ContactQuery) ([]*model.Contact, string, error)
+	History(ctx context.Context, contactID string, limit int) ([]model.LedgerEntry, error)
+	Timeline(ctx context.Context, contactID string, limit int) ([]model.Event, error)
+	CountContacts(ctx context.Context) (int64, error)
+
+	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error)
+	MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error
+	MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error
+	MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error
+	Webhooks(ctx context.Context, status string, limit int) ([]model.WebhookDelivery, error)
+
+	RecordDeadEvent(ctx context.Context, d DeadEvent) error
+	DeadEvents(ctx context.Context, limit int) ([]DeadEvent, error)
+
+	Close() error
+}
+
+// Tx is one batch's write transaction. Reads see the batch's own writes.
+type Tx interface {
+	// SeenEvents returns which of ids were applied before.
+	SeenEvents(ids []string) (map[string]bool, error)
+	LoadContact(id string) (*ContactRecord, error) // nil, nil when absent
+	ContactIDByEmail(email string) (string, error) // "" when absent
+	// SaveContact writes a contact, encoding the JSON columns whose
+	// encoding in r is empty and filling them in.
+	SaveContact(r *ContactRecord) error
+	// TouchContact writes only email and last_activity_at, the common case
+	// of an event that changes nothing else: no JSON, no index but email's.
+	TouchContact(c *model.Contact) error
+	InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error
+	InsertLedger(e *model.LedgerEntry) error
+	// CountEntries counts a contact's entries into a flow since a time (zero = ever).
+	CountEntries(flowID, contactID string, since time.Time) (int, error)
+	RecordEntry(flowID, contactID string, at time.Time) error
+	RecordRunFailure(f RunFailure) error
+	AddNodeStats(stats []NodeStats) error
+	EnqueueWebhook(d model.WebhookDelivery) error
+	// ContactEvents calls fn with the properties of each of a contact's
+	// events of a type since a time (zero = ever), until fn returns false.
+	ContactEvents(contactID, eventType string, since time.Time, fn func(props map[string]any) bool) error
+	// CountContactEvents counts them without decoding properties.
+	CountContactEvents(contactID, eventType string, since time.Time) (int, error)
+	Commit() error
+	Rollback() error
+}
+
+// ContactRecord is a contact with the JSON encodings of its columns, so
+// a save re-encodes only the parts that changed (an event that only moves
+// last_activity_at encodes nothing). Clear a part's encoding when changing it.
+type ContactRecord struct {
+	Contact    *model.Contact
+	Attributes string
+	Scores     string
+	Tags       string
+	Segments   string
+}
+
+// FlowRecord is a stored flow version: metadata plus the JSON document.
+type FlowRecord struct {
+	ID        string
+	Name      string
+	Enabled   bool
+	Version   int
+	Doc       []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// NodeStats counts runs through one node in one minute.
+type NodeStats struct {
+	FlowID    string    `json:"flow_id"`
+	NodeID    string    `json:"node_id"`
+	Minute    time.Time `json:"minute"`
+	Entered   int64     `json:"entered"`
+	Completed int64     `json:"completed"`
+	Failed    int64     `json:"failed"`
+}
+
+// RunFailure is a run that stopped on an error.
+type RunFailure struct {
+	FlowID      string    `json:"flow_id"`
+	FlowVersion int       `json:"flow_version"`
+	ContactID   string    `json:"contact_id"`
+	EventID     string    `json:"event_id"`
+	NodeID      string    `json:"node_id"`
+	Reason      string    `json:"reason"`
+	At          time.Time `json:"at"`
+}
+
+// DeadEvent is a stream message that could not be applied.
+type DeadEvent struct {
+	StreamSeq uint64    `json:"stream_seq"`
+	Subject   string    `json:"subject"`
+	EventID   string    `json:"event_id,omitempty"`
+	Payload   []byte    `json:"payload"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+}
+
+// ContactQuery filters and pages the contact list, sorted by score (desc)
+// then id.
+type ContactQuery struct {
+	Grade   string
+	Tag     string
+	Segment string
+	Query   string // matches id, email or name-like attributes
+	Limit   int
+	Cursor  string
+	Ascend  bool // sort=score instead of -score
+}

@@ -1,0 +1,373 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// sqliteTx is one engine batch. Its statements are prepared once on the
+// writer connection and rebound to each transaction, because the hot path
+// runs them thousands of times a second.
+type sqliteTx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	st    *statements
+	bound map[*sql.Stmt]*sql.Stmt
+}
+
+type statements struct {
+	loadContact, contactByEmail, saveContact    *sql.Stmt
+	insertEvent, insertLedger, touchContact     *sql.Stmt
+	countEntries, countEntriesEver, recordEntry *sql.Stmt
+	recordFailure, addStats, enqueueWebhook     *sql.Stmt
+	contactEvents, contactEventsAll             *sql.Stmt
+	countContactEvents, countContactEventsAll   *sql.Stmt
+}
+
+func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
+	var st statements
+	var firstErr error
+	p := func(dst **sql.Stmt, q string) {
+		if firstErr != nil {
+			return
+		}
+		stmt, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			firstErr = fmt.Errorf("prepare %q: %w", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)
+			return
+		}
+		*dst = stmt
+	}
+	p(&st.loadContact, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`)
+	p(&st.contactByEmail, `SELECT id FROM contacts WHERE email = ? ORDER BY created_at LIMIT 1`)
+	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
+		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
+		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
+		segments = excluded.segments, last_activity_at = excluded.last_activity_at`)
+	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ? WHERE id = ?`)
+	p(&st.insertEvent, `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.countEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`)
+	p(&st.countEntriesEver, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`)
+	p(&st.recordEntry, `INSERT INTO flow_entries (flow_id, contact_id, at) VALUES (?, ?, ?)`)
+	p(&st.recordFailure, `INSERT INTO run_failures (flow_id, flow_version, contact_id, event_id, node_id, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.addStats, `INSERT INTO flow_stats (flow_id, node_id, minute, entered, completed, failed) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (flow_id, node_id, minute) DO UPDATE SET entered = entered + excluded.entered,
+		completed = completed + excluded.completed, failed = failed + excluded.failed`)
+	p(&st.enqueueWebhook, `INSERT INTO webhook_outbox (key, url, headers, body, status, attempts, next_at, created_at)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (key) DO NOTHING`)
+	p(&st.contactEvents, `SELECT properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts DESC`)
+	p(&st.contactEventsAll, `SELECT properties FROM events WHERE contact_id = ? AND type = ? ORDER BY ts DESC`)
+	p(&st.countContactEvents, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
+	p(&st.countContactEventsAll, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`)
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return &st, nil
+}
+
+// Begin implements Store. The transaction is IMMEDIATE (see the DSN), so it
+// holds the write lock from the start instead of failing at its first write.
+func (s *SQLite) Begin(ctx context.Context) (Tx, error) {
+	s.prepOnce.Do(func() { s.stmts, s.prepErr = s.prepare(context.Background()) })
+	if s.prepErr != nil {
+		return nil, s.prepErr
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	return &sqliteTx{ctx: ctx, tx: tx, st: s.stmts, bound: map[*sql.Stmt]*sql.Stmt{}}, nil
+}
+
+// stmt binds a prepared statement to this transaction once; binding on
+// every call would allocate a statement wrapper per row.
+func (t *sqliteTx) stmt(s *sql.Stmt) *sql.Stmt {
+	b, ok := t.bound[s]
+	if !ok {
+		b = t.tx.StmtContext(t.ctx, s)
+		t.bound[s] = b
+	}
+	return b
+}
+
+func (t *sqliteTx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) Rollback() error {
+	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back batch: %w", err)
+	}
+	return nil
+}
+
+// SeenEvents looks ids up in chunks that stay under SQLite's variable limit.
+func (t *sqliteTx) SeenEvents(ids []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		end := min(start+chunk, len(ids))
+		part := ids[start:end]
+		q := `SELECT id FROM events WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := t.tx.QueryContext(t.ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up applied events: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up applied events: %w", err)
+			}
+			seen[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return seen, nil
+}
+
+func (t *sqliteTx) LoadContact(id string) (*ContactRecord, error) {
+	c, err := scanContactRecord(t.stmt(t.st.loadContact).QueryRow(id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load contact %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func (t *sqliteTx) ContactIDByEmail(email string) (string, error) {
+	var id string
+	err := t.stmt(t.st.contactByEmail).QueryRow(email).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find contact by email: %w", err)
+	}
+	return id, nil
+}
+
+func (t *sqliteTx) SaveContact(r *ContactRecord) error {
+	c := r.Contact
+	if err := encodeParts(r); err != nil {
+		return fmt.Errorf("save contact %s: %w", c.ID, err)
+	}
+	var email, reason sql.NullString
+	var disqAt, lastAct sql.NullInt64
+	if c.Email != "" {
+		email = sql.NullString{String: c.Email, Valid: true}
+	}
+	if c.Disqualified != nil {
+		disqAt = sql.NullInt64{Int64: ms(c.Disqualified.At), Valid: true}
+		reason = sql.NullString{String: c.Disqualified.Reason, Valid: true}
+	}
+	if c.LastActivityAt != nil {
+		lastAct = sql.NullInt64{Int64: ms(*c.LastActivityAt), Valid: true}
+	}
+	if _, err := t.stmt(t.st.saveContact).Exec(c.ID, email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
+		c.DealStage, disqAt, reason, r.Segments, ms(c.CreatedAt), lastAct); err != nil {
+		return fmt.Errorf("save contact %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) TouchContact(c *model.Contact) error {
+	var email sql.NullString
+	var lastAct sql.NullInt64
+	if c.Email != "" {
+		email = sql.NullString{String: c.Email, Valid: true}
+	}
+	if c.LastActivityAt != nil {
+		lastAct = sql.NullInt64{Int64: ms(*c.LastActivityAt), Valid: true}
+	}
+	if _, err := t.stmt(t.st.touchContact).Exec(email, lastAct, c.ID); err != nil {
+		return fmt.Errorf("touch contact %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// encodeParts fills in the encodings a record lacks.
+func encodeParts(r *ContactRecord) error {
+	c := r.Contact
+	for _, p := range []struct {
+		dst *string
+		v   any
+	}{{&r.Attributes, c.Attributes}, {&r.Scores, c.Scores}, {&r.Tags, nonNil(c.Tags)}, {&r.Segments, nonNil(c.Segments)}} {
+		if *p.dst != "" {
+			continue
+		}
+		b, err := json.Marshal(p.v)
+		if err != nil {
+			return err
+		}
+		*p.dst = string(b)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (t *sqliteTx) InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error {
+	props, err := jsonColumn(ev.RawProperties, ev.Properties)
+	if err != nil {
+		return fmt.Errorf("insert event %s: properties: %w", ev.ID, err)
+	}
+	traits, err := jsonColumn(ev.RawTraits, ev.Traits)
+	if err != nil {
+		return fmt.Errorf("insert event %s: traits: %w", ev.ID, err)
+	}
+	if _, err := t.stmt(t.st.insertEvent).Exec(ev.ID, contactID, ev.Type, ms(ev.Timestamp), props, traits, ms(appliedAt)); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("insert event %s: applied before: %w", ev.ID, model.ErrConflict)
+		}
+		return fmt.Errorf("insert event %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// jsonColumn is the column value of a JSON object: the raw form when the
+// event kept it, else the map encoded; NULL for an empty object.
+func jsonColumn(raw []byte, m map[string]any) (sql.NullString, error) {
+	if len(m) == 0 {
+		return sql.NullString{}, nil
+	}
+	if len(raw) > 0 {
+		return sql.NullString{String: string(raw), Valid: true}, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+func (t *sqliteTx) InsertLedger(e *model.LedgerEntry) error {
+	if _, err := t.stmt(t.st.insertLedger).Exec(e.ContactID, e.Score, e.Delta, e.Value, e.Flow, e.FlowVersion, e.Node,
+		e.EventID, nullIfEmpty(e.Reason), ms(e.At)); err != nil {
+		return fmt.Errorf("insert ledger row for %s: %w", e.ContactID, err)
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func (t *sqliteTx) CountEntries(flowID, contactID string, since time.Time) (int, error) {
+	var n int
+	var err error
+	if since.IsZero() {
+		err = t.stmt(t.st.countEntriesEver).QueryRow(flowID, contactID).Scan(&n)
+	} else {
+		err = t.stmt(t.st.countEntries).QueryRow(flowID, contactID, ms(since)).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count entries of %s into %s: %w", contactID, flowID, err)
+	}
+	return n, nil
+}
+
+func (t *sqliteTx) RecordEntry(flowID, contactID string, at time.Time) error {
+	if _, err := t.stmt(t.st.recordEntry).Exec(flowID, contactID, ms(at)); err != nil {
+		return fmt.Errorf("record entry of %s into %s: %w", contactID, flowID, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) RecordRunFailure(f RunFailure) error {
+	if _, err := t.stmt(t.st.recordFailure).Exec(f.FlowID, f.FlowVersion, f.ContactID, nullIfEmpty(f.EventID),
+		nullIfEmpty(f.NodeID), f.Reason, ms(f.At)); err != nil {
+		return fmt.Errorf("record failed run of %s: %w", f.FlowID, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) AddNodeStats(stats []NodeStats) error {
+	st := t.stmt(t.st.addStats)
+	for _, n := range stats {
+		if _, err := st.Exec(n.FlowID, n.NodeID, ms(n.Minute), n.Entered, n.Completed, n.Failed); err != nil {
+			return fmt.Errorf("add run counters of %s: %w", n.FlowID, err)
+		}
+	}
+	return nil
+}
+
+func (t *sqliteTx) EnqueueWebhook(d model.WebhookDelivery) error {
+	var headers sql.NullString
+	if len(d.Headers) > 0 {
+		b, _ := json.Marshal(d.Headers)
+		headers = sql.NullString{String: string(b), Valid: true}
+	}
+	if _, err := t.stmt(t.st.enqueueWebhook).Exec(d.Key, d.URL, headers, d.Body, ms(d.NextAt), ms(d.CreatedAt)); err != nil {
+		return fmt.Errorf("queue webhook %s: %w", d.Key, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ContactEvents(contactID, eventType string, since time.Time, fn func(props map[string]any) bool) error {
+	var rows *sql.Rows
+	var err error
+	if since.IsZero() {
+		rows, err = t.stmt(t.st.contactEventsAll).Query(contactID, eventType)
+	} else {
+		rows, err = t.stmt(t.st.contactEvents).Query(contactID, eventType, ms(since))
+	}
+	if err != nil {
+		return fmt.Errorf("read %s events of %s: %w", eventType, contactID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw sql.NullString
+		if err := rows.Scan(&raw); err != nil {
+			return fmt.Errorf("read %s events of %s: %w", eventType, contactID, err)
+		}
+		props := map[string]any{}
+		if raw.Valid {
+			if err := json.Unmarshal([]byte(raw.String), &props); err != nil {
+				return fmt.Errorf("read %s events of %s: %w", eventType, contactID, err)
+			}
+		}
+		if !fn(props) {
+			break
+		}
+	}
+	return rows.Err()
+}
+
+func (t *sqliteTx) CountContactEvents(contactID, eventType string, since time.Time) (int, error) {
+	var n int
+	var err error
+	if since.IsZero() {
+		err = t.stmt(t.st.countContactEventsAll).QueryRow(contactID, eventType).Scan(&n)
+	} else {
+		err = t.stmt(t.st.countContactEvents).QueryRow(contactID, eventType, ms(since)).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count %s events of %s: %w", eventType, contactID, err)
+	}
+	return n, nil
+}

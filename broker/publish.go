@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"time"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -33,7 +35,7 @@ func (p *Publisher) Publish(ctx context.Context, source string, events []*model.
 		}
 		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 		msg.Header.Set(jetstream.MsgIDHeader, ev.ID)
-		f, err := p.js.PublishMsgAsync(msg)
+		f, err := p.js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
 		if err != nil {
 			return fmt.Errorf("publish event %s: %w", ev.ID, err)
 		}

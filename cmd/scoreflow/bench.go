@@ -189,7 +189,7 @@ func publishAll(js jetstream.JetStream, gen *eventGen, cfg benchConfig, publishe
 		mu.Lock()
 		published[i] = time.Now().UnixNano()
 		mu.Unlock()
-		if _, err := js.PublishMsgAsync(msg); err != nil {
+		if _, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(30*time.Second)); err != nil {
 			return fmt.Errorf("publish %d: %w", i, err)
 		}
 	}

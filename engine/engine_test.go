@@ -15,6 +15,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/model"
 )
 
@@ -221,4 +222,21 @@ func TestTagPingPongStopsAtCascadeCap(t *testing.T) {
 	apptest.WaitApplied(t, a, 2)
 	apptest.Contact(t, a, "next")
 	assert.Equal(t, uint64(1), a.Engine.Stats().FailedRuns)
+}
+
+// TestExternalNATS runs against a NATS server of its own (--nats URL)
+// instead of the embedded one.
+func TestExternalNATS(t *testing.T) {
+	ext, err := broker.StartEmbedded(broker.EmbeddedOptions{StoreDir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	require.NoError(t, err)
+	defer ext.Shutdown()
+	a := apptest.Start(t, app.Config{NATSURL: ext.ClientURL(), Examples: true})
+	require.Nil(t, a.NATS, "no embedded server when --nats is set")
+	postEvent(t, a, map[string]any{"id": "x1", "type": "Booked call", "contact_id": "ext"})
+	apptest.WaitApplied(t, a, 1)
+	assert.Equal(t, int64(20), apptest.Contact(t, a, "ext").Score)
+	info, err := a.JS.Stream(context.Background(), "SCOREFLOW_EVENTS")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"scoreflow.events.>"}, info.CachedInfo().Config.Subjects)
+	assert.Equal(t, 2*time.Minute, info.CachedInfo().Config.Duplicates)
 }

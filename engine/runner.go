@@ -135,17 +135,23 @@ func (u *unit) mayEnter(f *flows.Compiled, cs *contactState, ev *model.Event) (b
 	return true, nil
 }
 
-// run walks the flow from a trigger, depth first in edge order. A step
-// error fails the run (recorded, counted) but not the batch: storage errors
-// are the only ones that abort the batch.
+// run starts a run at a trigger and walks the flow from its successors.
 func (u *unit) run(f *flows.Compiled, triggerID string, cs *contactState, ev *model.Event, queue *[]*model.Event) error {
 	u.result.runs++
 	ts := u.stat(f.Flow.ID, triggerID)
 	ts.Entered++
 	ts.Completed++
+	return u.walk(f, pushNext(nil, f.Next[triggerID], ""), cs, ev, queue)
+}
+
+// walk runs steps depth first in edge order, starting from the nodes on
+// stack (last pops first). It is separate from run so a run parked at a
+// node (a durable delay) can resume from that node's successors. A step
+// error fails the run (recorded, counted) but not the batch: storage errors
+// are the only ones that abort the batch.
+func (u *unit) walk(f *flows.Compiled, stack []string, cs *contactState, ev *model.Event, queue *[]*model.Event) error {
 	eff := &effects{u: u, cs: cs, flow: f, event: ev, queue: queue}
 	r := &flows.Run{FlowID: f.Flow.ID, FlowVersion: f.Flow.Version, Event: ev, Contact: contactSubject{u: u, c: cs.c}, Effects: eff, Now: u.now}
-	stack := pushNext(nil, f.Next[triggerID], "")
 	for steps := 0; len(stack) > 0; steps++ {
 		if steps >= maxStepsPerRun {
 			u.failRun(f, "", cs, ev, fmt.Errorf("run took more than %d steps", maxStepsPerRun))
@@ -159,6 +165,8 @@ func (u *unit) run(f *flows.Compiled, triggerID string, cs *contactState, ev *mo
 		eff.node, r.NodeID = node, node
 		out, err := step.Run(r)
 		if err == nil && out.Wait > 0 {
+			// Durable delays park the run here; this build has no delay
+			// node registered, so reaching this is a bug in a node type.
 			err = fmt.Errorf("node asked to wait %s, but durable delays are not enabled in this build", out.Wait)
 		}
 		if err != nil {

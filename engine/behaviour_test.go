@@ -74,6 +74,8 @@ func TestDisqualificationAudienceAndRequalify(t *testing.T) {
 		{"id":"r","type":"action.requalify","config":{}}],"edges":[{"from":"t","to":"r"}]}`)
 
 	postEvent(t, a, map[string]any{"id": "1", "type": "Ping", "contact_id": "d1"})
+	apptest.WaitApplied(t, a, 1)
+	assert.Equal(t, "new", apptest.Contact(t, a, "d1").DealStage, "a new contact starts in the pipeline's first stage")
 	postEvent(t, a, map[string]any{"id": "2", "type": "Bad", "contact_id": "d1"})
 	postEvent(t, a, map[string]any{"id": "3", "type": "Ping", "contact_id": "d1"})
 	apptest.WaitApplied(t, a, 3)

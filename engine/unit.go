@@ -93,8 +93,13 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 		if !ev.Timestamp.IsZero() && ev.Timestamp.Before(created) {
 			created = ev.Timestamp
 		}
+		// A new contact starts in the pipeline's first stage, as a new lead does.
+		stage := ""
+		if len(u.settings.Pipeline) > 0 {
+			stage = u.settings.Pipeline[0]
+		}
 		rec = &store.ContactRecord{Contact: &model.Contact{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Tags: []string{},
-			Segments: []string{}, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
+			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
 	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
 	u.contacts[id] = cs

@@ -303,3 +303,19 @@ func TestBadMessagesAreSetAside(t *testing.T) {
 	_, err = a.Store.GetContact(context.Background(), "bad")
 	assert.ErrorIs(t, err, model.ErrNotFound)
 }
+
+// TestEmailResolvesCaseInsensitively: the same address in any case is one
+// contact, whether the events share a batch or not.
+func TestEmailResolvesCaseInsensitively(t *testing.T) {
+	a := apptest.Start(t, app.Config{Examples: true})
+	postEvent(t, a, map[string]any{"id": "m1", "type": "Booked call", "email": "Ivan@Acme.test"})
+	apptest.WaitApplied(t, a, 1)
+	postEvent(t, a, map[string]any{"id": "m2", "type": "Created project", "email": "ivan@acme.TEST "})
+	apptest.WaitApplied(t, a, 2)
+	c := apptest.Contact(t, a, "ivan@acme.test")
+	assert.Equal(t, "ivan@acme.test", c.Email)
+	assert.Equal(t, int64(25), c.Score)
+	n, err := a.Store.CountContacts(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/scoreflow/scoreflow/flows"
@@ -27,6 +28,9 @@ func (u *unit) apply(ev *model.Event) error {
 		return nil
 	}
 	u.seen[ev.ID] = true
+	// Emails resolve contacts case-insensitively, in the batch and in the
+	// store alike: they are kept lower-cased.
+	ev.Email = strings.ToLower(strings.TrimSpace(ev.Email))
 	cs, err := u.contact(ev)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", ev.ID, err)

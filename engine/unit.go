@@ -110,7 +110,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 // one in the store, or a new contact whose id is the email (CONTRACT §2).
 func (u *unit) contactIDByEmail(email string) (string, error) {
 	for id, cs := range u.contacts {
-		if strings.EqualFold(cs.c.Email, email) {
+		if cs.c.Email == email {
 			return id, nil
 		}
 	}

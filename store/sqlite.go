@@ -271,6 +271,10 @@ func gradeCase(st model.Settings) (string, []any) {
 		b.WriteString(" WHEN score >= ? THEN ?")
 		args = append(args, *g.Min, g.Name)
 	}
+	if len(args) == 0 {
+		// No bounded grade: a CASE without WHEN is a syntax error.
+		return "?", []any{fallback}
+	}
 	b.WriteString(" ELSE ? END")
 	args = append(args, fallback)
 	return b.String(), args

@@ -213,7 +213,7 @@ func encodeParts(r *ContactRecord) error {
 	for _, p := range []struct {
 		dst *string
 		v   any
-	}{{&r.Attributes, c.Attributes}, {&r.Scores, c.Scores}, {&r.Tags, nonNil(c.Tags)}, {&r.Segments, nonNil(c.Segments)}} {
+	}{{&r.Attributes, nonNilMap(c.Attributes)}, {&r.Scores, nonNilMap(c.Scores)}, {&r.Tags, nonNil(c.Tags)}, {&r.Segments, nonNil(c.Segments)}} {
 		if *p.dst != "" {
 			continue
 		}
@@ -224,6 +224,15 @@ func encodeParts(r *ContactRecord) error {
 		*p.dst = string(b)
 	}
 	return nil
+}
+
+// nonNilMap keeps a nil map from being stored as JSON null, which would
+// read back as a nil map and reach the API as "attributes": null.
+func nonNilMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
 }
 
 func nonNil(s []string) []string {

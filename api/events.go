@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -113,7 +114,10 @@ func decodeEvent(raw json.RawMessage) (*model.Event, []model.FieldError) {
 
 func jsonFieldError(err error) model.FieldError {
 	if te, ok := err.(*json.UnmarshalTypeError); ok {
-		return model.FieldError{Path: te.Field, Message: "must be " + jsonTypeName(te.Type.Kind().String())}
+		// The path runs through the wire struct's embedded model.Event;
+		// the client knows no "Event", only the event's own fields.
+		path := strings.TrimPrefix(te.Field, "Event.")
+		return model.FieldError{Path: path, Message: "must be " + jsonTypeName(te.Type.Kind().String())}
 	}
 	return model.FieldError{Message: err.Error()}
 }

@@ -21,22 +21,6 @@ func (s *Server) env(c *fiber.Ctx) (flows.Env, error) {
 	return flows.Env{Stages: st.Pipeline, Registry: s.cfg.Registry}, nil
 }
 
-// parseFlow decodes and validates a request body into a flow ready to store.
-func (s *Server) parseFlow(c *fiber.Ctx) (*flows.Flow, error) {
-	f, err := flows.Parse(c.Body())
-	if err != nil {
-		return nil, err
-	}
-	env, err := s.env(c)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := flows.Compile(f, env); err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
 // record turns a validated flow into what the store keeps: the document
 // without the fields the store owns (version, times).
 func record(f *flows.Flow) (store.FlowRecord, error) {
@@ -97,7 +81,7 @@ func (s *Server) createFlow(c *fiber.Ctx) error {
 }
 
 func (s *Server) updateFlow(c *fiber.Ctx) error {
-	f, err := s.parseFlow(c)
+	f, err := flows.Parse(c.Body())
 	if err != nil {
 		return err
 	}
@@ -106,7 +90,16 @@ func (s *Server) updateFlow(c *fiber.Ctx) error {
 		return model.Invalid("invalid_flow", "the flow id in the body differs from the one in the URL",
 			model.FieldError{Path: "id", Message: "must be " + strconv.Quote(id) + " or left out"})
 	}
+	// The URL names the flow, so the body may leave its id out: set it
+	// before validating, which requires one.
 	f.ID = id
+	env, err := s.env(c)
+	if err != nil {
+		return err
+	}
+	if _, err := flows.Compile(f, env); err != nil {
+		return err
+	}
 	expect := f.Version
 	rec, err := record(f)
 	if err != nil {

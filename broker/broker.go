@@ -133,17 +133,41 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream
 	return s, nil
 }
 
-// EnsureConsumer declares the engine's durable pull consumer. AckAll lets
-// one ack after a committed batch cover every message before it.
-func EnsureConsumer(ctx context.Context, s jetstream.Stream, maxAckPending int) (jetstream.Consumer, error) {
-	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "Scoreflow engine: applies events in stream order",
-		AckPolicy:     jetstream.AckAllPolicy,
+// ResetConsumer (re)declares the engine's durable pull consumer so that
+// delivery restarts right after its ack floor. A consumer that survived a
+// crash still counts the messages it handed to the dead process as
+// delivered; left alone, JetStream would redeliver them only after AckWait,
+// behind newer messages, breaking stream order. Starting again from the ack
+// floor redelivers them at once and in order; the ones that were applied but
+// not acked are skipped by the store's record. Only one engine consumes at a
+// time, so recreating the consumer disturbs nobody.
+func ResetConsumer(ctx context.Context, s jetstream.Stream, maxAckPending int) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:     ConsumerName,
+		Description: "Scoreflow engine: applies events in stream order",
+		// Explicit acks: an ack never covers a message that was not applied.
+		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       2 * time.Minute,
 		MaxAckPending: maxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	}
+	old, err := s.Consumer(ctx, ConsumerName)
+	switch {
+	case err == nil:
+		info, err := old.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("consumer %s info: %w", ConsumerName, err)
+		}
+		if floor := info.AckFloor.Stream; floor > 0 {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+		}
+		if err := s.DeleteConsumer(ctx, ConsumerName); err != nil {
+			return nil, fmt.Errorf("reset consumer %s: %w", ConsumerName, err)
+		}
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, fmt.Errorf("look up consumer %s: %w", ConsumerName, err)
+	}
+	c, err := s.CreateConsumer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("declare consumer %s: %w", ConsumerName, err)
 	}

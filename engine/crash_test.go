@@ -183,6 +183,11 @@ func TestKillMidBatchThenRestart(t *testing.T) {
 	apptest.WaitIdle(t, b)
 	var applied int
 	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&applied))
+	if applied != total {
+		dead, _ := b.Store.DeadEvents(context.Background(), 5)
+		info, _ := b.JS.Stream(context.Background(), "SCOREFLOW_EVENTS")
+		t.Logf("stats after restart %+v; dead %d %+v; stream state %+v", b.Engine.Stats(), len(dead), dead, info.CachedInfo().State)
+	}
 	assert.Equal(t, total, applied, "every event applied once")
 	for contact, want := range expected {
 		c := apptest.Contact(t, b, contact)

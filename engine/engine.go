@@ -130,7 +130,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("stream info: %w", err)
 	}
 	e.streamEpoch = info.Created.Unix()
-	cons, err := broker.EnsureConsumer(ctx, stream, 4*e.batchSize)
+	// Room for the pull buffer, the decoded channel and the batch in flight,
+	// so delivery never waits on acks of a batch still committing.
+	cons, err := broker.ResetConsumer(ctx, stream, 10*e.batchSize)
 	if err != nil {
 		return err
 	}
@@ -335,27 +337,15 @@ func (e *Engine) deadEvent(m jetstream.Msg, id string, err error) store.DeadEven
 	return d
 }
 
-// ack acks the highest stream sequence of the batch; the consumer's AckAll
-// policy makes it cover every earlier message.
+// ack acks every message of a committed batch. Acks are buffered
+// publishes, so this costs no round trip; a lost ack only means a
+// redelivery, which the store's record skips.
 func (e *Engine) ack(msgs []pending) {
-	var last jetstream.Msg
-	var lastSeq uint64
 	for _, p := range msgs {
-		m := p.msg
-		md, err := m.Metadata()
-		if err != nil {
-			continue
+		if err := p.msg.Ack(); err != nil {
+			e.log.Warn("ack event", "subject", p.msg.Subject(), "err", err)
+			return
 		}
-		if last == nil || md.Sequence.Stream > lastSeq {
-			last, lastSeq = m, md.Sequence.Stream
-		}
-	}
-	if last == nil {
-		return
-	}
-	if err := last.Ack(); err != nil {
-		// Not fatal: the batch is committed, a redelivery is skipped as applied.
-		e.log.Warn("ack batch", "seq", lastSeq, "err", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -73,7 +74,7 @@ func Parse(data []byte) (*Flow, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, model.Invalid("invalid_flow", "the flow is not valid JSON of the flow shape", jsonErrorDetail(err))
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More() misses a trailing "}" or "]"
 		return nil, model.Invalid("invalid_flow", "the flow must be a single JSON object", model.FieldError{Message: "trailing data after the flow"})
 	}
 	normalizeNumbers(&f)

@@ -14,7 +14,7 @@ import (
 )
 
 const contactColumns = `id, email, attributes, scores, score, grade, tags, deal_stage,
-	disqualified_at, disqualify_reason, segments, created_at, last_activity_at`
+	disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at`
 
 func scanContact(sc interface{ Scan(...any) error }) (*model.Contact, error) {
 	r, err := scanContactRecord(sc)
@@ -28,10 +28,10 @@ func scanContactRecord(sc interface{ Scan(...any) error }) (*ContactRecord, erro
 	var c model.Contact
 	var email, reason sql.NullString
 	var attrs, scores, tags, segments string
-	var disqAt, lastAct sql.NullInt64
+	var disqAt, lastAct, nextEval sql.NullInt64
 	var created int64
 	if err := sc.Scan(&c.ID, &email, &attrs, &scores, &c.Score, &c.Grade, &tags, &c.DealStage,
-		&disqAt, &reason, &segments, &created, &lastAct); err != nil {
+		&disqAt, &reason, &segments, &created, &lastAct, &nextEval); err != nil {
 		return nil, err
 	}
 	c.Email = email.String
@@ -43,7 +43,7 @@ func scanContactRecord(sc interface{ Scan(...any) error }) (*ContactRecord, erro
 	}
 	c.CreatedAt = fromMS(created)
 	c.LastActivityAt = nullMS(lastAct)
-	return &ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments}, nil
+	return &ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}, nil
 }
 
 func decodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) error {

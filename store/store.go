@@ -48,6 +48,25 @@ type Store interface {
 	RecordDeadEvent(ctx context.Context, d DeadEvent) error
 	DeadEvents(ctx context.Context, limit int) ([]DeadEvent, error)
 
+	CreateSegment(ctx context.Context, s model.Segment) (model.Segment, error)
+	UpdateSegment(ctx context.Context, s model.Segment) (model.Segment, error)
+	DeleteSegment(ctx context.Context, id string) error
+	GetSegment(ctx context.Context, id string) (model.Segment, error)
+	ListSegments(ctx context.Context) ([]model.Segment, error)
+	SegmentMembers(ctx context.Context, id string, limit int, after string) ([]*model.Contact, string, error)
+	// ContactIDsAfter pages every contact id in order (whole-database passes).
+	ContactIDsAfter(ctx context.Context, after string, limit int) ([]string, error)
+	// DueContacts lists contacts whose time-based membership is due.
+	DueContacts(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// DueRuns lists parked runs whose wake time has come.
+	DueRuns(ctx context.Context, now time.Time, limit int) ([]WaitingRun, error)
+	CountWaitingRuns(ctx context.Context) (int64, error)
+	// DecayDue lists contacts with a non-zero dimension not decayed since before.
+	DecayDue(ctx context.Context, dimension string, before time.Time, limit int) ([]string, error)
+
+	RecordJobRun(ctx context.Context, r model.JobRun) error
+	JobRuns(ctx context.Context) ([]model.JobRun, error)
+
 	Close() error
 }
 
@@ -76,6 +95,14 @@ type Tx interface {
 	ContactEvents(contactID, eventType string, since time.Time, fn func(props map[string]any) bool) error
 	// CountContactEvents counts them without decoding properties.
 	CountContactEvents(contactID, eventType string, since time.Time) (int, error)
+	// OldestContactEvent calls fn with each event of a type since a time,
+	// oldest first, until fn returns false.
+	OldestContactEvents(contactID, eventType string, since time.Time, fn func(ts time.Time, props map[string]any) bool) error
+	SetMembership(segmentID, contactID string, member bool, at time.Time) error
+	ParkRun(r WaitingRun) error
+	// TakeRun deletes a parked run; false when it was taken already.
+	TakeRun(id int64) (bool, error)
+	MarkDecayed(contactID, dimension string, at time.Time) error
 	Commit() error
 	Rollback() error
 }
@@ -89,6 +116,21 @@ type ContactRecord struct {
 	Scores     string
 	Tags       string
 	Segments   string
+	// NextEvalAt is when time-based segment membership is next due (Unix
+	// ms, 0 = never).
+	NextEvalAt int64
+}
+
+// WaitingRun is a run parked at a delay node.
+type WaitingRun struct {
+	ID          int64
+	FlowID      string
+	FlowVersion int
+	ContactID   string
+	NodeID      string
+	Event       []byte // the event that caused the run, as JSON
+	WakeAt      time.Time
+	CreatedAt   time.Time
 }
 
 // FlowRecord is a stored flow version: metadata plus the JSON document.

@@ -29,6 +29,8 @@ type statements struct {
 	recordFailure, addStats, enqueueWebhook     *sql.Stmt
 	contactEvents, contactEventsAll             *sql.Stmt
 	countContactEvents, countContactEventsAll   *sql.Stmt
+	oldestEvents, addMember, removeMember       *sql.Stmt
+	parkRun, takeRun, markDecayed               *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
@@ -47,11 +49,18 @@ func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
 	}
 	p(&st.loadContact, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`)
 	p(&st.contactByEmail, `SELECT id FROM contacts WHERE email = ? ORDER BY created_at LIMIT 1`)
-	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
-		segments = excluded.segments, last_activity_at = excluded.last_activity_at`)
+		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at`)
+	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts, seq`)
+	p(&st.addMember, `INSERT INTO segment_members (segment_id, contact_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	p(&st.removeMember, `DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?`)
+	p(&st.parkRun, `INSERT INTO waiting_runs (flow_id, flow_version, contact_id, node_id, event, wake_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.takeRun, `DELETE FROM waiting_runs WHERE id = ?`)
+	p(&st.markDecayed, `INSERT INTO score_decay (contact_id, dimension, decayed_at) VALUES (?, ?, ?)
+		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
 	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ? WHERE id = ?`)
 	p(&st.insertEvent, `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at)
@@ -174,9 +183,12 @@ func (t *sqliteTx) SaveContact(r *ContactRecord) error {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	var email, reason sql.NullString
-	var disqAt, lastAct sql.NullInt64
+	var disqAt, lastAct, nextEval sql.NullInt64
 	if c.Email != "" {
 		email = sql.NullString{String: c.Email, Valid: true}
+	}
+	if r.NextEvalAt != 0 {
+		nextEval = sql.NullInt64{Int64: r.NextEvalAt, Valid: true}
 	}
 	if c.Disqualified != nil {
 		disqAt = sql.NullInt64{Int64: ms(c.Disqualified.At), Valid: true}
@@ -186,7 +198,7 @@ func (t *sqliteTx) SaveContact(r *ContactRecord) error {
 		lastAct = sql.NullInt64{Int64: ms(*c.LastActivityAt), Valid: true}
 	}
 	if _, err := t.stmt(t.st.saveContact).Exec(c.ID, email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
-		c.DealStage, disqAt, reason, r.Segments, ms(c.CreatedAt), lastAct); err != nil {
+		c.DealStage, disqAt, reason, r.Segments, ms(c.CreatedAt), lastAct, nextEval); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	return nil
@@ -379,4 +391,65 @@ func (t *sqliteTx) CountContactEvents(contactID, eventType string, since time.Ti
 		return 0, fmt.Errorf("count %s events of %s: %w", eventType, contactID, err)
 	}
 	return n, nil
+}
+
+func (t *sqliteTx) OldestContactEvents(contactID, eventType string, since time.Time, fn func(ts time.Time, props map[string]any) bool) error {
+	rows, err := t.stmt(t.st.oldestEvents).Query(contactID, eventType, ms(since))
+	if err != nil {
+		return fmt.Errorf("read %s events of %s: %w", eventType, contactID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ts int64
+		var raw sql.NullString
+		if err := rows.Scan(&ts, &raw); err != nil {
+			return fmt.Errorf("read %s events of %s: %w", eventType, contactID, err)
+		}
+		props := map[string]any{}
+		if raw.Valid {
+			if err := json.Unmarshal([]byte(raw.String), &props); err != nil {
+				return fmt.Errorf("read %s events of %s: %w", eventType, contactID, err)
+			}
+		}
+		if !fn(fromMS(ts), props) {
+			break
+		}
+	}
+	return rows.Err()
+}
+
+func (t *sqliteTx) SetMembership(segmentID, contactID string, member bool, at time.Time) error {
+	var err error
+	if member {
+		_, err = t.stmt(t.st.addMember).Exec(segmentID, contactID, ms(at))
+	} else {
+		_, err = t.stmt(t.st.removeMember).Exec(segmentID, contactID)
+	}
+	if err != nil {
+		return fmt.Errorf("membership of %s in %s: %w", contactID, segmentID, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) ParkRun(r WaitingRun) error {
+	if _, err := t.stmt(t.st.parkRun).Exec(r.FlowID, r.FlowVersion, r.ContactID, r.NodeID, string(r.Event), ms(r.WakeAt), ms(r.CreatedAt)); err != nil {
+		return fmt.Errorf("park run of %s in %s: %w", r.ContactID, r.FlowID, err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) TakeRun(id int64) (bool, error) {
+	res, err := t.stmt(t.st.takeRun).Exec(id)
+	if err != nil {
+		return false, fmt.Errorf("take parked run %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (t *sqliteTx) MarkDecayed(contactID, dimension string, at time.Time) error {
+	if _, err := t.stmt(t.st.markDecayed).Exec(contactID, dimension, ms(at)); err != nil {
+		return fmt.Errorf("mark %s of %s decayed: %w", dimension, contactID, err)
+	}
+	return nil
 }

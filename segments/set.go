@@ -1,0 +1,244 @@
+// Package segments keeps segment membership: which segments a change to a
+// contact can affect, in what order to evaluate them (a segment may use
+// another's membership), and when a membership can next change by time
+// alone. The engine evaluates membership inside the transaction of every
+// change; the scheduler re-evaluates time-based segments when their moment
+// comes; a whole-database pass compiles filters to SQL.
+package segments
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// Change names what changed on a contact, to find the segments that read it.
+type Change string
+
+// Changes a contact can go through.
+const (
+	ChangeScore      Change = "score" // any dimension: score, score.<d> and grade read it
+	ChangeTags       Change = "tags"
+	ChangeSegments   Change = "segments"
+	ChangeDealStage  Change = "deal_stage"
+	ChangeDisqualify Change = "disqualified"
+	ChangeActivity   Change = "last_activity_at"
+	ChangeEmail      Change = "email"
+	ChangeCreated    Change = "created" // a new contact: every segment applies
+)
+
+// AttributeChange is the change of one attribute.
+func AttributeChange(name string) Change { return Change("attributes." + name) }
+
+// EventChange is a new event of a type (behaviour leaves read it).
+func EventChange(eventType string) Change { return Change("event:" + eventType) }
+
+// Segment is a compiled segment.
+type Segment struct {
+	ID     string
+	Name   string
+	Filter *flows.Filter
+	// TimeBased: its membership can change with time alone (a behaviour leaf
+	// with a window, or older_than/newer_than).
+	TimeBased bool
+	deps      []Change
+	refs      []string // segments whose membership it reads
+	leaves    []timeLeaf
+	order     int
+}
+
+// Set is an immutable set of compiled segments in evaluation order.
+type Set struct {
+	List   []*Segment // referenced segments come before those that use them
+	byID   map[string]*Segment
+	byDep  map[Change][]*Segment
+	timed  []*Segment
+	anyRef bool
+}
+
+// Compile parses one segment's filter.
+func Compile(s model.Segment) (*Segment, []model.FieldError) {
+	var errs []model.FieldError
+	if !validID(s.ID) {
+		errs = append(errs, model.FieldError{Path: "id", Message: "must be 1 to 128 letters, digits, '_', '-', '.' or ':', starting with a letter or digit"})
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		errs = append(errs, model.FieldError{Path: "name", Message: "is required"})
+	}
+	if len(s.Where) == 0 || string(s.Where) == "null" {
+		errs = append(errs, model.FieldError{Path: "where", Message: "is required: a filter such as {\"field\": \"score\", \"op\": \"gte\", \"value\": 50}"})
+		return nil, errs
+	}
+	f, details := flows.ParseFilter(s.Where, flows.ContactFilter)
+	errs = append(errs, model.PrefixPaths("where", details)...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	seg := &Segment{ID: s.ID, Name: s.Name, Filter: f}
+	var raw any
+	if err := json.Unmarshal(s.Where, &raw); err != nil {
+		return nil, []model.FieldError{{Path: "where", Message: err.Error()}}
+	}
+	seg.leaves, seg.refs = scanLeaves(raw)
+	seg.TimeBased = len(seg.leaves) > 0
+	seg.deps = dependencies(f)
+	return seg, nil
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !ok && (i == 0 || !strings.ContainsRune("_-.:", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// dependencies maps the fields and event types a filter reads to changes.
+func dependencies(f *flows.Filter) []Change {
+	seen := map[Change]bool{ChangeCreated: true}
+	for _, field := range f.Fields() {
+		switch {
+		case field == "score" || field == "grade" || strings.HasPrefix(field, "score."):
+			seen[ChangeScore] = true
+		case field == "tags", field == "segments", field == "deal_stage", field == "disqualified",
+			field == "last_activity_at", field == "email":
+			seen[Change(field)] = true
+		case strings.HasPrefix(field, "attributes."):
+			// A nested read (attributes.address.city) depends on the top attribute.
+			name, _, _ := strings.Cut(strings.TrimPrefix(field, "attributes."), ".")
+			seen[AttributeChange(name)] = true
+		}
+	}
+	for _, ev := range f.BehaviourEvents() {
+		seen[EventChange(ev)] = true
+	}
+	out := make([]Change, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// CycleError names the segments that reference each other in a loop.
+type CycleError struct{ Path []string }
+
+func (e *CycleError) Error() string {
+	return "segments reference each other in a cycle: " + strings.Join(e.Path, " → ")
+}
+
+// NewSet orders segments so that a segment comes after every segment it
+// references, and indexes them by what they read. A reference cycle or a
+// reference to a missing segment is an error.
+func NewSet(list []*Segment) (*Set, error) {
+	s := &Set{byID: map[string]*Segment{}, byDep: map[Change][]*Segment{}}
+	for _, seg := range list {
+		s.byID[seg.ID] = seg
+	}
+	ids := make([]string, 0, len(list))
+	for _, seg := range list {
+		ids = append(ids, seg.ID)
+		for _, r := range seg.refs {
+			if _, ok := s.byID[r]; !ok {
+				return nil, fmt.Errorf("segment %q uses segment %q, which does not exist", seg.ID, r)
+			}
+		}
+	}
+	sort.Strings(ids)
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(id string) error
+	visit = func(id string) error {
+		state[id] = active
+		stack = append(stack, id)
+		refs := append([]string(nil), s.byID[id].refs...)
+		sort.Strings(refs)
+		for _, r := range refs {
+			switch state[r] {
+			case active:
+				start := 0
+				for i, x := range stack {
+					if x == r {
+						start = i
+					}
+				}
+				return &CycleError{Path: append(append([]string(nil), stack[start:]...), r)}
+			case unseen:
+				if err := visit(r); err != nil {
+					return err
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[id] = done
+		s.byID[id].order = len(s.List)
+		s.List = append(s.List, s.byID[id])
+		return nil
+	}
+	for _, id := range ids {
+		if state[id] == unseen {
+			if err := visit(id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, seg := range s.List {
+		for _, d := range seg.deps {
+			s.byDep[d] = append(s.byDep[d], seg)
+		}
+		if len(seg.refs) > 0 {
+			s.anyRef = true
+		}
+		if seg.TimeBased {
+			s.timed = append(s.timed, seg)
+		}
+	}
+	return s, nil
+}
+
+// Get returns a segment by id.
+func (s *Set) Get(id string) (*Segment, bool) {
+	seg, ok := s.byID[id]
+	return seg, ok
+}
+
+// Timed lists the segments whose membership can change with time alone.
+func (s *Set) Timed() []*Segment { return s.timed }
+
+// Affected returns, in evaluation order, the segments that read any of the
+// changes. Membership changes chain: when one segment's membership changes,
+// the caller evaluates again with ChangeSegments.
+func (s *Set) Affected(changes map[Change]bool) []*Segment {
+	if s == nil || len(changes) == 0 {
+		return nil
+	}
+	if changes[ChangeCreated] {
+		return s.List
+	}
+	hit := map[*Segment]bool{}
+	for c := range changes {
+		for _, seg := range s.byDep[c] {
+			hit[seg] = true
+		}
+	}
+	out := make([]*Segment, 0, len(hit))
+	for seg := range hit {
+		out = append(out, seg)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].order < out[j].order })
+	return out
+}

@@ -98,23 +98,23 @@ func compile(f *Flow, env Env) (*Compiled, []model.FieldError) {
 		add("edges", "a flow may have at most %d edges", MaxEdges)
 		return nil, errs
 	}
-	specs := map[string]*Spec{}
+	specs := map[string]*Spec{} // by node id; nil for a node of unknown type
 	for i, n := range f.Nodes {
 		p := fmt.Sprintf("nodes[%d]", i)
-		switch {
-		case n.ID == "":
+		if n.ID == "" {
 			add(p+".id", "is required")
 			continue
-		case specs[n.ID] != nil:
+		}
+		if _, dup := specs[n.ID]; dup {
 			add(p+".id", "duplicate node id %q", n.ID)
 			continue
 		}
 		spec, ok := reg.Lookup(n.Type)
+		specs[n.ID] = spec
 		if !ok {
 			add(p+".type", "unknown node type %q", n.Type)
 			continue
 		}
-		specs[n.ID] = spec
 		cfg, details := checkConfig(spec, n.Config)
 		details = append(details, checkPickers(spec, cfg, env)...)
 		if len(details) > 0 {
@@ -142,7 +142,7 @@ func compile(f *Flow, env Env) (*Compiled, []model.FieldError) {
 
 func hasTriggerSpec(specs map[string]*Spec) bool {
 	for _, s := range specs {
-		if s.Kind == KindTrigger {
+		if s != nil && s.Kind == KindTrigger {
 			return true
 		}
 	}
@@ -168,6 +168,9 @@ func build(spec *Spec, cfg Config, nodeID string, c *Compiled) error {
 
 func checkEntry(f *Flow, c *Compiled) []model.FieldError {
 	var errs []model.FieldError
+	if f.Entry.Mode != EntryLimited && (f.Entry.Max != 0 || f.Entry.Window != nil) {
+		errs = append(errs, model.FieldError{Path: "entry.mode", Message: "max and window apply to mode limited only"})
+	}
 	switch f.Entry.Mode {
 	case "":
 		f.Entry.Mode = EntryEveryTime
@@ -221,8 +224,8 @@ func checkEdges(f *Flow, specs map[string]*Spec, c *Compiled) []model.FieldError
 		if !okTo {
 			add(p+".to", "no node %q in this flow", e.To)
 		}
-		if !okFrom || !okTo {
-			continue
+		if !okFrom || !okTo || from == nil || to == nil {
+			continue // a node of unknown type is reported on the node itself
 		}
 		if e.From == e.To {
 			add(p+".to", "a node cannot link to itself")

@@ -403,3 +403,43 @@ func TestValidateAcceptsIDs(t *testing.T) {
 		assert.Empty(t, flows.Validate(f, flows.Env{}), "id %q", id)
 	}
 }
+
+// TestValidationNamesTheRealProblem: errors point at the field at fault and
+// nowhere else.
+func TestValidationNamesTheRealProblem(t *testing.T) {
+	cases := []struct {
+		name, doc string
+		paths     []string
+		message   string
+	}{
+		{"number out of range", `{"id":"f","name":"f","nodes":[{"id":"t","type":"trigger.tag_added","config":{"tag":1e400}}],"edges":[]}`,
+			[]string{"nodes[0].config.tag"}, "out of range"},
+		{"edge to a node of unknown type", `{"id":"f","name":"f","nodes":[{"id":"t","type":"trigger.tag_added","config":{"tag":"a"}},
+			{"id":"x","type":"action.bogus","config":{}}],"edges":[{"from":"t","to":"x"}]}`, []string{"nodes[1].type"}, "unknown node type"},
+		{"duplicate id after an unknown type", `{"id":"f","name":"f","nodes":[{"id":"x","type":"bogus","config":{}},
+			{"id":"x","type":"trigger.tag_added","config":{"tag":"a"}}],"edges":[]}`, []string{"nodes[0].type", "nodes[1].id", "nodes"}, ""},
+		{"max outside limited", `{"id":"f","name":"f","entry":{"mode":"once","max":3},"nodes":[{"id":"t","type":"trigger.tag_added","config":{"tag":"a"}}],"edges":[]}`,
+			[]string{"entry.mode"}, "limited only"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var details []model.FieldError
+			f, err := flows.Parse([]byte(tc.doc))
+			if err != nil {
+				var inv *model.InvalidError
+				require.ErrorAs(t, err, &inv)
+				details = inv.Details
+			} else {
+				details = flows.Validate(f, flows.Env{})
+			}
+			var paths []string
+			for _, d := range details {
+				paths = append(paths, d.Path)
+			}
+			require.Equal(t, tc.paths, paths, "%+v", details)
+			if tc.message != "" {
+				require.Contains(t, details[0].Message, tc.message)
+			}
+		})
+	}
+}

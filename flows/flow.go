@@ -7,8 +7,10 @@ package flows
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -77,37 +79,64 @@ func Parse(data []byte) (*Flow, error) {
 	if _, err := dec.Token(); err != io.EOF { // More() misses a trailing "}" or "]"
 		return nil, model.Invalid("invalid_flow", "the flow must be a single JSON object", model.FieldError{Message: "trailing data after the flow"})
 	}
-	normalizeNumbers(&f)
+	if details := normalizeNumbers(&f); len(details) > 0 {
+		return nil, model.Invalid("invalid_flow", "the flow has a number out of range", details...)
+	}
 	return &f, nil
 }
 
 func jsonErrorDetail(err error) model.FieldError {
 	var typeErr *json.UnmarshalTypeError
-	if ok := asTypeError(err, &typeErr); ok {
-		return model.FieldError{Path: typeErr.Field, Message: fmt.Sprintf("must be %s", typeErr.Type.String())}
+	var durErr *model.DurationError
+	switch {
+	case errors.As(err, &typeErr):
+		return model.FieldError{Path: typeErr.Field, Message: "must be " + jsonKind(typeErr.Type)}
+	case errors.As(err, &durErr):
+		// The only duration of a flow document is the entry window.
+		return model.FieldError{Path: "entry.window", Message: durErr.Message}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return model.FieldError{Message: "the document ends too early: it is not a complete JSON object"}
 	}
 	return model.FieldError{Message: err.Error()}
 }
 
-func asTypeError(err error, target **json.UnmarshalTypeError) bool {
-	te, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*target = te
+// jsonKind names a Go type the way a JSON author would.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
 	}
-	return ok
+	return "a " + t.Kind().String()
 }
 
 // normalizeNumbers turns json.Number config values into int64 when integral
-// and float64 otherwise, so node builders see plain Go numbers.
-func normalizeNumbers(f *Flow) {
+// and float64 otherwise, so node builders see plain Go numbers. A number no
+// float64 can hold (1e400) is refused rather than passed on as text.
+func normalizeNumbers(f *Flow) []model.FieldError {
+	var errs []model.FieldError
 	for i := range f.Nodes {
 		for k, v := range f.Nodes[i].Config {
-			f.Nodes[i].Config[k] = plainNumbers(v)
+			path := fmt.Sprintf("nodes[%d].config.%s", i, k)
+			f.Nodes[i].Config[k] = plainNumbers(v, path, &errs)
 		}
 	}
+	return errs
 }
 
-func plainNumbers(v any) any {
+func plainNumbers(v any, path string, errs *[]model.FieldError) any {
 	switch t := v.(type) {
 	case json.Number:
 		if i, err := t.Int64(); err == nil {
@@ -116,15 +145,16 @@ func plainNumbers(v any) any {
 		if fl, err := t.Float64(); err == nil {
 			return fl
 		}
-		return t.String()
+		*errs = append(*errs, model.FieldError{Path: path, Message: fmt.Sprintf("number %s is out of range", t.String())})
+		return nil
 	case map[string]any:
 		for k, e := range t {
-			t[k] = plainNumbers(e)
+			t[k] = plainNumbers(e, path+"."+k, errs)
 		}
 		return t
 	case []any:
 		for i, e := range t {
-			t[i] = plainNumbers(e)
+			t[i] = plainNumbers(e, fmt.Sprintf("%s[%d]", path, i), errs)
 		}
 		return t
 	}

@@ -50,15 +50,21 @@ func (d Duration) String() string {
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
+// DurationError is a duration that could not be decoded; decoders of
+// documents map it to the field's path.
+type DurationError struct{ Message string }
+
+func (e *DurationError) Error() string { return e.Message }
+
 // UnmarshalJSON reads a duration string.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string such as \"60d\"")
+		return &DurationError{Message: "must be a duration such as \"60d\""}
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
-		return err
+		return &DurationError{Message: err.Error()}
 	}
 	*d = v
 	return nil

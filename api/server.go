@@ -34,6 +34,7 @@ type Config struct {
 	Store     store.Store
 	Engine    Engine
 	Publisher Publisher
+	Segmenter Segmenter
 	Registry  *flows.Registry // default flows.Nodes
 	AdminKey  string
 	WriteKey  string
@@ -104,6 +105,15 @@ func New(cfg Config) *fiber.App {
 
 	v1.Get("/settings", s.auth(admin), s.getSettings)
 	v1.Put("/settings", s.auth(admin), s.putSettings)
+
+	v1.Get("/segments", s.auth(admin), s.listSegments)
+	v1.Post("/segments", s.auth(admin), s.createSegment)
+	v1.Get("/segments/:id", s.auth(admin), s.getSegment)
+	v1.Put("/segments/:id", s.auth(admin), s.updateSegment)
+	v1.Delete("/segments/:id", s.auth(admin), s.deleteSegment)
+	v1.Get("/segments/:id/contacts", s.auth(admin), s.segmentContacts)
+
+	v1.Get("/jobs", s.auth(admin), s.listJobs)
 
 	v1.Get("/webhooks", s.auth(admin), s.listWebhooks)
 	v1.Get("/dead-events", s.auth(admin), s.listDeadEvents)

@@ -39,6 +39,9 @@ type Options struct {
 	OnCommit func(CommitInfo)
 	// OnWebhooks is called after a commit that queued webhooks.
 	OnWebhooks func()
+	// OnRun is called after a commit for each run that ended in it, with
+	// outcome "completed" or "failed" (metrics).
+	OnRun func(flowID, outcome string)
 	// RetryBackoff is the first wait before retrying a failed event; default 100ms.
 	RetryBackoff time.Duration
 	// ContactCache is how many committed contacts stay decoded in memory;
@@ -71,6 +74,7 @@ type Engine struct {
 	maxDepth  int
 	onCommit  func(CommitInfo)
 	onHooks   func()
+	onRun     func(flowID, outcome string)
 	backoff   time.Duration
 
 	flows       atomic.Pointer[flowSet]
@@ -93,7 +97,7 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		store: opts.Store, js: opts.JS, log: opts.Logger, now: opts.Now,
 		batchSize: opts.BatchSize, maxDepth: opts.MaxCascadeDepth,
-		onCommit: opts.OnCommit, onHooks: opts.OnWebhooks, backoff: opts.RetryBackoff,
+		onCommit: opts.OnCommit, onHooks: opts.OnWebhooks, onRun: opts.OnRun, backoff: opts.RetryBackoff,
 		stopping: make(chan struct{}), done: make(chan struct{}),
 	}
 	if e.log == nil {
@@ -460,6 +464,11 @@ func (e *Engine) applyBatch(items []pending) error {
 	e.duplicates.Add(uint64(u.result.duplicates))
 	e.runs.Add(uint64(u.result.runs))
 	e.failedRuns.Add(uint64(u.result.failedRuns))
+	if e.onRun != nil {
+		for _, r := range u.ended {
+			e.onRun(r.flow, r.outcome)
+		}
+	}
 	if u.webhooks > 0 && e.onHooks != nil {
 		e.onHooks()
 	}

@@ -76,6 +76,7 @@ func (u *unit) dispatch(ev *model.Event, cs *contactState, queue *[]*model.Event
 		// One run per flow per event, at the first matching trigger.
 		lastFlow = ref.flow.Flow.ID
 		if ev.Depth > u.eng.maxDepth {
+			u.ended = append(u.ended, runEnd{flow: ref.flow.Flow.ID, outcome: "failed"})
 			u.failRun(ref.flow, ref.nodeID, cs, ev, fmt.Errorf("%w: %s %s is %d internal events deep, the cap is %d (flows triggering each other in a loop?)",
 				errCascade, ev.Type, describe(ev), ev.Depth, u.eng.maxDepth))
 			continue
@@ -145,7 +146,16 @@ func (u *unit) run(f *flows.Compiled, triggerID string, cs *contactState, ev *mo
 	ts := u.stat(f.Flow.ID, triggerID)
 	ts.Entered++
 	ts.Completed++
-	return u.walk(f, pushNext(nil, f.Next[triggerID], ""), cs, ev, queue)
+	failedBefore := u.result.failedRuns
+	if err := u.walk(f, pushNext(nil, f.Next[triggerID], ""), cs, ev, queue); err != nil {
+		return err
+	}
+	outcome := "completed"
+	if u.result.failedRuns > failedBefore {
+		outcome = "failed"
+	}
+	u.ended = append(u.ended, runEnd{flow: f.Flow.ID, outcome: outcome})
+	return nil
 }
 
 // walk runs steps depth first in edge order, starting from the nodes on

@@ -29,6 +29,7 @@ type unit struct {
 	contacts map[string]*contactState
 	stats    map[statKey]*store.NodeStats
 	failures []store.RunFailure
+	ended    []runEnd
 	webhooks int
 	hookKeys map[string]int
 	result   batchResult
@@ -58,6 +59,9 @@ func clone(r *store.ContactRecord) *store.ContactRecord {
 }
 
 type statKey struct{ flow, node string }
+
+// runEnd is a run that ended in this batch, for the OnRun hook.
+type runEnd struct{ flow, outcome string }
 
 // batchResult is what a committed batch reports.
 type batchResult struct {

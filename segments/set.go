@@ -129,6 +129,25 @@ func dependencies(f *flows.Filter) []Change {
 	return out
 }
 
+// References reports whether the segment reads another's membership.
+func (s *Segment) References(id string) bool {
+	for _, r := range s.refs {
+		if r == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Backfill reports a whole-database pass over one segment.
+type Backfill struct {
+	Contacts int   `json:"contacts"` // evaluated
+	Entered  int   `json:"entered"`
+	Exited   int   `json:"exited"`
+	Fired    bool  `json:"fired"` // whether flows ran for the moves
+	Millis   int64 `json:"duration_ms"`
+}
+
 // CycleError names the segments that reference each other in a loop.
 type CycleError struct{ Path []string }
 

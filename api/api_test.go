@@ -941,7 +941,14 @@ func TestSettingsAPI(t *testing.T) {
 func TestBodyTooLarge(t *testing.T) {
 	a := apptest.Start(t, app.Config{HTTPAddr: "127.0.0.1:0"})
 	body := `{"type": "Demo", "contact_id": "big", "properties": {"blob": "` + strings.Repeat("x", 2<<20) + `"}}`
-	resp, err := http.Post("http://"+a.HTTPAddr()+"/api/v1/events", "application/json", strings.NewReader(body))
+	// Expect: 100-continue lets the server refuse before the body is sent;
+	// otherwise it may close mid-upload and the client sees a reset.
+	req, err := http.NewRequest(http.MethodPost, "http://"+a.HTTPAddr()+"/api/v1/events", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 5 * time.Second}}
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -1105,7 +1112,7 @@ func TestReferenceModelOverHTTP(t *testing.T) {
 	r := scenario{method: http.MethodGet, url: "/api/v1/flows", status: http.StatusOK}.run(t, a)
 	var fl struct{ Flows []flowOut }
 	r.JSON(t, &fl)
-	assert.Len(t, fl.Flows, 17, "the reference model's flows are loaded")
+	assert.Len(t, fl.Flows, 17+3, "the reference model's flows and the playbook's are loaded")
 
 	const id = "lead-1"
 	events := []map[string]any{

@@ -45,6 +45,9 @@ type Config struct {
 	Now                  func() time.Time
 	OnCommit             func(engine.CommitInfo)
 	WebhookOptions       webhook.Options
+	// Schedules of the time-driven jobs; zero fields take the defaults,
+	// "off" disables a job (tests run them by hand with Scheduler.RunNow).
+	Schedules engine.Schedules
 }
 
 // App is a running Scoreflow.
@@ -57,6 +60,7 @@ type App struct {
 	Publisher  *broker.Publisher
 	Engine     *engine.Engine
 	Dispatcher *webhook.Dispatcher
+	Scheduler  *engine.Scheduler
 	HTTP       *fiber.App
 	log        *slog.Logger
 
@@ -141,6 +145,10 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.Engine.Start(ctx); err != nil {
 		return nil, err
 	}
+	if a.Scheduler, err = engine.NewScheduler(a.Engine, a.Store, a.log, withDefaults(cfg.Schedules)); err != nil {
+		return nil, err
+	}
+	a.Scheduler.Start()
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.wg.Add(1)
@@ -152,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	}()
 
 	a.HTTP = api.New(api.Config{
-		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher,
+		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine,
 		AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey, Logger: a.log, Now: cfg.Now,
 	})
 	if cfg.HTTPAddr != "" {
@@ -186,6 +194,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.listener != nil {
 			errs = append(errs, a.HTTP.ShutdownWithContext(ctx))
 		}
+		if a.Scheduler != nil {
+			errs = append(errs, a.Scheduler.Stop(ctx))
+		}
 		if a.Engine != nil {
 			errs = append(errs, a.Engine.Stop(ctx))
 		}
@@ -213,6 +224,20 @@ func (a *App) close() error {
 		errs = append(errs, a.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+func withDefaults(s engine.Schedules) engine.Schedules {
+	d := engine.DefaultSchedules()
+	if s.Segments == "" {
+		s.Segments = d.Segments
+	}
+	if s.Delays == "" {
+		s.Delays = d.Delays
+	}
+	if s.Decay == "" {
+		s.Decay = d.Decay
+	}
+	return s
 }
 
 func waitClosed(nc *nats.Conn) {

@@ -12,6 +12,7 @@ import (
 	"github.com/scoreflow/scoreflow/examples"
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
 	"github.com/scoreflow/scoreflow/store"
 )
 
@@ -30,9 +31,19 @@ func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	segs, playbook, err := Playbook()
+	if err != nil {
+		return err
+	}
 	if err := st.PutSettings(ctx, settings); err != nil {
 		return fmt.Errorf("load example settings: %w", err)
 	}
+	for _, s := range segs {
+		if _, err := st.CreateSegment(ctx, s); err != nil {
+			return fmt.Errorf("load example segment %s: %w", s.ID, err)
+		}
+	}
+	docs = append(docs, playbook...)
 	for _, f := range docs {
 		doc, err := json.Marshal(f)
 		if err != nil {
@@ -42,8 +53,71 @@ func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
 			return fmt.Errorf("load example flow %s: %w", f.ID, err)
 		}
 	}
-	log.Info("loaded the reference scoring model", "flows", len(docs))
+	log.Info("loaded the reference scoring model and the disqualification playbook", "flows", len(docs), "segments", len(segs))
 	return nil
+}
+
+// Playbook returns the disqualification playbook's segments and flows,
+// validated (segments against each other, flows against the pipeline and
+// the segments).
+func Playbook() ([]model.Segment, []*flows.Flow, error) {
+	settings, _, err := ReferenceModel()
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := fs.Glob(examples.Playbook, "playbook/segments/*.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(names)
+	var segs []model.Segment
+	var compiled []*segments.Segment
+	ids := map[string]bool{}
+	for _, name := range names {
+		raw, err := fs.ReadFile(examples.Playbook, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		var s model.Segment
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, nil, fmt.Errorf("example %s: %w", path.Base(name), err)
+		}
+		c, errs := segments.Compile(s)
+		if len(errs) > 0 {
+			return nil, nil, model.Invalid("invalid_segment", "example segment "+s.ID+" is invalid", errs...)
+		}
+		segs, compiled, ids[s.ID] = append(segs, s), append(compiled, c), true
+	}
+	if _, err := segments.NewSet(compiled); err != nil {
+		return nil, nil, fmt.Errorf("example segments: %w", err)
+	}
+	docs, err := readFlows(examples.Playbook, "playbook/flows/*.json", flows.Env{
+		Stages: settings.Pipeline, Segment: func(id string) bool { return ids[id] }})
+	return segs, docs, err
+}
+
+func readFlows(fsys fs.FS, pattern string, env flows.Env) ([]*flows.Flow, error) {
+	names, err := fs.Glob(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]*flows.Flow, 0, len(names))
+	for _, name := range names {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := flows.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("example %s: %w", path.Base(name), err)
+		}
+		if _, err := flows.Compile(f, env); err != nil {
+			return nil, fmt.Errorf("example %s: %w", path.Base(name), err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // ReferenceModel returns the example settings and flows, validated.
@@ -59,25 +133,9 @@ func ReferenceModel() (model.Settings, []*flows.Flow, error) {
 	if errs := settings.Validate(); len(errs) > 0 {
 		return settings, nil, model.Invalid("invalid_settings", "example settings are invalid", errs...)
 	}
-	names, err := fs.Glob(examples.Reference, "reference/flows/*.json")
+	out, err := readFlows(examples.Reference, "reference/flows/*.json", flows.Env{Stages: settings.Pipeline})
 	if err != nil {
 		return settings, nil, err
-	}
-	sort.Strings(names)
-	out := make([]*flows.Flow, 0, len(names))
-	for _, name := range names {
-		raw, err := fs.ReadFile(examples.Reference, name)
-		if err != nil {
-			return settings, nil, err
-		}
-		f, err := flows.Parse(raw)
-		if err != nil {
-			return settings, nil, fmt.Errorf("example %s: %w", path.Base(name), err)
-		}
-		if _, err := flows.Compile(f, flows.Env{Stages: settings.Pipeline}); err != nil {
-			return settings, nil, fmt.Errorf("example %s: %w", path.Base(name), err)
-		}
-		out = append(out, f)
 	}
 	return settings, out, nil
 }

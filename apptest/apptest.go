@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/scoreflow/scoreflow/app"
+	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/model"
 )
 
@@ -192,3 +194,31 @@ func Publish(t testing.TB, a *app.App, events ...*model.Event) {
 	t.Helper()
 	require.NoError(t, a.Publisher.Publish(context.Background(), "test", events))
 }
+
+// Clock is a clock tests move by hand, so time-based behaviour (segment
+// windows, delays, decay) is tested without sleeping.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Off is the schedule that keeps every job from running by itself; tests
+// run jobs with a.Scheduler.RunNow.
+var Off = engine.Schedules{Segments: "off", Delays: "off", Decay: "off"}

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/scoreflow/scoreflow/broker"
+	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
 )
@@ -79,10 +80,12 @@ type Engine struct {
 
 	flows       atomic.Pointer[flowSet]
 	contacts    *lru.Cache[string, *store.ContactRecord]
+	versions    *lru.Cache[string, *flows.Compiled] // flow versions parked runs resume on
 	forceReload atomic.Bool
 	streamEpoch int64
 
 	msgs     chan pending
+	jobs     chan job
 	stopping chan struct{}
 	done     chan struct{}
 	cc       jetstream.ConsumeContext
@@ -119,7 +122,9 @@ func New(opts Options) *Engine {
 		opts.ContactCache = 50000
 	}
 	e.contacts, _ = lru.New[string, *store.ContactRecord](opts.ContactCache) // errs only on size <= 0
+	e.versions, _ = lru.New[string, *flows.Compiled](1024)
 	e.msgs = make(chan pending, 2*e.batchSize)
+	e.jobs = make(chan job)
 	return e
 }
 
@@ -205,6 +210,10 @@ func (e *Engine) loop() {
 		select {
 		case m := <-e.msgs:
 			batch = append(batch[:0], m)
+		case j := <-e.jobs:
+			_, err := e.transact(j.fn)
+			j.done <- err
+			continue
 		case <-e.stopping:
 			return
 		}
@@ -220,6 +229,55 @@ func (e *Engine) loop() {
 			return
 		}
 	}
+}
+
+// job is work other than an event batch (a scheduled pass, a back-fill, a
+// contact deletion) that must run on the apply loop: the loop is the one
+// writer of contacts, which keeps the contact cache exact and a contact's
+// changes in order.
+type job struct {
+	fn   func(u *unit) error
+	done chan error
+}
+
+// ErrStopped is returned for work submitted to an engine that stopped.
+var ErrStopped = errors.New("engine stopped")
+
+// do runs fn in its own unit of work on the apply loop and waits for it.
+func (e *Engine) do(ctx context.Context, fn func(u *unit) error) error {
+	j := job{fn: fn, done: make(chan error, 1)}
+	select {
+	case e.jobs <- j:
+	case <-e.stopping:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		// The job still runs to its end (it cannot be half-applied); only
+		// the caller stops waiting.
+		return ctx.Err()
+	}
+}
+
+// DeleteContact deletes a contact and everything recorded about it (events,
+// ledger, entries, memberships, parked runs) through the apply loop, so it
+// is ordered with the contact's events and leaves no stale cache entry.
+func (e *Engine) DeleteContact(ctx context.Context, id string) error {
+	return e.do(ctx, func(u *unit) error {
+		found, err := u.tx.DeleteContact(id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return model.NotFound("contact", id)
+		}
+		u.forget = append(u.forget, id)
+		return nil
+	})
 }
 
 // batchLinger is the most a streaming batch waits to fill up.
@@ -433,35 +491,58 @@ func (e *Engine) currentFlows(ctx context.Context) (*flowSet, error) {
 
 // applyBatch applies events in one transaction and commits.
 func (e *Engine) applyBatch(items []pending) error {
-	ctx := context.Background()
 	start := time.Now()
-	fs, err := e.currentFlows(ctx)
+	u, err := e.transact(func(u *unit) error { return e.applyAll(u, items) })
 	if err != nil {
 		return err
-	}
-	tx, err := e.store.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	u := &unit{
-		eng: e, tx: tx, now: e.now().UTC().Truncate(time.Millisecond), flows: fs, settings: &fs.settings,
-		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{},
-	}
-	if err := e.applyAll(u, items); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil {
-			err = errors.Join(err, rbErr)
-		}
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	for id, cs := range u.contacts {
-		e.contacts.Add(id, cs.rec)
 	}
 	e.batches.Add(1)
 	e.applied.Add(uint64(len(u.result.applied)))
 	e.duplicates.Add(uint64(u.result.duplicates))
+	if e.onCommit != nil {
+		e.onCommit(CommitInfo{EventIDs: u.result.applied, Messages: len(items), Duplicates: u.result.duplicates,
+			Duration: time.Since(start), At: time.Now()})
+	}
+	return nil
+}
+
+// transact runs fn in a unit of work: one transaction, committed when fn
+// and the unit's flush succeed, rolled back otherwise. After commit the
+// unit's contacts enter the cache and its hooks fire.
+func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
+	ctx := context.Background()
+	fs, err := e.currentFlows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := e.store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := &unit{
+		eng: e, tx: tx, now: e.now().UTC().Truncate(time.Millisecond), flows: fs, settings: &fs.settings,
+		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{},
+		seen: map[string]bool{},
+	}
+	err = fn(u)
+	if err == nil {
+		err = u.flush()
+	}
+	if err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil {
+			err = errors.Join(err, rbErr)
+		}
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	for id, cs := range u.contacts {
+		e.contacts.Add(id, cs.rec)
+	}
+	for _, id := range u.forget {
+		e.contacts.Remove(id)
+	}
 	e.runs.Add(uint64(u.result.runs))
 	e.failedRuns.Add(uint64(u.result.failedRuns))
 	if e.onRun != nil {
@@ -472,11 +553,7 @@ func (e *Engine) applyBatch(items []pending) error {
 	if u.webhooks > 0 && e.onHooks != nil {
 		e.onHooks()
 	}
-	if e.onCommit != nil {
-		e.onCommit(CommitInfo{EventIDs: u.result.applied, Messages: len(items), Duplicates: u.result.duplicates,
-			Duration: time.Since(start), At: time.Now()})
-	}
-	return nil
+	return u, nil
 }
 
 func (e *Engine) applyAll(u *unit, items []pending) error {
@@ -494,5 +571,5 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 			return err
 		}
 	}
-	return u.flush()
+	return nil
 }

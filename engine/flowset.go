@@ -8,6 +8,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
 	"github.com/scoreflow/scoreflow/store"
 )
 
@@ -19,6 +20,7 @@ type flowSet struct {
 	settings   model.Settings
 	byKey      map[flows.TriggerKey][]triggerRef
 	flows      map[string]*flows.Compiled
+	segments   *segments.Set
 }
 
 // triggerRef is one trigger node of one flow. Refs under a key are ordered
@@ -47,6 +49,9 @@ func loadFlowSet(ctx context.Context, st store.Store, log *slog.Logger) (*flowSe
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
 	fs := &flowSet{generation: gen, settings: settings, byKey: map[flows.TriggerKey][]triggerRef{}, flows: map[string]*flows.Compiled{}}
+	if fs.segments, err = loadSegments(ctx, st, log); err != nil {
+		return nil, err
+	}
 	sort.Slice(records, func(i, j int) bool { return records[i].ID < records[j].ID })
 	for _, rec := range records {
 		if !rec.Enabled {
@@ -77,4 +82,29 @@ func compileRecord(rec store.FlowRecord) (*flows.Compiled, error) {
 		return nil, fmt.Errorf("compile flow %s@%d: %w", rec.ID, rec.Version, err)
 	}
 	return c, nil
+}
+
+// loadSegments compiles every stored segment. The API refuses bad segments
+// and reference cycles, so a failure here means a hand-edited database: the
+// bad segment is skipped, loudly.
+func loadSegments(ctx context.Context, st store.Store, log *slog.Logger) (*segments.Set, error) {
+	stored, err := st.ListSegments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load segments: %w", err)
+	}
+	list := make([]*segments.Segment, 0, len(stored))
+	for _, s := range stored {
+		c, errs := segments.Compile(s)
+		if len(errs) > 0 {
+			log.Error("segment skipped: it does not compile", "segment", s.ID, "errors", fmt.Sprint(errs))
+			continue
+		}
+		list = append(list, c)
+	}
+	set, err := segments.NewSet(list)
+	if err != nil {
+		log.Error("segments skipped", "err", err)
+		return segments.NewSet(nil)
+	}
+	return set, nil
 }

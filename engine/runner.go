@@ -8,6 +8,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
 	"github.com/scoreflow/scoreflow/store"
 )
 
@@ -40,28 +41,49 @@ func (u *unit) apply(ev *model.Event) error {
 	if ev.Email != "" && c.Email != ev.Email {
 		c.Email = ev.Email
 		cs.touched = true
+		cs.mark(segments.ChangeEmail)
 	}
 	if ev.Type != model.EventIdentify && (c.LastActivityAt == nil || ev.Timestamp.After(*c.LastActivityAt)) {
 		t := ev.Timestamp.UTC().Truncate(time.Millisecond)
 		c.LastActivityAt = &t
 		cs.touched = true
+		cs.mark(segments.ChangeActivity)
 	}
 	if err := u.tx.InsertEvent(ev, c.ID, u.now); err != nil {
 		return err
 	}
+	cs.mark(segments.EventChange(ev.Type))
 	queue := []*model.Event{ev}
 	for _, name := range sortedKeys(ev.Traits) {
 		if changed := setAttribute(cs, name, ev.Traits[name]); changed != nil {
 			queue = append(queue, u.internalEvent(ev, model.InternalFieldChanged, changed))
 		}
 	}
-	for i := 0; i < len(queue); i++ {
-		if err := u.dispatch(queue[i], cs, &queue); err != nil {
-			return fmt.Errorf("event %s: %w", ev.ID, err)
-		}
+	if err := u.cascade(cs, ev, queue); err != nil {
+		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}
 	u.result.applied = append(u.result.applied, ev.ID)
 	return nil
+}
+
+// cascade works through a queue of events for one contact, breadth first:
+// before each event's flows run, segment membership catches up with every
+// change so far (so flows see fresh membership), and each membership change
+// queues a segment_entered/exited event caused by the event that led to it.
+func (u *unit) cascade(cs *contactState, root *model.Event, queue []*model.Event) error {
+	cause := root
+	for i := 0; ; i++ {
+		if err := u.reevaluate(cs, cause, &queue); err != nil {
+			return err
+		}
+		if i >= len(queue) {
+			return nil
+		}
+		cause = queue[i]
+		if err := u.dispatch(queue[i], cs, &queue); err != nil {
+			return err
+		}
+	}
 }
 
 // dispatch starts a run of every flow with a trigger matching ev. Only the
@@ -179,9 +201,12 @@ func (u *unit) walk(f *flows.Compiled, stack []string, cs *contactState, ev *mod
 		eff.node, r.NodeID = node, node
 		out, err := step.Run(r)
 		if err == nil && out.Wait > 0 {
-			// Durable delays park the run here; this build has no delay
-			// node registered, so reaching this is a bug in a node type.
-			err = fmt.Errorf("node asked to wait %s, but durable delays are not enabled in this build", out.Wait)
+			// A delay parks this path of the run; other branches go on.
+			if err := u.park(f, node, cs, ev, out.Wait); err != nil {
+				return err
+			}
+			ns.Completed++
+			continue
 		}
 		if err != nil {
 			var storeErr *storeFailure

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
 	"github.com/scoreflow/scoreflow/store"
 )
 
@@ -30,6 +31,9 @@ type unit struct {
 	stats    map[statKey]*store.NodeStats
 	failures []store.RunFailure
 	ended    []runEnd
+	forget   []string // contacts deleted: drop from the cache after commit
+	// quiet: membership moves raise no segment events (a back-fill without fire).
+	quiet    bool
 	webhooks int
 	hookKeys map[string]int
 	result   batchResult
@@ -41,6 +45,16 @@ type contactState struct {
 	// dirty: the row must be written whole; touched: only email and
 	// last_activity_at changed, which a much cheaper update writes.
 	dirty, touched bool
+	// changes not yet seen by segment evaluation.
+	changes map[segments.Change]bool
+}
+
+// mark records a change for segment evaluation.
+func (cs *contactState) mark(c segments.Change) {
+	if cs.changes == nil {
+		cs.changes = map[segments.Change]bool{}
+	}
+	cs.changes[c] = true
 }
 
 // clone copies a cached record so the unit can change it freely: a batch
@@ -69,6 +83,9 @@ type batchResult struct {
 	duplicates int
 	runs       int
 	failedRuns int
+	entered    int // segment moves
+	exited     int
+	parked     int // runs parked at a delay
 }
 
 func (u *unit) contact(ev *model.Event) (*contactState, error) {
@@ -106,6 +123,9 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
 	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
+	if isNew {
+		cs.mark(segments.ChangeCreated)
+	}
 	u.contacts[id] = cs
 	return cs, nil
 }
@@ -209,6 +229,7 @@ func (e *effects) AdjustScore(dimension string, points int64) error {
 	c.Score = saturatingAdd(c.Score, delta)
 	c.Grade = e.u.settings.GradeFor(c.Score)
 	e.cs.dirty, e.cs.rec.Scores = true, ""
+	e.cs.mark(segments.ChangeScore)
 	flowID, version, node, eventID := e.flow.Flow.ID, e.flow.Flow.Version, e.node, e.event.ID
 	return asStoreFailure(e.u.tx.InsertLedger(&model.LedgerEntry{
 		ContactID: c.ID, At: e.u.now, Score: dimension, Delta: delta, Value: next,
@@ -234,6 +255,7 @@ func (e *effects) AddTag(tag string) error {
 	}
 	c.Tags = append(c.Tags, tag)
 	e.cs.dirty, e.cs.rec.Tags = true, ""
+	e.cs.mark(segments.ChangeTags)
 	e.raise(model.InternalTagAdded, map[string]any{"tag": tag})
 	return nil
 }
@@ -244,6 +266,7 @@ func (e *effects) RemoveTag(tag string) error {
 		if t == tag {
 			c.Tags = append(c.Tags[:i:i], c.Tags[i+1:]...)
 			e.cs.dirty, e.cs.rec.Tags = true, ""
+			e.cs.mark(segments.ChangeTags)
 			e.raise(model.InternalTagRemoved, map[string]any{"tag": tag})
 			return nil
 		}
@@ -257,6 +280,7 @@ func (e *effects) Disqualify(reason string) error {
 	}
 	e.cs.c.Disqualified = &model.Disqualification{At: e.u.now, Reason: reason}
 	e.cs.dirty = true
+	e.cs.mark(segments.ChangeDisqualify)
 	return nil
 }
 
@@ -266,6 +290,7 @@ func (e *effects) Requalify() error {
 	}
 	e.cs.c.Disqualified = nil
 	e.cs.dirty = true
+	e.cs.mark(segments.ChangeDisqualify)
 	return nil
 }
 
@@ -280,6 +305,7 @@ func (e *effects) SetDealStage(stage string) error {
 	old := c.DealStage
 	c.DealStage = stage
 	e.cs.dirty = true
+	e.cs.mark(segments.ChangeDealStage)
 	e.raise(model.InternalFieldChanged, map[string]any{"field": "deal_stage", "old": nilIfEmpty(old), "new": stage})
 	return nil
 }
@@ -319,6 +345,7 @@ func setAttribute(cs *contactState, name string, value any) map[string]any {
 		cs.c.Attributes[name] = value
 	}
 	cs.dirty, cs.rec.Attributes = true, ""
+	cs.mark(segments.AttributeChange(name))
 	return map[string]any{"field": "attributes." + name, "old": old, "new": value}
 }
 

@@ -103,6 +103,10 @@ type Tx interface {
 	// TakeRun deletes a parked run; false when it was taken already.
 	TakeRun(id int64) (bool, error)
 	MarkDecayed(contactID, dimension string, at time.Time) error
+	// DecayedAt is when a dimension of a contact last decayed (zero = never).
+	DecayedAt(contactID, dimension string) (time.Time, error)
+	// DeleteContact deletes a contact and all its data; false when absent.
+	DeleteContact(id string) (bool, error)
 	Commit() error
 	Rollback() error
 }

@@ -30,7 +30,7 @@ type statements struct {
 	contactEvents, contactEventsAll             *sql.Stmt
 	countContactEvents, countContactEventsAll   *sql.Stmt
 	oldestEvents, addMember, removeMember       *sql.Stmt
-	parkRun, takeRun, markDecayed               *sql.Stmt
+	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
@@ -59,6 +59,7 @@ func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
 	p(&st.removeMember, `DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?`)
 	p(&st.parkRun, `INSERT INTO waiting_runs (flow_id, flow_version, contact_id, node_id, event, wake_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.takeRun, `DELETE FROM waiting_runs WHERE id = ?`)
+	p(&st.decayedAt, `SELECT decayed_at FROM score_decay WHERE contact_id = ? AND dimension = ?`)
 	p(&st.markDecayed, `INSERT INTO score_decay (contact_id, dimension, decayed_at) VALUES (?, ?, ?)
 		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
 	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ? WHERE id = ?`)
@@ -452,4 +453,35 @@ func (t *sqliteTx) MarkDecayed(contactID, dimension string, at time.Time) error 
 		return fmt.Errorf("mark %s of %s decayed: %w", dimension, contactID, err)
 	}
 	return nil
+}
+
+// contactTables hold rows about a contact that go with it when it is deleted.
+var contactTables = []string{"events", "ledger", "flow_entries", "segment_members", "waiting_runs", "score_decay", "run_failures"}
+
+func (t *sqliteTx) DeleteContact(id string) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM contacts WHERE id = ?`, id)
+	if err != nil {
+		return false, fmt.Errorf("delete contact %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	for _, table := range contactTables {
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM `+table+` WHERE contact_id = ?`, id); err != nil {
+			return false, fmt.Errorf("delete contact %s from %s: %w", id, table, err)
+		}
+	}
+	return true, nil
+}
+
+func (t *sqliteTx) DecayedAt(contactID, dimension string) (time.Time, error) {
+	var at int64
+	err := t.stmt(t.st.decayedAt).QueryRow(contactID, dimension).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("decay mark of %s %s: %w", contactID, dimension, err)
+	}
+	return fromMS(at), nil
 }

@@ -18,23 +18,31 @@ func tagField(what string) flows.Field {
 	}
 }
 
-// tagTrigger matches the internal event the engine raises when it adds or
-// removes a tag (Properties["tag"]).
-type tagTrigger struct {
-	typ string
-	tag string
+// internalTrigger matches an internal event the engine raises when a
+// contact changes (a tag added, a segment entered) by one string property
+// (Properties["tag"], Properties["segment"]).
+type internalTrigger struct {
+	typ   string
+	prop  string
+	value string
 }
 
 func newTagTrigger(typ string, cfg flows.Config) (flows.Trigger, error) {
-	tag := strings.TrimSpace(cfg.String("tag"))
-	if tag == "" {
-		return nil, flows.BadField("tag", "must not be empty")
-	}
-	return &tagTrigger{typ: typ, tag: tag}, nil
+	return newInternalTrigger(typ, "tag", cfg)
 }
 
-func (t *tagTrigger) Key() flows.TriggerKey { return flows.TriggerKey{Internal: true, Type: t.typ} }
+func newInternalTrigger(typ, prop string, cfg flows.Config) (flows.Trigger, error) {
+	v := strings.TrimSpace(cfg.String(prop))
+	if v == "" {
+		return nil, flows.BadField(prop, "must not be empty")
+	}
+	return &internalTrigger{typ: typ, prop: prop, value: v}, nil
+}
 
-func (t *tagTrigger) Match(ev *model.Event) bool {
-	return ev.Internal && ev.Type == t.typ && ev.PropertyString("tag") == t.tag
+func (t *internalTrigger) Key() flows.TriggerKey {
+	return flows.TriggerKey{Internal: true, Type: t.typ}
+}
+
+func (t *internalTrigger) Match(ev *model.Event) bool {
+	return ev.Internal && ev.Type == t.typ && ev.PropertyString(t.prop) == t.value
 }

@@ -1,0 +1,350 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// chunk is how many contacts or runs one transaction of a scheduled pass
+// takes, so event batches interleave with long passes.
+const chunk = 500
+
+// parkedEvent is the cause of a parked run, with the fields JSON omits.
+type parkedEvent struct {
+	Event    *model.Event `json:"event"`
+	Internal bool         `json:"internal,omitempty"`
+	Depth    int          `json:"depth,omitempty"`
+}
+
+// park stores a run paused at a delay node, to resume after wait.
+func (u *unit) park(f *flows.Compiled, node string, cs *contactState, ev *model.Event, wait time.Duration) error {
+	data, err := json.Marshal(parkedEvent{Event: ev, Internal: ev.Internal, Depth: ev.Depth})
+	if err != nil {
+		return fmt.Errorf("park run: encode event: %w", err)
+	}
+	u.result.parked++
+	return u.tx.ParkRun(store.WaitingRun{
+		FlowID: f.Flow.ID, FlowVersion: f.Flow.Version, ContactID: cs.c.ID, NodeID: node,
+		Event: data, WakeAt: u.now.Add(wait), CreatedAt: u.now,
+	})
+}
+
+// existing returns a contact the unit may change, or nil when it does not
+// exist; unlike contact, it never creates one.
+func (u *unit) existing(id string) (*contactState, error) {
+	if cs, ok := u.contacts[id]; ok {
+		return cs, nil
+	}
+	var rec *store.ContactRecord
+	if cached, ok := u.eng.contacts.Get(id); ok {
+		rec = clone(cached)
+	} else {
+		var err error
+		if rec, err = u.tx.LoadContact(id); err != nil || rec == nil {
+			return nil, err
+		}
+	}
+	cs := &contactState{c: rec.Contact, rec: rec}
+	u.contacts[id] = cs
+	return cs, nil
+}
+
+// syntheticEvent is the cause recorded for changes that time made: ledger
+// rows and webhooks name it as their event.
+func (u *unit) syntheticEvent(kind, contactID, detail string) *model.Event {
+	return &model.Event{
+		ID: fmt.Sprintf("%s/%s/%s/%d", kind, detail, contactID, u.now.UnixMilli()), Type: kind,
+		ContactID: contactID, Timestamp: u.now, Internal: true,
+	}
+}
+
+// ResumeDueRuns resumes parked runs whose time has come, each exactly once:
+// taking the row and running the rest of the flow share a transaction.
+// Runs resume on the flow version they started on; a run whose flow was
+// deleted or disabled meanwhile ends, recorded as failed.
+func (e *Engine) ResumeDueRuns(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		runs, err := e.store.DueRuns(ctx, e.now(), chunk)
+		if err != nil || len(runs) == 0 {
+			return total, err
+		}
+		if err := e.do(ctx, func(u *unit) error {
+			for _, r := range runs {
+				if err := u.resume(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return total, err
+		}
+		total += len(runs)
+		if len(runs) < chunk {
+			return total, nil
+		}
+	}
+}
+
+func (u *unit) resume(r store.WaitingRun) error {
+	taken, err := u.tx.TakeRun(r.ID)
+	if err != nil || !taken {
+		return err
+	}
+	cs, err := u.existing(r.ContactID)
+	if err != nil || cs == nil {
+		return err
+	}
+	var pe parkedEvent
+	if err := json.Unmarshal(r.Event, &pe); err != nil || pe.Event == nil {
+		return fmt.Errorf("parked run %d: decode event: %v", r.ID, err)
+	}
+	ev := pe.Event
+	ev.Internal, ev.Depth = pe.Internal, pe.Depth
+	f, err := u.eng.flowVersion(r.FlowID, r.FlowVersion)
+	if err != nil {
+		return err
+	}
+	if _, enabled := u.flows.flows[r.FlowID]; !enabled || f == nil {
+		u.failRun(&flows.Compiled{Flow: &flows.Flow{ID: r.FlowID, Version: r.FlowVersion}}, r.NodeID, cs, ev,
+			fmt.Errorf("the flow was deleted or disabled while the run waited"))
+		return nil
+	}
+	if cs.c.Disqualified != nil && !f.Flow.IncludeDisqualified {
+		return nil // disqualified while waiting: the run ends quietly, as entry would refuse it
+	}
+	var queue []*model.Event
+	if err := u.walk(f, pushNext(nil, f.Next[r.NodeID], ""), cs, ev, &queue); err != nil {
+		return err
+	}
+	return u.cascadeQueue(cs, ev, queue)
+}
+
+// cascadeQueue processes internal events raised outside an event's own
+// cascade (a resumed run, a time pass, decay).
+func (u *unit) cascadeQueue(cs *contactState, cause *model.Event, queue []*model.Event) error {
+	if len(queue) == 0 {
+		return u.reevaluate(cs, cause, &queue)
+	}
+	return u.cascade(cs, cause, queue)
+}
+
+// flowVersion returns a compiled flow version, from cache or the store.
+func (e *Engine) flowVersion(id string, version int) (*flows.Compiled, error) {
+	key := fmt.Sprintf("%s@%d", id, version)
+	if c, ok := e.versions.Get(key); ok {
+		return c, nil
+	}
+	rec, err := e.store.GetFlowVersion(context.Background(), id, version)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compileRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	e.versions.Add(key, c)
+	return c, nil
+}
+
+// RunTimePass re-evaluates the time-based segments of every contact whose
+// next change moment has come, and returns how many it visited.
+func (e *Engine) RunTimePass(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		ids, err := e.store.DueContacts(ctx, e.now(), chunk)
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		if err := e.do(ctx, func(u *unit) error {
+			for _, id := range ids {
+				cs, err := u.existing(id)
+				if err != nil {
+					return err
+				}
+				if cs == nil {
+					continue
+				}
+				if err := u.timePass(cs); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return total, err
+		}
+		total += len(ids)
+		if len(ids) < chunk {
+			return total, nil
+		}
+	}
+}
+
+// timePass evaluates every time-based segment for one contact, then lets
+// the changes cascade; it always moves next_eval_at, so a due contact is
+// never visited twice for the same moment.
+func (u *unit) timePass(cs *contactState) error {
+	cs.changes = nil
+	cause := u.syntheticEvent("time_pass", cs.c.ID, "segments")
+	var queue []*model.Event
+	for _, seg := range u.flows.segments.Timed() {
+		if err := u.evaluate(cs, seg, cause, &queue); err != nil {
+			return err
+		}
+	}
+	if err := u.scheduleTimePass(cs); err != nil {
+		return err
+	}
+	return u.cascadeQueue(cs, cause, queue)
+}
+
+// RunDecay applies every dimension's decay to the contacts due for it. A
+// contact's dimension decays once per elapsed period (catching up on missed
+// periods), the ledger row and the decay mark share a transaction, so a pass
+// that runs twice or dies half-way never decays anyone twice.
+func (e *Engine) RunDecay(ctx context.Context) (int, error) {
+	fs, err := e.currentFlows(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, dim := range fs.settings.Scores {
+		if dim.Decay == nil {
+			continue
+		}
+		every := time.Duration(dim.Decay.Every)
+		for {
+			ids, err := e.store.DecayDue(ctx, dim.Name, e.now().Add(-every), chunk)
+			if err != nil {
+				return total, err
+			}
+			if len(ids) == 0 {
+				break
+			}
+			before := e.now().Add(-every)
+			if err := e.do(ctx, func(u *unit) error {
+				for _, id := range ids {
+					if err := u.decay(id, dim, before); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				return total, err
+			}
+			total += len(ids)
+			if len(ids) < chunk {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// decay takes percent of a dimension away, rounded up to at least a point
+// so small scores reach zero, and writes a ledger row with reason "decay".
+// Whether the contact is still due is checked again in this transaction: a
+// pass that read the due list before another pass committed must not decay
+// the same contact twice.
+func (u *unit) decay(id string, dim model.ScoreDimension, before time.Time) error {
+	cs, err := u.existing(id)
+	if err != nil || cs == nil {
+		return err
+	}
+	c := cs.c
+	last, err := u.tx.DecayedAt(id, dim.Name)
+	if err != nil {
+		return err
+	}
+	if last.IsZero() {
+		last = c.CreatedAt
+	}
+	if last.After(before) {
+		return nil
+	}
+	old := c.Scores[dim.Name]
+	take := int64(math.Ceil(math.Abs(float64(old)) * dim.Decay.Percent / 100))
+	if old < 0 {
+		take = -take
+	}
+	next := dim.Clamp(old - take)
+	if err := u.tx.MarkDecayed(id, dim.Name, u.now); err != nil {
+		return err
+	}
+	if next == old {
+		return nil
+	}
+	c.Scores[dim.Name] = next
+	c.Score = saturatingAdd(c.Score, next-old)
+	c.Grade = u.settings.GradeFor(c.Score)
+	cs.dirty, cs.rec.Scores = true, ""
+	cs.mark(segments.ChangeScore)
+	if err := u.tx.InsertLedger(&model.LedgerEntry{
+		ContactID: id, At: u.now, Score: dim.Name, Delta: next - old, Value: next, Reason: "decay",
+	}); err != nil {
+		return err
+	}
+	return u.cascadeQueue(cs, u.syntheticEvent("decay", id, dim.Name), nil)
+}
+
+// BackfillSegment evaluates one segment (and those built on it) for every
+// contact, through the apply loop in chunks. Without fire, membership is
+// filled in silently; with fire, every move raises segment_entered/exited
+// and the flows listening to them run.
+func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (segments.Backfill, error) {
+	start := time.Now()
+	res := segments.Backfill{Fired: fire}
+	e.Reload()
+	after := ""
+	for {
+		ids, err := e.store.ContactIDsAfter(ctx, after, chunk)
+		if err != nil || len(ids) == 0 {
+			res.Millis = time.Since(start).Milliseconds()
+			return res, err
+		}
+		if err := e.do(ctx, func(u *unit) error {
+			seg, ok := u.flows.segments.Get(id)
+			if !ok {
+				return model.NotFound("segment", id)
+			}
+			u.quiet = !fire
+			for _, cid := range ids {
+				cs, err := u.existing(cid)
+				if err != nil {
+					return err
+				}
+				if cs == nil {
+					continue
+				}
+				var queue []*model.Event
+				cause := u.syntheticEvent("backfill", cid, id)
+				if err := u.evaluate(cs, seg, cause, &queue); err != nil {
+					return err
+				}
+				if seg.TimeBased {
+					if err := u.scheduleTimePass(cs); err != nil {
+						return err
+					}
+				}
+				if err := u.cascadeQueue(cs, cause, queue); err != nil {
+					return err
+				}
+			}
+			res.Entered += u.result.entered
+			res.Exited += u.result.exited
+			return nil
+		}); err != nil {
+			return res, err
+		}
+		res.Contacts += len(ids)
+		after = ids[len(ids)-1]
+	}
+}

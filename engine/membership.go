@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
+)
+
+// reevaluate brings a contact's segment membership up to date with the
+// changes marked on it, in the batch's transaction. Only segments that read
+// something that changed are evaluated; a membership change marks
+// ChangeSegments, so segments built on other segments follow in the next
+// round (the set is acyclic, so rounds end). Each move queues a
+// segment_entered/exited event caused by cause, unless the unit is quiet
+// (a back-fill that must not start a storm of flows).
+func (u *unit) reevaluate(cs *contactState, cause *model.Event, queue *[]*model.Event) error {
+	set := u.flows.segments
+	if len(cs.changes) == 0 {
+		return nil
+	}
+	if len(set.List) == 0 {
+		cs.changes = nil
+		return nil
+	}
+	timed := false
+	for round := 0; len(cs.changes) > 0; round++ {
+		if round > len(set.List) {
+			return fmt.Errorf("segment evaluation for %s did not settle", cs.c.ID)
+		}
+		affected := set.Affected(cs.changes)
+		cs.changes = nil
+		for _, seg := range affected {
+			if err := u.evaluate(cs, seg, cause, queue); err != nil {
+				return err
+			}
+			timed = timed || seg.TimeBased
+		}
+	}
+	if timed {
+		return u.scheduleTimePass(cs)
+	}
+	return nil
+}
+
+// evaluate decides one segment for one contact and records a move.
+func (u *unit) evaluate(cs *contactState, seg *segments.Segment, cause *model.Event, queue *[]*model.Event) error {
+	member, err := seg.Filter.Match(contactSubject{u: u, c: cs.c}, u.now)
+	if err != nil {
+		return fmt.Errorf("segment %s for %s: %w", seg.ID, cs.c.ID, err)
+	}
+	c := cs.c
+	i, was := slices.BinarySearch(c.Segments, seg.ID)
+	if member == was {
+		return nil
+	}
+	if member {
+		c.Segments = slices.Insert(c.Segments, i, seg.ID)
+	} else {
+		c.Segments = slices.Delete(c.Segments, i, i+1)
+	}
+	cs.dirty, cs.rec.Segments = true, ""
+	cs.mark(segments.ChangeSegments)
+	if err := u.tx.SetMembership(seg.ID, c.ID, member, u.now); err != nil {
+		return err
+	}
+	typ := model.InternalSegmentExited
+	if member {
+		typ = model.InternalSegmentEntered
+		u.result.entered++
+	} else {
+		u.result.exited++
+	}
+	if !u.quiet {
+		*queue = append(*queue, u.internalEvent(cause, typ, map[string]any{"segment": seg.ID}))
+	}
+	return nil
+}
+
+// scheduleTimePass stores the next moment any time-based segment can change
+// for the contact, so the scheduled pass visits only contacts that are due.
+func (u *unit) scheduleTimePass(cs *contactState) error {
+	var next time.Time
+	h := contactSubject{u: u, c: cs.c}
+	for _, seg := range u.flows.segments.Timed() {
+		t, err := seg.NextChange(h, u.now)
+		if err != nil {
+			return err
+		}
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	var at int64
+	if !next.IsZero() {
+		at = next.UnixMilli()
+	}
+	if cs.rec.NextEvalAt != at {
+		cs.rec.NextEvalAt = at
+		cs.dirty = true
+	}
+	return nil
+}
+
+// OldestEvent finds the oldest of the contact's events that a behaviour
+// window holds (segments.History).
+func (s contactSubject) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {
+	var found time.Time
+	var ok bool
+	var matchErr error
+	err := s.u.tx.OldestContactEvents(s.c.ID, q.Type, q.Since, func(ts time.Time, props map[string]any) bool {
+		if q.Where != nil {
+			m, err := q.Where.Match(flows.PropertiesSubject(props), q.Now)
+			if err != nil {
+				matchErr = err
+				return false
+			}
+			if !m {
+				return true
+			}
+		}
+		found, ok = ts, true
+		return false
+	})
+	if err != nil {
+		return time.Time{}, false, asStoreFailure(err)
+	}
+	return found, ok, matchErr
+}

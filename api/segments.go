@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -176,10 +177,34 @@ func (s *Server) segmentContacts(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"contacts": contacts, "next_cursor": next})
 }
 
+// JobLister names the scheduled jobs and their schedules.
+type JobLister interface{ Names() map[string]string }
+
+// listJobs shows every job with its schedule and, once it ran, its last
+// run's start, duration and outcome.
 func (s *Server) listJobs(c *fiber.Ctx) error {
 	runs, err := s.cfg.Store.JobRuns(c.UserContext())
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"jobs": runs})
+	byName := map[string]model.JobRun{}
+	for _, r := range runs {
+		byName[r.Name] = r
+	}
+	if s.cfg.Jobs != nil {
+		for name, schedule := range s.cfg.Jobs.Names() {
+			r, ran := byName[name]
+			if !ran {
+				r = model.JobRun{Name: name, Outcome: "never run"}
+			}
+			r.Schedule = schedule
+			byName[name] = r
+		}
+	}
+	out := make([]model.JobRun, 0, len(byName))
+	for _, r := range byName {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return c.JSON(fiber.Map{"jobs": out})
 }

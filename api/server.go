@@ -35,6 +35,7 @@ type Config struct {
 	Engine    Engine
 	Publisher Publisher
 	Segmenter Segmenter
+	Jobs      JobLister
 	Registry  *flows.Registry // default flows.Nodes
 	AdminKey  string
 	WriteKey  string

@@ -160,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	}()
 
 	a.HTTP = api.New(api.Config{
-		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine,
+		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler,
 		AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey, Logger: a.log, Now: cfg.Now,
 	})
 	if cfg.HTTPAddr != "" {

@@ -65,16 +65,24 @@ func NewScheduler(e *Engine, st store.Store, log *slog.Logger, sch Schedules) (*
 		{name: JobDelays, schedule: sch.Delays, run: e.ResumeDueRuns},
 		{name: JobDecay, schedule: sch.Decay, run: e.RunDecay},
 	} {
-		s.jobs[j.name] = j
-		if j.schedule == "" || j.schedule == "off" {
-			continue
-		}
-		job := j
-		if _, err := s.cron.AddFunc(j.schedule, func() { _ = s.runJob(context.Background(), job) }); err != nil {
-			return nil, fmt.Errorf("schedule of job %s %q: %w", j.name, j.schedule, err)
+		if err := s.Add(j.name, j.schedule, j.run); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// Add schedules a job ("off" or "" = run only with RunNow).
+func (s *Scheduler) Add(name, schedule string, run func(ctx context.Context) (int, error)) error {
+	j := &scheduledJob{name: name, schedule: schedule, run: run}
+	s.jobs[name] = j
+	if schedule == "" || schedule == "off" {
+		return nil
+	}
+	if _, err := s.cron.AddFunc(schedule, func() { _ = s.runJob(context.Background(), j) }); err != nil {
+		return fmt.Errorf("schedule of job %s %q: %w", name, schedule, err)
+	}
+	return nil
 }
 
 // Start runs jobs on their schedules.

@@ -240,3 +240,20 @@ func (e apptestEvent) event() *model.Event {
 	ev.Timestamp = e.at
 	return ev
 }
+
+// TestBecameHotIsASegment: grade is readable in filters, so "became hot"
+// is a segment whose entry starts a flow.
+func TestBecameHotIsASegment(t *testing.T) {
+	a := apptest.Start(t, app.Config{Schedules: apptest.Off})
+	createSegment(t, a, `{"id":"hot","name":"Hot","where":{"field":"grade","op":"eq","value":"hot"}}`)
+	createFlow(t, a, scoreFlow("big", "Big", "", 60))
+	createFlow(t, a, `{"id":"alert","name":"alert","enabled":true,"nodes":[
+		{"id":"t","type":"trigger.segment_entered","config":{"segment":"hot"}},
+		{"id":"a","type":"action.add_tag","config":{"tag":"call-now"}}],"edges":[{"from":"t","to":"a"}]}`)
+	postEvent(t, a, map[string]any{"id": "h1", "type": "Big", "contact_id": "h"})
+	apptest.WaitApplied(t, a, 1)
+	c := apptest.Contact(t, a, "h")
+	assert.Equal(t, "hot", c.Grade)
+	assert.Equal(t, []string{"hot"}, c.Segments)
+	assert.Equal(t, []string{"call-now"}, c.Tags)
+}

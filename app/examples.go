@@ -16,9 +16,16 @@ import (
 	"github.com/scoreflow/scoreflow/store"
 )
 
-// LoadExamples loads the reference model into a database that has no flows
-// yet; a database with flows is left alone, so restarts never duplicate.
+// LoadExamples loads the reference model and the disqualification playbook
+// into a database that has no flows yet; a database with flows is left
+// alone, so restarts never duplicate.
 func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
+	return LoadModel(ctx, st, log, true)
+}
+
+// LoadModel loads the reference model, and the playbook when asked, into a
+// database without flows.
+func LoadModel(ctx context.Context, st store.Store, log *slog.Logger, playbook bool) error {
 	existing, err := st.ListFlows(ctx)
 	if err != nil {
 		return err
@@ -31,9 +38,12 @@ func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	segs, playbook, err := Playbook()
-	if err != nil {
-		return err
+	var segs []model.Segment
+	var pbFlows []*flows.Flow
+	if playbook {
+		if segs, pbFlows, err = Playbook(); err != nil {
+			return err
+		}
 	}
 	if err := st.PutSettings(ctx, settings); err != nil {
 		return fmt.Errorf("load example settings: %w", err)
@@ -43,7 +53,7 @@ func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
 			return fmt.Errorf("load example segment %s: %w", s.ID, err)
 		}
 	}
-	docs = append(docs, playbook...)
+	docs = append(docs, pbFlows...)
 	for _, f := range docs {
 		doc, err := json.Marshal(f)
 		if err != nil {

@@ -108,6 +108,10 @@ func (u *unit) scheduleTimePass(cs *contactState) error {
 // OldestEvent finds the oldest of the contact's events that a behaviour
 // window holds (segments.History).
 func (s contactSubject) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {
+	if q.Where == nil {
+		t, ok, err := s.u.tx.OldestContactEvent(s.c.ID, q.Type, q.Since)
+		return t, ok, asStoreFailure(err)
+	}
 	var found time.Time
 	var ok bool
 	var matchErr error

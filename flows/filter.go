@@ -131,8 +131,9 @@ func (p PropertiesSubject) Value(field string) (any, bool) {
 //     time without within) that match where are counted and the count is
 //     compared with count (default gte 1).
 //   - all of nothing is true, any of nothing is false; evaluation
-//     short-circuits left to right, so an error after a decided result is
-//     not reached.
+//     short-circuits, field leaves before behaviour leaves (which query the
+//     event history) and otherwise left to right, so an error after a
+//     decided result is not reached.
 type Filter struct {
 	kind   FilterKind
 	root   filterNode
@@ -234,12 +235,42 @@ type filterNode interface {
 type allFilter []filterNode
 
 func (n allFilter) match(s Subject, now time.Time) (bool, error) {
-	for _, c := range n {
-		if ok, err := c.match(s, now); err != nil || !ok {
-			return false, err
+	// Field leaves first: a false one settles the result without the
+	// event-history queries of behaviour leaves (all and any commute).
+	for _, costly := range [2]bool{false, true} {
+		for _, c := range n {
+			if readsHistory(c) != costly {
+				continue
+			}
+			if ok, err := c.match(s, now); err != nil || !ok {
+				return false, err
+			}
 		}
 	}
 	return true, nil
+}
+
+// readsHistory reports whether a node has a behaviour leaf.
+func readsHistory(n filterNode) bool {
+	switch t := n.(type) {
+	case *behaviourCondition:
+		return true
+	case allFilter:
+		for _, c := range t {
+			if readsHistory(c) {
+				return true
+			}
+		}
+	case anyFilter:
+		for _, c := range t {
+			if readsHistory(c) {
+				return true
+			}
+		}
+	case notFilter:
+		return readsHistory(t.child)
+	}
+	return false
 }
 
 func (n allFilter) jsonValue() any {
@@ -251,9 +282,14 @@ func (n allFilter) jsonValue() any {
 type anyFilter []filterNode
 
 func (n anyFilter) match(s Subject, now time.Time) (bool, error) {
-	for _, c := range n {
-		if ok, err := c.match(s, now); err != nil || ok {
-			return ok && err == nil, err
+	for _, costly := range [2]bool{false, true} {
+		for _, c := range n {
+			if readsHistory(c) != costly {
+				continue
+			}
+			if ok, err := c.match(s, now); err != nil || ok {
+				return ok && err == nil, err
+			}
 		}
 	}
 	return false, nil

@@ -48,6 +48,7 @@ type Segment struct {
 	deps      []Change
 	refs      []string // segments whose membership it reads
 	leaves    []timeLeaf
+	tree      *timeNode
 	order     int
 }
 
@@ -85,6 +86,7 @@ func Compile(s model.Segment) (*Segment, []model.FieldError) {
 	}
 	seg.leaves, seg.refs = scanLeaves(raw)
 	seg.TimeBased = len(seg.leaves) > 0
+	seg.tree = buildTimeTree(raw)
 	seg.deps = dependencies(f)
 	return seg, nil
 }

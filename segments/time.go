@@ -26,33 +26,152 @@ type History interface {
 
 // NextChange returns the earliest moment after now at which the segment's
 // membership for this contact can change by time alone, or the zero time.
-// It is conservative: at that moment the membership is evaluated again, and
-// the next moment computed then.
+// It is conservative: at that moment the membership is evaluated again and
+// the next moment computed then. Parts that time cannot change are pruned:
+// an "all" with a false time-free condition stays false whatever the time
+// (a CEO never becomes a dead-end student by waiting), and an "any" with a
+// true one stays true.
 func (s *Segment) NextChange(h History, now time.Time) (time.Time, error) {
+	if s.tree == nil {
+		return time.Time{}, nil
+	}
+	t, err := s.tree.next(h, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("segment %s: %w", s.ID, err)
+	}
+	return t, nil
+}
+
+// timeNode mirrors a filter's structure for NextChange.
+type timeNode struct {
+	op       string // all, any, not, leaf
+	children []*timeNode
+	leaf     *timeLeaf     // a time leaf
+	static   *flows.Filter // a subtree time cannot change, to evaluate
+}
+
+func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
+	switch n.op {
+	case "leaf":
+		if n.leaf == nil {
+			return time.Time{}, nil
+		}
+		return n.leaf.boundary(h, now)
+	case "not":
+		return n.children[0].next(h, now)
+	}
+	// all: a false static child settles it; any: a true one does.
+	settles := n.op == "any"
+	for _, c := range n.children {
+		if c.static == nil {
+			continue
+		}
+		ok, err := c.static.Match(h, now)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if ok == settles {
+			return time.Time{}, nil
+		}
+	}
 	var next time.Time
-	consider := func(t time.Time) {
-		if t.After(now) && (next.IsZero() || t.Before(next)) {
+	for _, c := range n.children {
+		if c.static != nil {
+			continue
+		}
+		t, err := c.next(h, now)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
 	}
-	for _, l := range s.leaves {
-		if l.field != "" {
-			if v, ok := h.Value(l.field); ok {
-				if t, ok := asTime(v); ok {
-					consider(t.Add(l.window))
-				}
-			}
-			continue
+	return next, nil
+}
+
+// boundary is when this leaf's truth can next change with time.
+func (l *timeLeaf) boundary(h History, now time.Time) (time.Time, error) {
+	var t time.Time
+	if l.field != "" {
+		v, ok := h.Value(l.field)
+		if !ok {
+			return time.Time{}, nil
 		}
+		at, ok := asTime(v)
+		if !ok {
+			return time.Time{}, nil
+		}
+		t = at.Add(l.window)
+	} else {
 		oldest, ok, err := h.OldestEvent(flows.BehaviourQuery{Type: l.event, Where: l.where, Since: now.Add(-l.window), Now: now})
-		if err != nil {
-			return time.Time{}, fmt.Errorf("segment %s: %w", s.ID, err)
+		if err != nil || !ok {
+			return time.Time{}, err
 		}
-		if ok {
-			consider(oldest.Add(l.window))
+		t = oldest.Add(l.window)
+	}
+	if !t.After(now) {
+		return time.Time{}, nil
+	}
+	return t, nil
+}
+
+// buildTimeTree compiles a filter's JSON for NextChange; nil when the
+// filter has no time leaf at all.
+func buildTimeTree(node any) *timeNode {
+	n := buildNode(node)
+	if n == nil || n.static != nil {
+		return nil
+	}
+	return n
+}
+
+// buildNode returns the node; a subtree without time leaves comes back
+// with static set.
+func buildNode(node any) *timeNode {
+	m, ok := node.(map[string]any)
+	if !ok {
+		return nil
+	}
+	n := &timeNode{op: "leaf"}
+	switch {
+	case m["all"] != nil || m["any"] != nil:
+		n.op = "all"
+		list, _ := m["all"].([]any)
+		if l, ok := m["any"].([]any); ok {
+			n.op, list = "any", l
+		}
+		for _, c := range list {
+			if cn := buildNode(c); cn != nil {
+				n.children = append(n.children, cn)
+			}
+		}
+	case m["not"] != nil:
+		n.op = "not"
+		if cn := buildNode(m["not"]); cn != nil {
+			n.children = []*timeNode{cn}
+		}
+	default:
+		leaves, _ := scanLeaves(m)
+		if len(leaves) > 0 {
+			n.leaf = &leaves[0]
 		}
 	}
-	return next, nil
+	timeFree := n.leaf == nil
+	for _, c := range n.children {
+		timeFree = timeFree && c.static != nil
+	}
+	if n.op == "not" && len(n.children) == 0 {
+		timeFree = true
+	}
+	if timeFree {
+		f, errs := flows.ParseFilterValue(m, flows.ContactFilter)
+		if len(errs) > 0 {
+			return nil
+		}
+		n.static = f
+	}
+	return n
 }
 
 func asTime(v any) (time.Time, bool) {

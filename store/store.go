@@ -98,6 +98,8 @@ type Tx interface {
 	// OldestContactEvent calls fn with each event of a type since a time,
 	// oldest first, until fn returns false.
 	OldestContactEvents(contactID, eventType string, since time.Time, fn func(ts time.Time, props map[string]any) bool) error
+	// OldestContactEvent is the time of the oldest such event.
+	OldestContactEvent(contactID, eventType string, since time.Time) (time.Time, bool, error)
 	SetMembership(segmentID, contactID string, member bool, at time.Time) error
 	ParkRun(r WaitingRun) error
 	// TakeRun deletes a parked run; false when it was taken already.

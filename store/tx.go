@@ -31,6 +31,7 @@ type statements struct {
 	countContactEvents, countContactEventsAll   *sql.Stmt
 	oldestEvents, addMember, removeMember       *sql.Stmt
 	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
+	oldestEvent                                 *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
@@ -54,7 +55,9 @@ func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
 		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at`)
-	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts, seq`)
+	// ORDER BY ts alone walks the (contact_id, type, ts) index without a sort.
+	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts`)
+	p(&st.oldestEvent, `SELECT MIN(ts) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
 	p(&st.addMember, `INSERT INTO segment_members (segment_id, contact_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 	p(&st.removeMember, `DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?`)
 	p(&st.parkRun, `INSERT INTO waiting_runs (flow_id, flow_version, contact_id, node_id, event, wake_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -417,6 +420,14 @@ func (t *sqliteTx) OldestContactEvents(contactID, eventType string, since time.T
 		}
 	}
 	return rows.Err()
+}
+
+func (t *sqliteTx) OldestContactEvent(contactID, eventType string, since time.Time) (time.Time, bool, error) {
+	var ts sql.NullInt64
+	if err := t.stmt(t.st.oldestEvent).QueryRow(contactID, eventType, ms(since)).Scan(&ts); err != nil {
+		return time.Time{}, false, fmt.Errorf("oldest %s event of %s: %w", eventType, contactID, err)
+	}
+	return fromMS(ts.Int64), ts.Valid, nil
 }
 
 func (t *sqliteTx) SetMembership(segmentID, contactID string, member bool, at time.Time) error {

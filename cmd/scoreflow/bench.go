@@ -40,6 +40,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch-size", 1000, "engine batch size")
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,7 +57,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := runBench(benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir}, stdout); err != nil {
+	if err := runBench(benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, playbook: *playbook}, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
@@ -66,6 +67,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 type benchConfig struct {
 	events, contacts, idle, rate, batch int
 	dir                                 string
+	playbook                            bool
 }
 
 func runBench(cfg benchConfig, out io.Writer) error {
@@ -103,13 +105,16 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	ctx := context.Background()
 	a, err := app.Start(ctx, app.Config{
-		DataDir: dir, NATSListen: "off", Examples: true, BatchSize: cfg.batch, OnCommit: onCommit,
+		DataDir: dir, NATSListen: "off", BatchSize: cfg.batch, OnCommit: onCommit,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return err
 	}
 	defer a.Shutdown(context.Background())
+	if err := app.LoadModel(ctx, a.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg.playbook); err != nil {
+		return err
+	}
 	if err := addIdleFlows(ctx, a.Store, cfg.idle); err != nil {
 		return err
 	}
@@ -121,8 +126,12 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	defer nc.Close()
 	gen := newEventGen(cfg.contacts)
-	fmt.Fprintf(out, "scoreflow bench: %d events, %d contacts, 17 reference flows + %d idle flows, batch %d, %s, GOMAXPROCS=%d\n",
-		cfg.events, cfg.contacts, cfg.idle, cfg.batch, rateLabel(cfg.rate), runtime.GOMAXPROCS(0))
+	model := "17 reference flows"
+	if cfg.playbook {
+		model = "17 reference flows + playbook (3 flows, 2 segments)"
+	}
+	fmt.Fprintf(out, "scoreflow bench: %d events, %d contacts, %s + %d idle flows, batch %d, %s, GOMAXPROCS=%d\n",
+		cfg.events, cfg.contacts, model, cfg.idle, cfg.batch, rateLabel(cfg.rate), runtime.GOMAXPROCS(0))
 
 	start := time.Now()
 	if err := publishAll(js, gen, cfg, published, &mu); err != nil {

@@ -1,0 +1,144 @@
+package segments_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
+)
+
+func compile(t *testing.T, id, where string) *segments.Segment {
+	t.Helper()
+	s, errs := segments.Compile(model.Segment{ID: id, Name: id, Where: json.RawMessage(where)})
+	require.Empty(t, errs)
+	return s
+}
+
+func TestCompileErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		seg   model.Segment
+		paths []string
+	}{
+		{"no id", model.Segment{Name: "x", Where: json.RawMessage(`{"field":"score","op":"gt","value":1}`)}, []string{"id"}},
+		{"bad id", model.Segment{ID: "-x", Name: "x", Where: json.RawMessage(`{"field":"score","op":"gt","value":1}`)}, []string{"id"}},
+		{"no name", model.Segment{ID: "x", Where: json.RawMessage(`{"field":"score","op":"gt","value":1}`)}, []string{"name"}},
+		{"no filter", model.Segment{ID: "x", Name: "x"}, []string{"where"}},
+		{"bad op", model.Segment{ID: "x", Name: "x", Where: json.RawMessage(`{"all":[{"field":"score","op":"bogus","value":1}]}`)}, []string{"where.all[0].op"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs := segments.Compile(tc.seg)
+			var paths []string
+			for _, e := range errs {
+				paths = append(paths, e.Path)
+			}
+			assert.Equal(t, tc.paths, paths)
+		})
+	}
+}
+
+func TestSetOrdersReferencesAndRefusesCycles(t *testing.T) {
+	a := compile(t, "a", `{"field":"score","op":"gte","value":1}`)
+	b := compile(t, "b", `{"field":"segments","op":"contains","value":"c"}`)
+	c := compile(t, "c", `{"field":"segments","op":"contains","value":"a"}`)
+	set, err := segments.NewSet([]*segments.Segment{b, c, a})
+	require.NoError(t, err)
+	var order []string
+	for _, s := range set.List {
+		order = append(order, s.ID)
+	}
+	assert.Equal(t, []string{"a", "c", "b"}, order, "a segment comes after those it reads")
+	assert.True(t, b.References("c"))
+
+	a2 := compile(t, "a", `{"field":"segments","op":"contains","value":"b"}`)
+	_, err = segments.NewSet([]*segments.Segment{b, c, a2})
+	var cyc *segments.CycleError
+	require.ErrorAs(t, err, &cyc)
+	assert.Equal(t, "segments reference each other in a cycle: a → b → c → a", cyc.Error())
+
+	_, err = segments.NewSet([]*segments.Segment{b})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `uses segment "c", which does not exist`)
+}
+
+func TestAffectedOnlyReadsWhatChanged(t *testing.T) {
+	score := compile(t, "score", `{"field":"grade","op":"eq","value":"hot"}`)
+	attr := compile(t, "attr", `{"field":"attributes.address.city","op":"eq","value":"Oslo"}`)
+	opens := compile(t, "opens", `{"event":"email_opened","within":"30d"}`)
+	onSeg := compile(t, "on-seg", `{"field":"segments","op":"contains","value":"score"}`)
+	set, err := segments.NewSet([]*segments.Segment{score, attr, opens, onSeg})
+	require.NoError(t, err)
+	ids := func(list []*segments.Segment) []string {
+		var out []string
+		for _, s := range list {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"score"}, ids(set.Affected(map[segments.Change]bool{segments.ChangeScore: true})))
+	assert.Equal(t, []string{"attr"}, ids(set.Affected(map[segments.Change]bool{segments.AttributeChange("address"): true})))
+	assert.Empty(t, ids(set.Affected(map[segments.Change]bool{segments.AttributeChange("city"): true})))
+	assert.Equal(t, []string{"opens"}, ids(set.Affected(map[segments.Change]bool{segments.EventChange("email_opened"): true})))
+	assert.Equal(t, []string{"on-seg"}, ids(set.Affected(map[segments.Change]bool{segments.ChangeSegments: true})))
+	assert.Len(t, set.Affected(map[segments.Change]bool{segments.ChangeCreated: true}), 4, "a new contact is evaluated for every segment")
+	assert.Equal(t, []string{"opens"}, ids(set.Timed()))
+}
+
+// history is an in-memory contact for NextChange.
+type history struct {
+	values map[string]any
+	events map[string][]time.Time
+}
+
+func (h history) Value(f string) (any, bool) { v, ok := h.values[f]; return v, ok }
+
+func (h history) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {
+	var oldest time.Time
+	for _, ts := range h.events[q.Type] {
+		if !ts.Before(q.Since) && (oldest.IsZero() || ts.Before(oldest)) {
+			oldest = ts
+		}
+	}
+	return oldest, !oldest.IsZero(), nil
+}
+
+func TestNextChange(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	deadEnd := compile(t, "dead-end", `{"all":[{"event":"email_opened","within":"60d","count":{"op":"eq","value":0}},
+		{"field":"attributes.job_title","op":"in","value":["student"]}]}`)
+	inactive := compile(t, "inactive", `{"field":"last_activity_at","op":"older_than","value":"30d"}`)
+	static := compile(t, "static", `{"field":"score","op":"gt","value":1}`)
+
+	student := history{values: map[string]any{"attributes.job_title": "Student"},
+		events: map[string][]time.Time{"email_opened": {now.Add(-10 * day), now.Add(-50 * day), now.Add(-70 * day)}}}
+	next, err := deadEnd.NextChange(student, now)
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(10*day), next, "the oldest open still in the window leaves it in 10 days")
+
+	ceo := history{values: map[string]any{"attributes.job_title": "CEO"}, events: student.events}
+	next, err = deadEnd.NextChange(ceo, now)
+	require.NoError(t, err)
+	assert.True(t, next.IsZero(), "a CEO is never a dead-end student, however long we wait")
+
+	seen := now.Add(-5 * day)
+	next, err = inactive.NextChange(history{values: map[string]any{"last_activity_at": seen}}, now)
+	require.NoError(t, err)
+	assert.Equal(t, seen.Add(30*day), next)
+	next, err = inactive.NextChange(history{values: map[string]any{"last_activity_at": now.Add(-40 * day)}}, now)
+	require.NoError(t, err)
+	assert.True(t, next.IsZero(), "already past: time changes nothing more")
+
+	next, err = static.NextChange(history{}, now)
+	require.NoError(t, err)
+	assert.True(t, next.IsZero())
+	assert.False(t, static.TimeBased)
+	assert.True(t, strings.Contains(deadEnd.Name, "dead"))
+}

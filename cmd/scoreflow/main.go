@@ -89,6 +89,9 @@ func serve(args []string, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Examples, "examples", false, "load the reference scoring model into an empty database")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 1000, "most events applied in one transaction")
 	fs.IntVar(&cfg.MaxCascadeDepth, "max-cascade-depth", 8, "most internal events (tag, field changes) one event may chain")
+	fs.StringVar(&cfg.Schedules.Segments, "schedule-segments", envOr("SCOREFLOW_SCHEDULE_SEGMENTS", "@every 1m"), "when time-based segments are re-evaluated (cron syntax, UTC; off = never) [SCOREFLOW_SCHEDULE_SEGMENTS]")
+	fs.StringVar(&cfg.Schedules.Delays, "schedule-delays", envOr("SCOREFLOW_SCHEDULE_DELAYS", "@every 5s"), "when runs waiting at a delay are resumed [SCOREFLOW_SCHEDULE_DELAYS]")
+	fs.StringVar(&cfg.Schedules.Decay, "schedule-decay", envOr("SCOREFLOW_SCHEDULE_DECAY", "@every 1h"), "when score decay is applied [SCOREFLOW_SCHEDULE_DECAY]")
 	fs.StringVar(&logLevel, "log-level", envOr("SCOREFLOW_LOG_LEVEL", "info"), "debug, info, warn or error [SCOREFLOW_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -109,6 +109,14 @@ type Tx interface {
 	DecayedAt(contactID, dimension string) (time.Time, error)
 	// DeleteContact deletes a contact and all its data; false when absent.
 	DeleteContact(id string) (bool, error)
+	// SegmentMovers lists the contacts whose membership in a segment
+	// differs from a compiled SQL condition over contacts "c".
+	SegmentMovers(segmentID, cond string, args []any) (entered, exited []string, err error)
+	// ApplySegmentMoves writes membership moves in bulk (segment_members and
+	// contacts.segments), for back-fills that start no flows.
+	ApplySegmentMoves(segmentID string, entered, exited []string, at time.Time) error
+	// DueAll makes every contact due for the time-based pass by at.
+	DueAll(at time.Time) error
 	Commit() error
 	Rollback() error
 }

@@ -43,14 +43,9 @@ func (u *unit) existing(id string) (*contactState, error) {
 	if cs, ok := u.contacts[id]; ok {
 		return cs, nil
 	}
-	var rec *store.ContactRecord
-	if cached, ok := u.eng.contacts.Get(id); ok {
-		rec = clone(cached)
-	} else {
-		var err error
-		if rec, err = u.tx.LoadContact(id); err != nil || rec == nil {
-			return nil, err
-		}
+	rec, err := u.load(id)
+	if err != nil || rec == nil {
+		return nil, err
 	}
 	cs := &contactState{c: rec.Contact, rec: rec}
 	u.contacts[id] = cs
@@ -66,20 +61,19 @@ func (u *unit) syntheticEvent(kind, contactID, detail string) *model.Event {
 	}
 }
 
-// ResumeDueRuns resumes parked runs whose time has come, each exactly once:
-// taking the row and running the rest of the flow share a transaction.
-// Runs resume on the flow version they started on; a run whose flow was
-// deleted or disabled meanwhile ends, recorded as failed.
-func (e *Engine) ResumeDueRuns(ctx context.Context) (int, error) {
+// inChunks runs a pass: it asks for up to chunk due items, applies them
+// in one unit of work on the apply loop, and repeats until fewer than a
+// chunk were due. It returns how many items it applied.
+func inChunks[T any](ctx context.Context, e *Engine, due func() ([]T, error), apply func(u *unit, item T) error) (int, error) {
 	total := 0
 	for {
-		runs, err := e.store.DueRuns(ctx, e.now(), chunk)
-		if err != nil || len(runs) == 0 {
+		items, err := due()
+		if err != nil || len(items) == 0 {
 			return total, err
 		}
 		if err := e.do(ctx, func(u *unit) error {
-			for _, r := range runs {
-				if err := u.resume(r); err != nil {
+			for _, it := range items {
+				if err := apply(u, it); err != nil {
 					return err
 				}
 			}
@@ -87,11 +81,20 @@ func (e *Engine) ResumeDueRuns(ctx context.Context) (int, error) {
 		}); err != nil {
 			return total, err
 		}
-		total += len(runs)
-		if len(runs) < chunk {
+		total += len(items)
+		if len(items) < chunk {
 			return total, nil
 		}
 	}
+}
+
+// ResumeDueRuns resumes parked runs whose time has come, each exactly once:
+// taking the row and running the rest of the flow share a transaction.
+// Runs resume on the flow version they started on; a run whose flow was
+// deleted or disabled meanwhile ends, recorded as failed.
+func (e *Engine) ResumeDueRuns(ctx context.Context) (int, error) {
+	return inChunks(ctx, e, func() ([]store.WaitingRun, error) { return e.store.DueRuns(ctx, e.now(), chunk) },
+		(*unit).resume)
 }
 
 func (u *unit) resume(r store.WaitingRun) error {
@@ -158,34 +161,14 @@ func (e *Engine) flowVersion(id string, version int) (*flows.Compiled, error) {
 // RunTimePass re-evaluates the time-based segments of every contact whose
 // next change moment has come, and returns how many it visited.
 func (e *Engine) RunTimePass(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		ids, err := e.store.DueContacts(ctx, e.now(), chunk)
-		if err != nil || len(ids) == 0 {
-			return total, err
-		}
-		if err := e.do(ctx, func(u *unit) error {
-			for _, id := range ids {
-				cs, err := u.existing(id)
-				if err != nil {
-					return err
-				}
-				if cs == nil {
-					continue
-				}
-				if err := u.timePass(cs); err != nil {
-					return err
-				}
+	return inChunks(ctx, e, func() ([]string, error) { return e.store.DueContacts(ctx, e.now(), chunk) },
+		func(u *unit, id string) error {
+			cs, err := u.existing(id)
+			if err != nil || cs == nil {
+				return err
 			}
-			return nil
-		}); err != nil {
-			return total, err
-		}
-		total += len(ids)
-		if len(ids) < chunk {
-			return total, nil
-		}
-	}
+			return u.timePass(cs)
+		})
 }
 
 // timePass evaluates every time-based segment for one contact, then lets
@@ -221,29 +204,12 @@ func (e *Engine) RunDecay(ctx context.Context) (int, error) {
 			continue
 		}
 		every := time.Duration(dim.Decay.Every)
-		for {
-			ids, err := e.store.DecayDue(ctx, dim.Name, e.now().Add(-every), chunk)
-			if err != nil {
-				return total, err
-			}
-			if len(ids) == 0 {
-				break
-			}
-			before := e.now().Add(-every)
-			if err := e.do(ctx, func(u *unit) error {
-				for _, id := range ids {
-					if err := u.decay(id, dim, before); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				return total, err
-			}
-			total += len(ids)
-			if len(ids) < chunk {
-				break
-			}
+		before := e.now().Add(-every)
+		n, err := inChunks(ctx, e, func() ([]string, error) { return e.store.DecayDue(ctx, dim.Name, before, chunk) },
+			func(u *unit, id string) error { return u.decay(id, dim, before) })
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, nil

@@ -99,14 +99,9 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	if cs, ok := u.contacts[id]; ok {
 		return cs, nil
 	}
-	var rec *store.ContactRecord
-	if cached, ok := u.eng.contacts.Get(id); ok {
-		rec = clone(cached)
-	} else {
-		var err error
-		if rec, err = u.tx.LoadContact(id); err != nil {
-			return nil, err
-		}
+	rec, err := u.load(id)
+	if err != nil {
+		return nil, err
 	}
 	isNew := rec == nil
 	if isNew {
@@ -128,6 +123,15 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	}
 	u.contacts[id] = cs
 	return cs, nil
+}
+
+// load reads a committed contact for the unit to change: a copy of the
+// cached one, or the store's (nil when it does not exist).
+func (u *unit) load(id string) (*store.ContactRecord, error) {
+	if cached, ok := u.eng.contacts.Get(id); ok {
+		return clone(cached), nil
+	}
+	return u.tx.LoadContact(id)
 }
 
 // contactIDByEmail resolves an email to a contact: one touched in this batch,

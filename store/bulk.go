@@ -24,20 +24,7 @@ func (t *sqliteTx) SegmentMovers(segmentID, cond string, args []any) ([]string, 
 }
 
 func (t *sqliteTx) idList(q string, args ...any) ([]string, error) {
-	rows, err := t.tx.QueryContext(t.ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanIDs(t.tx.QueryContext(t.ctx, q, args...))
 }
 
 // ApplySegmentMoves writes moves through a temporary table and a handful

@@ -206,9 +206,17 @@ func jsonPath(key string) string {
 }
 
 func (s *SQLite) ids(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	out, err := scanIDs(s.read.QueryContext(ctx, q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("list contact ids: %w", err)
+	}
+	return out, nil
+}
+
+// scanIDs reads a one-column result of ids.
+func scanIDs(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string

@@ -543,6 +543,9 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 	for _, id := range u.forget {
 		e.contacts.Remove(id)
 	}
+	if u.purge {
+		e.contacts.Purge()
+	}
 	e.runs.Add(uint64(u.result.runs))
 	e.failedRuns.Add(uint64(u.result.failedRuns))
 	if e.onRun != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/scoreflow/scoreflow/flows"
@@ -261,20 +262,103 @@ func (u *unit) decay(id string, dim model.ScoreDimension, before time.Time) erro
 	return u.cascadeQueue(cs, u.syntheticEvent("decay", id, dim.Name), nil)
 }
 
-// BackfillSegment evaluates one segment (and those built on it) for every
-// contact, through the apply loop in chunks. Without fire, membership is
-// filled in silently; with fire, every move raises segment_entered/exited
-// and the flows listening to them run.
+// BackfillSegment fills one segment's membership after it was created or
+// changed. One SQL pass over all contacts finds who enters and who leaves;
+// without fire (and with no segment built on this one) the moves are
+// written in bulk, so a million contacts take seconds. With fire, only the
+// movers go through the unit, where the flows listening to
+// segment_entered/exited run. A filter the SQL compiler cannot express
+// falls back to evaluating every contact in Go.
 func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (segments.Backfill, error) {
 	start := time.Now()
 	res := segments.Backfill{Fired: fire}
 	e.Reload()
+	var movers []string
+	sqlDone, compiled := false, false
+	err := e.do(ctx, func(u *unit) error {
+		seg, ok := u.flows.segments.Get(id)
+		if !ok {
+			return model.NotFound("segment", id)
+		}
+		cond, args, err := segments.SQL(seg.Filter, u.now)
+		if err != nil {
+			u.eng.log.Info("segment back-fill in Go: the filter has no SQL form", "segment", id, "reason", err)
+			return nil
+		}
+		compiled = true
+		entered, exited, err := u.tx.SegmentMovers(id, "COALESCE(("+cond+"), 0)", args)
+		if err != nil {
+			return err
+		}
+		if seg.TimeBased {
+			// Every contact needs this segment's next-change moment: the next
+			// time pass computes it.
+			if err := u.tx.DueAll(u.now); err != nil {
+				return err
+			}
+			u.purge = true
+		}
+		if fire || u.flows.segments.HasDependents(id) {
+			movers = append(append(movers, entered...), exited...)
+			return nil
+		}
+		if err := u.tx.ApplySegmentMoves(id, entered, exited, u.now); err != nil {
+			return err
+		}
+		u.forget = append(append(u.forget, entered...), exited...)
+		res.Entered, res.Exited, sqlDone = len(entered), len(exited), true
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if compiled {
+		// The SQL pass looked at every contact.
+		total, err := e.store.CountContacts(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.Contacts = int(total)
+	}
+	if sqlDone {
+		res.Millis = time.Since(start).Milliseconds()
+		return res, nil
+	}
+	var ids func(after string) ([]string, error)
+	if compiled {
+		ids = pageOf(movers)
+	} else {
+		ids = func(after string) ([]string, error) { return e.store.ContactIDsAfter(ctx, after, chunk) }
+	}
+	n, entered, exited, err := e.evaluateEach(ctx, id, fire, ids)
+	res.Entered, res.Exited = entered, exited
+	if !compiled {
+		res.Contacts = n
+	}
+	res.Millis = time.Since(start).Milliseconds()
+	return res, err
+}
+
+// pageOf pages a sorted id list like ContactIDsAfter does.
+func pageOf(ids []string) func(after string) ([]string, error) {
+	slices.Sort(ids)
+	return func(after string) ([]string, error) {
+		i, _ := slices.BinarySearch(ids, after)
+		if i < len(ids) && ids[i] == after {
+			i++
+		}
+		return ids[i:min(i+chunk, len(ids))], nil
+	}
+}
+
+// evaluateEach evaluates one segment in Go for the contacts ids pages
+// through, chunk by chunk, with cascades (and flows, when fire).
+func (e *Engine) evaluateEach(ctx context.Context, id string, fire bool, ids func(after string) ([]string, error)) (n, entered, exited int, err error) {
 	after := ""
 	for {
-		ids, err := e.store.ContactIDsAfter(ctx, after, chunk)
-		if err != nil || len(ids) == 0 {
-			res.Millis = time.Since(start).Milliseconds()
-			return res, err
+		page, err := ids(after)
+		if err != nil || len(page) == 0 {
+			return n, entered, exited, err
 		}
 		if err := e.do(ctx, func(u *unit) error {
 			seg, ok := u.flows.segments.Get(id)
@@ -282,7 +366,7 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 				return model.NotFound("segment", id)
 			}
 			u.quiet = !fire
-			for _, cid := range ids {
+			for _, cid := range page {
 				cs, err := u.existing(cid)
 				if err != nil {
 					return err
@@ -304,13 +388,13 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 					return err
 				}
 			}
-			res.Entered += u.result.entered
-			res.Exited += u.result.exited
+			entered += u.result.entered
+			exited += u.result.exited
 			return nil
 		}); err != nil {
-			return res, err
+			return n, entered, exited, err
 		}
-		res.Contacts += len(ids)
-		after = ids[len(ids)-1]
+		n += len(page)
+		after = page[len(page)-1]
 	}
 }

@@ -100,7 +100,7 @@ func (u *unit) scheduleTimePass(cs *contactState) error {
 	}
 	if cs.rec.NextEvalAt != at {
 		cs.rec.NextEvalAt = at
-		cs.dirty = true
+		cs.touched = true // a full write when anything else changed too
 	}
 	return nil
 }

@@ -31,7 +31,8 @@ type unit struct {
 	stats    map[statKey]*store.NodeStats
 	failures []store.RunFailure
 	ended    []runEnd
-	forget   []string // contacts deleted: drop from the cache after commit
+	forget   []string // contacts changed behind the unit: drop from the cache after commit
+	purge    bool     // many contacts changed behind the unit: drop the whole cache
 	// quiet: membership moves raise no segment events (a back-fill without fire).
 	quiet    bool
 	webhooks int
@@ -171,7 +172,7 @@ func (u *unit) flush() error {
 		case cs.dirty:
 			err = u.tx.SaveContact(cs.rec)
 		case cs.touched:
-			err = u.tx.TouchContact(cs.c)
+			err = u.tx.TouchContact(cs.rec)
 		}
 		if err != nil {
 			return err

@@ -237,6 +237,16 @@ func (s *Set) Get(id string) (*Segment, bool) {
 	return seg, ok
 }
 
+// HasDependents reports whether another segment reads this one's membership.
+func (s *Set) HasDependents(id string) bool {
+	for _, seg := range s.List {
+		if seg.References(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // Timed lists the segments whose membership can change with time alone.
 func (s *Set) Timed() []*Segment { return s.timed }
 

@@ -79,9 +79,10 @@ type Tx interface {
 	// SaveContact writes a contact, encoding the JSON columns whose
 	// encoding in r is empty and filling them in.
 	SaveContact(r *ContactRecord) error
-	// TouchContact writes only email and last_activity_at, the common case
-	// of an event that changes nothing else: no JSON, no index but email's.
-	TouchContact(c *model.Contact) error
+	// TouchContact writes only email, last_activity_at and next_eval_at,
+	// the common case of an event (or a time pass) that changes nothing
+	// else: no JSON, no index but email's and next_eval_at's.
+	TouchContact(r *ContactRecord) error
 	InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error
 	InsertLedger(e *model.LedgerEntry) error
 	// CountEntries counts a contact's entries into a flow since a time (zero = ever).

@@ -739,9 +739,9 @@ func testTouchContact(t *testing.T, s store.Store) {
 		c.Disqualified = nil
 		c.Segments = []string{"changed"}
 		c.CreatedAt = later
-		noErr(t, tx.TouchContact(c))
+		noErr(t, tx.TouchContact(&store.ContactRecord{Contact: c}))
 		// A touch of a contact that does not exist writes nothing.
-		noErr(t, tx.TouchContact(&model.Contact{ID: "ghost", Email: "ghost@x.test", LastActivityAt: &later}))
+		noErr(t, tx.TouchContact(&store.ContactRecord{Contact: &model.Contact{ID: "ghost", Email: "ghost@x.test", LastActivityAt: &later}}))
 	})
 	got := must[*model.Contact](t)(s.GetContact(ctx, "t1"))
 	exp := fullContact("t1")
@@ -752,7 +752,7 @@ func testTouchContact(t *testing.T, s store.Store) {
 	wantErrIs(t, err, model.ErrNotFound)
 
 	// A touch can clear both.
-	inTx(t, s, func(tx store.Tx) { noErr(t, tx.TouchContact(&model.Contact{ID: "t1"})) })
+	inTx(t, s, func(tx store.Tx) { noErr(t, tx.TouchContact(&store.ContactRecord{Contact: &model.Contact{ID: "t1"}})) })
 	got = must[*model.Contact](t)(s.GetContact(ctx, "t1"))
 	if got.Email != "" || got.LastActivityAt != nil {
 		t.Errorf("after clearing touch: email %q last activity %v", got.Email, got.LastActivityAt)

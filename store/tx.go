@@ -65,7 +65,7 @@ func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
 	p(&st.decayedAt, `SELECT decayed_at FROM score_decay WHERE contact_id = ? AND dimension = ?`)
 	p(&st.markDecayed, `INSERT INTO score_decay (contact_id, dimension, decayed_at) VALUES (?, ?, ?)
 		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
-	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ? WHERE id = ?`)
+	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
 	p(&st.insertEvent, `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -208,16 +208,20 @@ func (t *sqliteTx) SaveContact(r *ContactRecord) error {
 	return nil
 }
 
-func (t *sqliteTx) TouchContact(c *model.Contact) error {
+func (t *sqliteTx) TouchContact(r *ContactRecord) error {
+	c := r.Contact
 	var email sql.NullString
-	var lastAct sql.NullInt64
+	var lastAct, nextEval sql.NullInt64
 	if c.Email != "" {
 		email = sql.NullString{String: c.Email, Valid: true}
 	}
 	if c.LastActivityAt != nil {
 		lastAct = sql.NullInt64{Int64: ms(*c.LastActivityAt), Valid: true}
 	}
-	if _, err := t.stmt(t.st.touchContact).Exec(email, lastAct, c.ID); err != nil {
+	if r.NextEvalAt != 0 {
+		nextEval = sql.NullInt64{Int64: r.NextEvalAt, Valid: true}
+	}
+	if _, err := t.stmt(t.st.touchContact).Exec(email, lastAct, nextEval, c.ID); err != nil {
 		return fmt.Errorf("touch contact %s: %w", c.ID, err)
 	}
 	return nil

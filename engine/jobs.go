@@ -291,9 +291,14 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 			return err
 		}
 		if seg.TimeBased {
-			// Every contact needs this segment's next-change moment: the next
-			// time pass computes it.
-			if err := u.tx.DueAll(u.now); err != nil {
+			// Every contact needs this segment's next-change moment: set in
+			// SQL, or, when the filter has no SQL form, by the next pass.
+			if next, nargs, err := seg.NextChangeSQL(u.now); err == nil {
+				err = u.tx.ScheduleBoundaries(next, nargs)
+				if err != nil {
+					return err
+				}
+			} else if err := u.tx.DueAll(u.now); err != nil {
 				return err
 			}
 			u.purge = true

@@ -257,3 +257,31 @@ func TestBecameHotIsASegment(t *testing.T) {
 	assert.Equal(t, []string{"hot"}, c.Segments)
 	assert.Equal(t, []string{"call-now"}, c.Tags)
 }
+
+// TestBackfillSchedulesTimeBasedMoments: a time-based segment created after
+// the contacts exist gets each contact's next moment at once, so the pass
+// visits them when their window ends, and not before.
+func TestBackfillSchedulesTimeBasedMoments(t *testing.T) {
+	day0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	clock := apptest.NewClock(day0)
+	a := apptest.Start(t, app.Config{Now: clock.Now, Schedules: apptest.Off})
+	for i, c := range []string{"x1", "x2", "x3"} {
+		ts := day0.Add(time.Duration(i) * 24 * time.Hour)
+		postEvent(t, a, map[string]any{"id": "o" + c, "type": "email_opened", "contact_id": c, "timestamp": ts.Format(time.RFC3339)})
+	}
+	apptest.WaitApplied(t, a, 3)
+	clock.Advance(3 * 24 * time.Hour)
+	createSegment(t, a, `{"id":"lapsed","name":"Lapsed","where":{"event":"email_opened","within":"30d","count":{"op":"eq","value":0}}}`)
+	due, err := a.Store.DueContacts(context.Background(), day0.Add(30*24*time.Hour-time.Hour), 10)
+	require.NoError(t, err)
+	assert.Empty(t, due, "nobody is due before the first open leaves the window")
+	due, err = a.Store.DueContacts(context.Background(), day0.Add(31*24*time.Hour+time.Hour), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x1", "x2"}, due, "30 days after each open")
+
+	clock.Advance(29 * 24 * time.Hour) // day 32
+	require.NoError(t, a.Scheduler.RunNow(context.Background(), engine.JobSegments))
+	assert.Equal(t, []string{"lapsed"}, apptest.Contact(t, a, "x1").Segments)
+	assert.Equal(t, []string{"lapsed"}, apptest.Contact(t, a, "x2").Segments)
+	assert.Empty(t, apptest.Contact(t, a, "x3").Segments)
+}

@@ -90,3 +90,12 @@ func (t *sqliteTx) DueAll(at time.Time) error {
 	}
 	return nil
 }
+
+func (t *sqliteTx) ScheduleBoundaries(expr string, args []any) error {
+	q := `UPDATE contacts SET next_eval_at = b.x FROM (SELECT c.id AS id, ` + expr + ` AS x FROM contacts c) AS b
+		WHERE contacts.id = b.id AND b.x IS NOT NULL AND (contacts.next_eval_at IS NULL OR contacts.next_eval_at > b.x)`
+	if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {
+		return fmt.Errorf("schedule the time pass: %w", err)
+	}
+	return nil
+}

@@ -107,9 +107,9 @@ func (s *SQLite) ListContacts(ctx context.Context, q ContactQuery) ([]*model.Con
 		args = append(args, q.Segment)
 	}
 	if q.Query != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q.Query)) + "%"
-		where = append(where, `(lower(id) LIKE ? ESCAPE '\' OR lower(COALESCE(email, '')) LIKE ? ESCAPE '\' OR lower(attributes) LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		clause, qargs := searchClause(q.Query)
+		where = append(where, clause)
+		args = append(args, qargs...)
 	}
 	cmp, order := "<", "score DESC, id DESC"
 	if q.Ascend {

@@ -31,6 +31,9 @@ const driverName = "sqlite3_scoreflow"
 
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if err := registerFuncs(c); err != nil {
+			return err
+		}
 		_, err := c.Exec("PRAGMA wal_autocheckpoint = 20000", nil)
 		return err
 	}})

@@ -37,6 +37,8 @@ type Store interface {
 	ListContacts(ctx context.Context, q ContactQuery) ([]*model.Contact, string, error)
 	History(ctx context.Context, contactID string, limit int) ([]model.LedgerEntry, error)
 	Timeline(ctx context.Context, contactID string, limit int) ([]model.Event, error)
+	// EventApplied reports whether an event id was applied (its row exists).
+	EventApplied(ctx context.Context, id string) (bool, error)
 	CountContacts(ctx context.Context) (int64, error)
 
 	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error)
@@ -118,6 +120,9 @@ type Tx interface {
 	ApplySegmentMoves(segmentID string, entered, exited []string, at time.Time) error
 	// DueAll makes every contact due for the time-based pass by at.
 	DueAll(at time.Time) error
+	// ScheduleBoundaries brings each contact's next time-based pass forward
+	// to a compiled SQL moment (Unix ms, NULL = none) when that is earlier.
+	ScheduleBoundaries(expr string, args []any) error
 	Commit() error
 	Rollback() error
 }

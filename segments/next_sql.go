@@ -27,13 +27,13 @@ func (s *Segment) NextChangeSQL(now time.Time) (string, []any, error) {
 				return "", nil, fmt.Errorf("%w: time of %s", ErrNoSQL, l.field)
 			}
 			parts = append(parts, fmt.Sprintf("SELECT %s + ? AS v", col))
-			args = append(args, win)
+			args = append(args, win+1)
 			continue
 		}
 		e := c.alias("e")
 		b := &sqlBuilder{}
 		b.w("SELECT (SELECT MIN(", e, ".ts) FROM events ", e, " WHERE ", e, ".contact_id = c.id AND ", e, ".type = ").arg(l.event)
-		b.w(" AND ", e, ".ts > ").arg(nowMS - win)
+		b.w(" AND ", e, ".ts >= ").arg(nowMS - win)
 		if l.where != nil {
 			raw, err := l.where.MarshalJSON()
 			if err != nil {
@@ -49,7 +49,8 @@ func (s *Segment) NextChangeSQL(now time.Time) (string, []any, error) {
 			}
 			b.w(" AND (").expr(w).w(")")
 		}
-		b.w(") + ").arg(win).w(" AS v")
+		// In the window while ts >= now-window: out one millisecond later.
+		b.w(") + ").arg(win+1).w(" AS v")
 		x := b.done()
 		parts = append(parts, x.text)
 		args = append(args, x.args...)

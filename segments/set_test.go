@@ -121,7 +121,7 @@ func TestNextChange(t *testing.T) {
 		events: map[string][]time.Time{"email_opened": {now.Add(-10 * day), now.Add(-50 * day), now.Add(-70 * day)}}}
 	next, err := deadEnd.NextChange(student, now)
 	require.NoError(t, err)
-	assert.Equal(t, now.Add(10*day), next, "the oldest open still in the window leaves it in 10 days")
+	assert.Equal(t, now.Add(10*day+time.Millisecond), next, "the oldest open still in the window leaves it just after 10 days")
 
 	ceo := history{values: map[string]any{"attributes.job_title": "CEO"}, events: student.events}
 	next, err = deadEnd.NextChange(ceo, now)
@@ -131,7 +131,7 @@ func TestNextChange(t *testing.T) {
 	seen := now.Add(-5 * day)
 	next, err = inactive.NextChange(history{values: map[string]any{"last_activity_at": seen}}, now)
 	require.NoError(t, err)
-	assert.Equal(t, seen.Add(30*day), next)
+	assert.Equal(t, seen.Add(30*day+time.Millisecond), next)
 	next, err = inactive.NextChange(history{values: map[string]any{"last_activity_at": now.Add(-40 * day)}}, now)
 	require.NoError(t, err)
 	assert.True(t, next.IsZero(), "already past: time changes nothing more")
@@ -141,4 +141,16 @@ func TestNextChange(t *testing.T) {
 	assert.True(t, next.IsZero())
 	assert.False(t, static.TimeBased)
 	assert.True(t, strings.Contains(deadEnd.Name, "dead"))
+}
+
+// TestNextChangeAtTheBoundary: a pass that runs exactly when the window
+// ends still counts the event, so the next moment is one millisecond later,
+// never dropped.
+func TestNextChangeAtTheBoundary(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	opens := compile(t, "opens", `{"event":"email_opened","within":"30d"}`)
+	h := history{events: map[string][]time.Time{"email_opened": {now.Add(-30 * 24 * time.Hour)}}}
+	next, err := opens.NextChange(h, now)
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(time.Millisecond), next)
 }

@@ -63,13 +63,17 @@ const sqlInListMax = 64
 //     COUNT over at most the rows the threshold needs; "within" keeps
 //     events with ts >= the window start in Unix ms, as the store does.
 //
-// Known differences, all in data no Scoreflow writer produces: a
-// hexadecimal float string ("0x1p-2") is a number to Go but not to SQL;
-// numeric text with more than 19 significant digits may round differently
-// in the last place (SQLite's text-to-real conversion); event properties
-// stored with duplicate keys (Go keeps the last, SQLite the first), invalid
-// UTF-8 or lone surrogate escapes; JSON nested deeper than SQLite's limit of
-// 1000 levels makes the query fail rather than answer.
+// Known differences, all in data rather than in filters (so SQL cannot
+// refuse them up front), none produced by Scoreflow's own writers: a string
+// in Go's hexadecimal float syntax ("0x1p-2") is a number to gt/gte/lt/lte
+// in Go but not in SQL; numeric text or a raw JSON number with more than 19
+// significant digits may round differently in the last bit (SQLite's
+// text-to-real conversion reads about 19 digits); raw event properties with
+// duplicate keys (Go keeps the last, SQLite the first), invalid UTF-8 or
+// lone surrogate escapes. JSON nested deeper than SQLite's limit (1000
+// levels) makes the query fail rather than answer wrongly. Times are
+// compared as stored, in whole ms: a contact the engine holds in memory with
+// a finer created_at or last_activity_at may differ within that ms.
 func SQL(f *flows.Filter, now time.Time) (expr string, args []any, err error) {
 	if f == nil {
 		return "1", nil, nil
@@ -299,7 +303,7 @@ func sqlAtLeast(sub sqlExpr, n int64) sqlExpr {
 	return b.done()
 }
 
-// exactly is "exactly n rows in sub", reading no more than n+1 of them.
+// sqlExactly is "exactly n rows in sub", reading no more than n+1 of them.
 func sqlExactly(sub sqlExpr, n int64) sqlExpr {
 	if n == 0 {
 		return sqlNot(sqlAtLeast(sub, 1))
@@ -487,22 +491,16 @@ func sqlNumberLeaf(l sqlLeaf, v sqlExpr) sqlExpr {
 		}
 		return (&sqlBuilder{}).expr(v).w(" = ").arg(l.want.num).done()
 	case "in":
-		b := &sqlBuilder{}
-		b.expr(v).w(" IN (")
-		n := 0
+		var nums []any
 		for _, w := range l.set {
 			if w.kind == "number" {
-				if n > 0 {
-					b.w(", ")
-				}
-				b.arg(w.num)
-				n++
+				nums = append(nums, w.num)
 			}
 		}
-		if n == 0 {
+		if len(nums) == 0 {
 			return sqlFalse
 		}
-		return b.w(")").done()
+		return sqlIn((&sqlBuilder{}).expr(v), nums, "CAST(value AS REAL)").done()
 	case "gt", "gte", "lt", "lte":
 		if l.want.kind != "number" {
 			return sqlFalse
@@ -526,22 +524,16 @@ func sqlMsLeaf(l sqlLeaf, col string) sqlExpr {
 		}
 		return sqlMsCompare(col, "eq", l.want.t)
 	case "in":
-		b := &sqlBuilder{}
-		b.w(col, " IN (")
-		n := 0
+		var list []any
 		for _, w := range l.set {
 			if ms, exact := sqlMsOf(w.t); w.isTime && exact {
-				if n > 0 {
-					b.w(", ")
-				}
-				b.arg(ms)
-				n++
+				list = append(list, ms)
 			}
 		}
-		if n == 0 {
+		if len(list) == 0 {
 			return sqlFalse
 		}
-		return b.w(")").done()
+		return sqlIn((&sqlBuilder{}).w(col), list, "value").done()
 	case "gt", "gte", "lt", "lte":
 		if !l.want.isTime {
 			return sqlFalse
@@ -742,12 +734,13 @@ func sqlScalarPred(l sqlLeaf, op, v, t string) (sqlExpr, error) {
 			return sqlExpr{}, err
 		}
 		// Bytes of UTF-8: a rune prefix is a byte prefix, and blobs keep NULs.
-		n := strconv.Itoa(len(w.lower))
-		from := "1, " + n
-		if op == "ends_with" {
-			from = "-" + n
+		b.w(isText, " AND substr(CAST(").expr(f).w(" AS BLOB), ")
+		if op == "starts_with" {
+			b.w("1, ").arg(len(w.lower))
+		} else {
+			b.arg(-len(w.lower))
 		}
-		return b.w(isText, " AND substr(CAST(").expr(f).w(" AS BLOB), ", from, ") = ").arg([]byte(w.lower)).done(), nil
+		return b.w(") = ").arg([]byte(w.lower)).done(), nil
 	case "gt", "gte", "lt", "lte":
 		sym := sqlOrderOps[op]
 		if w.isTime {
@@ -772,6 +765,24 @@ func sqlScalarPred(l sqlLeaf, op, v, t string) (sqlExpr, error) {
 			arg(l.since.Unix()).w(", ").arg(int64(l.since.Nanosecond())).w(")").done(), nil
 	}
 	return sqlFalse, nil
+}
+
+// sqlIn writes " IN (list)" after what b holds: one parameter per value,
+// or for a long list one JSON array parameter read back as elem (an
+// expression of json_each's value column).
+func sqlIn(b *sqlBuilder, list []any, elem string) *sqlBuilder {
+	if len(list) > sqlInListMax {
+		doc, _ := json.Marshal(list) // strings, float64s and int64s always encode
+		return b.w(" IN (SELECT ", elem, " FROM json_each(").arg(string(doc)).w("))")
+	}
+	b.w(" IN (")
+	for i, v := range list {
+		if i > 0 {
+			b.w(", ")
+		}
+		b.arg(v)
+	}
+	return b.w(")")
 }
 
 // sqlInPred is flows' valueSet lookup: strings case-insensitively, numbers,
@@ -801,40 +812,14 @@ func sqlInPred(set []sqlWant, v, t string) (sqlExpr, error) {
 		if err != nil {
 			return sqlExpr{}, err
 		}
-		b := &sqlBuilder{}
-		b.w(t, " = 'text' AND ").expr(f)
-		if len(strs) > sqlInListMax {
-			list, _ := json.Marshal(strs)
-			b.w(" IN (SELECT value FROM json_each(").arg(string(list)).w("))")
-		} else {
-			b.w(" IN (")
-			for i, s := range strs {
-				if i > 0 {
-					b.w(", ")
-				}
-				b.arg(s)
-			}
-			b.w(")")
+		list := make([]any, len(strs))
+		for i, s := range strs {
+			list[i] = s
 		}
-		parts = append(parts, b.done())
+		parts = append(parts, sqlIn((&sqlBuilder{}).w(t, " = 'text' AND ").expr(f), list, "value").done())
 	}
 	if len(nums) > 0 {
-		b := &sqlBuilder{}
-		b.w(t, " IN ('integer', 'real') AND CAST(", v, " AS REAL)")
-		if len(nums) > sqlInListMax {
-			list, _ := json.Marshal(nums)
-			b.w(" IN (SELECT value FROM json_each(").arg(string(list)).w("))")
-		} else {
-			b.w(" IN (")
-			for i, n := range nums {
-				if i > 0 {
-					b.w(", ")
-				}
-				b.arg(n)
-			}
-			b.w(")")
-		}
-		parts = append(parts, b.done())
+		parts = append(parts, sqlIn((&sqlBuilder{}).w(t, " IN ('integer', 'real') AND CAST(", v, " AS REAL)"), nums, "CAST(value AS REAL)").done())
 	}
 	if hasTrue {
 		parts = append(parts, sqlExpr{text: t + " = 'true'"})
@@ -865,14 +850,17 @@ type sqlCaseTable struct {
 
 var sqlLowerTable = sync.OnceValue(func() sqlCaseTable {
 	ct := sqlCaseTable{from: map[rune][]rune{}, unfixed: map[rune]bool{}}
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		l := unicode.ToLower(r)
-		if l == r {
-			continue
-		}
-		ct.unfixed[r] = true
-		if r >= utf8.RuneSelf {
-			ct.from[l] = append(ct.from[l], r)
+	// unicode.ToLower changes only runes of unicode.CaseRanges.
+	for _, cr := range unicode.CaseRanges {
+		for r := rune(cr.Lo); r <= rune(cr.Hi); r++ {
+			l := unicode.ToLower(r)
+			if l == r {
+				continue
+			}
+			ct.unfixed[r] = true
+			if r >= utf8.RuneSelf {
+				ct.from[l] = append(ct.from[l], r)
+			}
 		}
 	}
 	return ct

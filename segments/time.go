@@ -90,7 +90,9 @@ func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
 	return next, nil
 }
 
-// boundary is when this leaf's truth can next change with time.
+// boundary is when this leaf's truth can next change with time: the first
+// millisecond past the window (an event counts while ts >= now-window, a
+// time is older_than D while t < now-D), so times are whole milliseconds.
 func (l *timeLeaf) boundary(h History, now time.Time) (time.Time, error) {
 	var t time.Time
 	if l.field != "" {
@@ -102,13 +104,13 @@ func (l *timeLeaf) boundary(h History, now time.Time) (time.Time, error) {
 		if !ok {
 			return time.Time{}, nil
 		}
-		t = at.Add(l.window)
+		t = at.Truncate(time.Millisecond).Add(l.window + time.Millisecond)
 	} else {
 		oldest, ok, err := h.OldestEvent(flows.BehaviourQuery{Type: l.event, Where: l.where, Since: now.Add(-l.window), Now: now})
 		if err != nil || !ok {
 			return time.Time{}, err
 		}
-		t = oldest.Add(l.window)
+		t = oldest.Add(l.window + time.Millisecond)
 	}
 	if !t.After(now) {
 		return time.Time{}, nil

@@ -50,7 +50,7 @@ func (s *Segment) NextChangeSQL(now time.Time) (string, []any, error) {
 			b.w(" AND (").expr(w).w(")")
 		}
 		// In the window while ts >= now-window: out one millisecond later.
-		b.w(") + ").arg(win+1).w(" AS v")
+		b.w(") + ").arg(win + 1).w(" AS v")
 		x := b.done()
 		parts = append(parts, x.text)
 		args = append(args, x.args...)

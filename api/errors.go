@@ -42,7 +42,8 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: fe.Message}
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.GetRespHeader(fiber.HeaderXRequestID), "err", err)
+		s.log.Error("request failed", "method", methodName(c.Method()), "path", c.Path(), "status", status,
+			"request_id", c.GetRespHeader(fiber.HeaderXRequestID), "err", err)
 	}
 	return c.Status(status).JSON(errorBody{Error: body})
 }

@@ -85,7 +85,7 @@ func (s *Server) updateFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := c.Params("id")
+	id := pathParam(c, "id")
 	if f.ID != "" && f.ID != id {
 		return model.Invalid("invalid_flow", "the flow id in the body differs from the one in the URL",
 			model.FieldError{Path: "id", Message: "must be " + strconv.Quote(id) + " or left out"})
@@ -144,7 +144,7 @@ func (s *Server) validateFlow(c *fiber.Ctx) error {
 }
 
 func (s *Server) getFlow(c *fiber.Ctx) error {
-	rec, err := s.cfg.Store.GetFlow(c.UserContext(), c.Params("id"))
+	rec, err := s.cfg.Store.GetFlow(c.UserContext(), pathParam(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) listFlows(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteFlow(c *fiber.Ctx) error {
-	if err := s.cfg.Store.DeleteFlow(c.UserContext(), c.Params("id")); err != nil {
+	if err := s.cfg.Store.DeleteFlow(c.UserContext(), pathParam(c, "id")); err != nil {
 		return err
 	}
 	s.reload()
@@ -180,7 +180,7 @@ func (s *Server) deleteFlow(c *fiber.Ctx) error {
 }
 
 func (s *Server) flowVersions(c *fiber.Ctx) error {
-	recs, err := s.cfg.Store.FlowVersions(c.UserContext(), c.Params("id"))
+	recs, err := s.cfg.Store.FlowVersions(c.UserContext(), pathParam(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (s *Server) flowStats(c *fiber.Ctx) error {
 		}
 		window = time.Duration(d)
 	}
-	id := c.Params("id")
+	id := pathParam(c, "id")
 	if _, err := s.cfg.Store.GetFlow(c.UserContext(), id); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -51,8 +52,9 @@ func (s *Server) checkSegment(ctx context.Context, seg model.Segment) error {
 }
 
 func (s *Server) parseSegment(c *fiber.Ctx) (model.Segment, error) {
+	// The body is JSON whatever the Content-Type says (curl -d sends a form type).
 	var seg model.Segment
-	if err := c.BodyParser(&seg); err != nil {
+	if err := json.Unmarshal(c.Body(), &seg); err != nil {
 		return seg, badJSON("invalid_segment", err)
 	}
 	return seg, nil
@@ -102,7 +104,7 @@ func (s *Server) updateSegment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := c.Params("id")
+	id := pathParam(c, "id")
 	if seg.ID != "" && seg.ID != id {
 		return model.Invalid("invalid_segment", "the segment id in the body differs from the one in the URL",
 			model.FieldError{Path: "id", Message: fmt.Sprintf("must be %q or left out", id)})
@@ -125,7 +127,7 @@ func (s *Server) updateSegment(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteSegment(c *fiber.Ctx) error {
-	id := c.Params("id")
+	id := pathParam(c, "id")
 	stored, err := s.cfg.Store.ListSegments(c.UserContext())
 	if err != nil {
 		return err
@@ -146,7 +148,7 @@ func (s *Server) deleteSegment(c *fiber.Ctx) error {
 }
 
 func (s *Server) getSegment(c *fiber.Ctx) error {
-	seg, err := s.cfg.Store.GetSegment(c.UserContext(), c.Params("id"))
+	seg, err := s.cfg.Store.GetSegment(c.UserContext(), pathParam(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -162,13 +164,13 @@ func (s *Server) listSegments(c *fiber.Ctx) error {
 }
 
 func (s *Server) segmentContacts(c *fiber.Ctx) error {
-	id := c.Params("id")
+	id := pathParam(c, "id")
 	if _, err := s.cfg.Store.GetSegment(c.UserContext(), id); err != nil {
 		return err
 	}
-	limit := c.QueryInt("limit", 50)
-	if limit < 1 || limit > 1000 {
-		return model.Invalid("invalid_query", "limit must be between 1 and 1000", model.FieldError{Path: "limit", Message: "must be between 1 and 1000"})
+	limit, err := intQuery(c, "limit", 50, 1, 1000)
+	if err != nil {
+		return err
 	}
 	contacts, next, err := s.cfg.Store.SegmentMembers(c.UserContext(), id, limit, c.Query("cursor"))
 	if err != nil {

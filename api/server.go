@@ -1,19 +1,24 @@
 // Package api is Scoreflow's HTTP surface on fiber: the REST API under
-// /api/v1, the ingest endpoints, health and readiness. Handlers validate and
-// translate; state changes go to the store (flows, settings) or onto the
-// event stream (events), never around them.
+// /api/v1, the ingest endpoints (events, the Segment-compatible /v1/*, the
+// SendGrid webhook), health, readiness and metrics. Handlers validate and
+// translate; state changes go to the store (flows, settings), onto the
+// event stream (events, contact attributes) or through the engine (contact
+// deletion), never around them.
 package api
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"log/slog"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
 )
@@ -29,6 +34,13 @@ type Engine interface {
 	Reload()
 }
 
+// ContactDeleter deletes a contact and all its data through the engine's
+// apply loop (the only writer of contacts); a missing contact is an error
+// wrapping model.ErrNotFound.
+type ContactDeleter interface {
+	DeleteContact(ctx context.Context, id string) error
+}
+
 // Config wires the API.
 type Config struct {
 	Store     store.Store
@@ -36,20 +48,44 @@ type Config struct {
 	Publisher Publisher
 	Segmenter Segmenter
 	Jobs      JobLister
-	Registry  *flows.Registry // default flows.Nodes
+	Contacts  ContactDeleter
+	Metrics   *metrics.Registry // nil = no metrics, /metrics answers 404
+	Registry  *flows.Registry   // default flows.Nodes
 	AdminKey  string
 	WriteKey  string
+	// SendGridKey verifies SendGrid's signed event webhook; nil = off.
+	SendGridKey *ecdsa.PublicKey
+	// RateLimit is requests per second per key (per client IP when the
+	// server runs without keys); 0 = no limit.
+	RateLimit float64
 	Logger    *slog.Logger
 	Now       func() time.Time
 	NewID     func() string
-	// BodyLimit caps request bodies; default 1 MiB.
+	// BodyLimit caps request bodies of /api/v1/* and /webhooks/*; default
+	// 1 MiB. The Segment-compatible /v1/* keep Segment's own limits.
 	BodyLimit int
+	// ApplyWait is how long PUT /api/v1/contacts/{id} waits for its change
+	// to be applied before answering 202; default 5s.
+	ApplyWait time.Duration
 }
+
+// Segment's limits on its HTTP tracking API, which SDKs are built around.
+const (
+	segmentCallLimit  = 32 << 10
+	segmentBatchLimit = 500 << 10
+	// webhookMinLimit: SendGrid batches its posts and cannot be told to
+	// send smaller ones, so a small --body-limit must not break it.
+	webhookMinLimit = 1 << 20
+)
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg        Config
+	log        *slog.Logger
+	limiter    *rateLimiter // nil = no rate limit
+	routes     []routeInfo  // every registered route, for 405s
+	requestIDs *requestIDs
+	maxBody    int // the largest body any route takes
 }
 
 // New builds the fiber app with every route.
@@ -69,24 +105,40 @@ func New(cfg Config) *fiber.App {
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 1 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.ApplyWait <= 0 {
+		cfg.ApplyWait = 5 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, requestIDs: newRequestIDs(),
+		maxBody: max(cfg.BodyLimit, segmentBatchLimit, webhookMinLimit)}
+	if cfg.RateLimit > 0 {
+		s.limiter = newRateLimiter(cfg.RateLimit)
+	}
 	app := fiber.New(fiber.Config{
-		AppName:               "scoreflow",
-		BodyLimit:             cfg.BodyLimit,
+		AppName: "scoreflow",
+		// The server reads up to the largest limit of any route; each
+		// route group then enforces its own (bodyLimit).
+		BodyLimit:             s.maxBody,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
-	app.Use(requestid.New(requestid.Config{Generator: cfg.NewID}))
-	app.Use(recover.New())
+	// observe is outermost: it assigns the request id, times the request,
+	// turns errors (and recovered panics) into answers and logs them.
+	app.Use(s.observe)
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	app.Use(s.decompress)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
+	if cfg.Metrics != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(cfg.Metrics.Handler()))
+	}
 
-	v1 := app.Group("/api/v1")
-	v1.Post("/events", s.auth(ingest), s.postEvents)
+	v1 := app.Group("/api/v1", bodyLimit(cfg.BodyLimit))
+	v1.Get("/openapi.json", s.auth(admin), s.openAPI)
+	v1.Post("/events", markIngest, s.auth(ingest), s.postEvents)
 
 	v1.Get("/node-types", s.auth(admin), s.nodeTypes)
 
@@ -101,6 +153,8 @@ func New(cfg Config) *fiber.App {
 
 	v1.Get("/contacts", s.auth(admin), s.listContacts)
 	v1.Get("/contacts/:id", s.auth(admin), s.getContact)
+	v1.Put("/contacts/:id", s.auth(admin), s.putContact)
+	v1.Delete("/contacts/:id", s.auth(admin), s.deleteContact)
 	v1.Get("/contacts/:id/history", s.auth(admin), s.contactHistory)
 	v1.Get("/contacts/:id/timeline", s.auth(admin), s.contactTimeline)
 
@@ -119,10 +173,26 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/webhooks", s.auth(admin), s.listWebhooks)
 	v1.Get("/dead-events", s.auth(admin), s.listDeadEvents)
 
-	app.Use(func(c *fiber.Ctx) error {
-		return fiber.NewError(fiber.StatusNotFound, "no route "+c.Method()+" "+c.Path())
-	})
+	// The Segment-compatible tracking API. Browser SDKs (analytics.js)
+	// post cross-origin, and use one-letter paths (/v1/t, /v1/b).
+	track := app.Group("/v1", cors.New(cors.Config{AllowOrigins: "*", AllowMethods: "POST",
+		AllowHeaders: "Content-Type, Authorization", MaxAge: 86400}))
+	for _, r := range segmentRoutes {
+		track.Post(r.path, markIngest, bodyLimit(r.limit), s.segmentHandler(r.kind))
+	}
+
+	hooks := app.Group("/webhooks", bodyLimit(max(cfg.BodyLimit, webhookMinLimit)))
+	hooks.Post("/sendgrid", markIngest, s.webhookAuth, s.sendGrid)
+
+	s.routes = collectRoutes(app)
+	app.Use(s.noRoute)
 	return app
+}
+
+// markIngest tags a request as an ingest call, for observe's log level.
+func markIngest(c *fiber.Ctx) error {
+	c.Locals(localIngest, true)
+	return c.Next()
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

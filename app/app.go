@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/scoreflow/scoreflow/api"
 	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/engine"
+	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/store"
 	"github.com/scoreflow/scoreflow/webhook"
 
@@ -48,6 +50,13 @@ type Config struct {
 	// Schedules of the time-driven jobs; zero fields take the defaults,
 	// "off" disables a job (tests run them by hand with Scheduler.RunNow).
 	Schedules engine.Schedules
+	// SendGridVerificationKey turns on verification of SendGrid's signed
+	// event webhook: the base64 public key SendGrid shows. "" = off.
+	SendGridVerificationKey string
+	// RateLimit is requests per second per key (per IP without keys); 0 = off.
+	RateLimit float64
+	// BodyLimit caps API and webhook request bodies in bytes; 0 = 1 MiB.
+	BodyLimit int
 }
 
 // App is a running Scoreflow.
@@ -61,6 +70,7 @@ type App struct {
 	Engine     *engine.Engine
 	Dispatcher *webhook.Dispatcher
 	Scheduler  *engine.Scheduler
+	Metrics    *metrics.Registry
 	HTTP       *fiber.App
 	log        *slog.Logger
 
@@ -107,7 +117,11 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if cfg.NATSListen == "" {
 		cfg.NATSListen = "127.0.0.1:4222"
 	}
-	a = &App{Config: cfg, log: cfg.Logger}
+	sendGridKey, err := parseSendGridKey(cfg.SendGridVerificationKey)
+	if err != nil {
+		return nil, err
+	}
+	a = &App{Config: cfg, log: cfg.Logger, Metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -136,18 +150,34 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if wopts.Logger == nil {
 		wopts.Logger = a.log
 	}
+	onResult := wopts.OnResult
+	wopts.OnResult = func(outcome string) {
+		a.Metrics.WebhookResult(outcome)
+		if onResult != nil {
+			onResult(outcome)
+		}
+	}
 	a.Dispatcher = webhook.NewDispatcher(a.Store, wopts)
 
 	a.Engine = engine.New(engine.Options{
 		Store: a.Store, JS: a.JS, Logger: a.log, Now: cfg.Now, BatchSize: cfg.BatchSize,
-		MaxCascadeDepth: cfg.MaxCascadeDepth, OnCommit: cfg.OnCommit, OnWebhooks: a.Dispatcher.Notify,
+		MaxCascadeDepth: cfg.MaxCascadeDepth, OnWebhooks: a.Dispatcher.Notify, OnRun: a.Metrics.FlowRun,
+		OnCommit: func(ci engine.CommitInfo) {
+			a.Metrics.Committed(len(ci.EventIDs), ci.Duplicates, ci.Duration)
+			if cfg.OnCommit != nil {
+				cfg.OnCommit(ci)
+			}
+		},
 	})
+	a.Metrics.WatchLag(a.consumerLag, 2*time.Second)
+	a.Metrics.WatchDead(func() uint64 { return a.Engine.Stats().Dead })
 	if err := a.Engine.Start(ctx); err != nil {
 		return nil, err
 	}
 	if a.Scheduler, err = engine.NewScheduler(a.Engine, a.Store, a.log, withDefaults(cfg.Schedules)); err != nil {
 		return nil, err
 	}
+	a.Scheduler.OnRun = a.Metrics.JobRun
 	a.Scheduler.Start()
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
@@ -161,7 +191,8 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 
 	a.HTTP = api.New(api.Config{
 		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler,
-		AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey, Logger: a.log, Now: cfg.Now,
+		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
+		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -224,6 +255,33 @@ func (a *App) close() error {
 		errs = append(errs, a.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// consumerLag reads the engine consumer's backlog from JetStream (the
+// consumer lag metric, read at each scrape).
+func (a *App) consumerLag(ctx context.Context) (pending, ackPending uint64, err error) {
+	cons, err := a.JS.Consumer(ctx, broker.StreamName, broker.ConsumerName)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return info.NumPending, uint64(info.NumAckPending), nil
+}
+
+// parseSendGridKey checks the verification key at start, so a bad one is
+// a clear startup error rather than every webhook refused.
+func parseSendGridKey(s string) (*ecdsa.PublicKey, error) {
+	if s == "" {
+		return nil, nil
+	}
+	key, err := api.ParseSendGridKey(s)
+	if err != nil {
+		return nil, fmt.Errorf("--sendgrid-verification-key: %w", err)
+	}
+	return key, nil
 }
 
 func withDefaults(s engine.Schedules) engine.Schedules {

@@ -285,3 +285,16 @@ func TestBackfillSchedulesTimeBasedMoments(t *testing.T) {
 	assert.Equal(t, []string{"lapsed"}, apptest.Contact(t, a, "x2").Segments)
 	assert.Empty(t, apptest.Contact(t, a, "x3").Segments)
 }
+
+// TestSegmentEndpointsAcceptCurlBodiesAndCheckQueries: a segment posted
+// with a form content type (curl -d) is read as JSON; bad limits are 400.
+func TestSegmentEndpointsAcceptCurlBodiesAndCheckQueries(t *testing.T) {
+	a := apptest.Start(t, app.Config{Schedules: apptest.Off})
+	r := apptest.Do(t, a, http.MethodPost, "/api/v1/segments", `{"id":"all","name":"All","where":{"field":"score","op":"gte","value":0}}`,
+		"Content-Type", "application/x-www-form-urlencoded")
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	r = apptest.Do(t, a, http.MethodGet, "/api/v1/segments/all/contacts?limit=abc", nil)
+	assert.Equal(t, http.StatusBadRequest, r.Status)
+	r = apptest.Do(t, a, http.MethodGet, "/api/v1/segments/nope", nil)
+	assert.Equal(t, http.StatusNotFound, r.Status)
+}

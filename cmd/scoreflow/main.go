@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -74,11 +76,24 @@ func envOr(name, def string) string {
 	return def
 }
 
+// parseSize reads a byte size: 1048576, 512KiB, 1MiB, 500KB, 2MB, 64k.
+func parseSize(s string) (int, error) {
+	t := strings.TrimSpace(s)
+	num := strings.TrimRightFunc(t, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
+	mult := map[string]int{"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000 * 1000, "mib": 1 << 20}[unit]
+	n, err := strconv.Atoi(num)
+	if err != nil || mult == 0 || n <= 0 || n > (1<<30)/mult {
+		return 0, fmt.Errorf("%q is not a size such as 1MiB, 512KiB or 1048576 (at most 1GiB)", s)
+	}
+	return n * mult, nil
+}
+
 func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg app.Config
-	var logLevel string
+	var logLevel, bodyLimit, rateLimit string
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr("SCOREFLOW_HTTP", "127.0.0.1:8080"), "HTTP listen address (API, UI, webhooks) [SCOREFLOW_HTTP]")
 	fs.StringVar(&cfg.DataDir, "data", envOr("SCOREFLOW_DATA", "./scoreflow-data"), "directory of the SQLite database and the embedded JetStream store [SCOREFLOW_DATA]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("SCOREFLOW_NATS_URL", ""), "use this NATS (JetStream enabled) instead of embedding one [SCOREFLOW_NATS_URL]")
@@ -92,6 +107,9 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Schedules.Segments, "schedule-segments", envOr("SCOREFLOW_SCHEDULE_SEGMENTS", "@every 1m"), "when time-based segments are re-evaluated (cron syntax, UTC; off = never) [SCOREFLOW_SCHEDULE_SEGMENTS]")
 	fs.StringVar(&cfg.Schedules.Delays, "schedule-delays", envOr("SCOREFLOW_SCHEDULE_DELAYS", "@every 5s"), "when runs waiting at a delay are resumed [SCOREFLOW_SCHEDULE_DELAYS]")
 	fs.StringVar(&cfg.Schedules.Decay, "schedule-decay", envOr("SCOREFLOW_SCHEDULE_DECAY", "@every 1h"), "when score decay is applied [SCOREFLOW_SCHEDULE_DECAY]")
+	fs.StringVar(&cfg.SendGridVerificationKey, "sendgrid-verification-key", envOr("SCOREFLOW_SENDGRID_VERIFICATION_KEY", ""), "verify SendGrid's signed event webhook with this public key (base64, as SendGrid shows it); empty = off [SCOREFLOW_SENDGRID_VERIFICATION_KEY]")
+	fs.StringVar(&rateLimit, "rate-limit", envOr("SCOREFLOW_RATE_LIMIT", "0"), "requests per second per key (per client IP without keys), 429 beyond; 0 = off [SCOREFLOW_RATE_LIMIT]")
+	fs.StringVar(&bodyLimit, "body-limit", envOr("SCOREFLOW_BODY_LIMIT", "1MiB"), "largest request body of the API and webhooks, e.g. 1MiB, 512KiB, 4MB; /v1/* keep Segment's 32 KB / 500 KB [SCOREFLOW_BODY_LIMIT]")
 	fs.StringVar(&logLevel, "log-level", envOr("SCOREFLOW_LOG_LEVEL", "info"), "debug, info, warn or error [SCOREFLOW_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -99,6 +117,16 @@ func serve(args []string, stderr io.Writer) int {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "scoreflow: --log-level: %v\n", err)
+		return 2
+	}
+	limit, err := parseSize(bodyLimit)
+	if err != nil {
+		fmt.Fprintf(stderr, "scoreflow: --body-limit: %v\n", err)
+		return 2
+	}
+	cfg.BodyLimit = limit
+	if cfg.RateLimit, err = strconv.ParseFloat(rateLimit, 64); err != nil || cfg.RateLimit < 0 || math.IsInf(cfg.RateLimit, 0) || math.IsNaN(cfg.RateLimit) {
+		fmt.Fprintf(stderr, "scoreflow: --rate-limit: %q is not a number of requests per second (0 = off)\n", rateLimit)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))

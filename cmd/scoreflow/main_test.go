@@ -113,6 +113,10 @@ func TestValidate(t *testing.T) {
 		{name: "help", args: []string{"help"}, code: 0, stdout: []string{"usage: scoreflow", "serve", "validate"}},
 		{name: "serve with an unknown flag", args: []string{"serve", "--no-such-flag"}, code: 2, stderr: []string{"no-such-flag"}},
 		{name: "serve with a bad log level", args: []string{"serve", "--log-level", "loud"}, code: 2, stderr: []string{"--log-level"}},
+		{name: "serve with a bad body limit", args: []string{"serve", "--body-limit", "lots"}, code: 2, stderr: []string{"--body-limit", "lots"}},
+		{name: "serve with a zero body limit", args: []string{"serve", "--body-limit", "0"}, code: 2, stderr: []string{"--body-limit"}},
+		{name: "serve with a bad rate limit", args: []string{"serve", "--rate-limit", "fast"}, code: 2, stderr: []string{"--rate-limit", "fast"}},
+		{name: "serve with a negative rate limit", args: []string{"serve", "--rate-limit", "-1"}, code: 2, stderr: []string{"--rate-limit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,4 +389,62 @@ func TestServeRefusesOpenExposure(t *testing.T) {
 			assert.NotContains(t, out, "scoreflow ready")
 		})
 	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int{
+		"1048576": 1 << 20, "1MiB": 1 << 20, "1mib": 1 << 20, "512KiB": 512 << 10, "500KB": 500_000, "2MB": 2_000_000,
+		"64k": 64 << 10, "3m": 3 << 20, " 10 B ": 10, "1024MiB": 1 << 30,
+	} {
+		got, err := parseSize(in)
+		if assert.NoError(t, err, in) {
+			assert.Equal(t, want, got, in)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1", "1.5MiB", "MiB", "1GiB", "1025MiB", "10 parsecs", "99999999999999999999"} {
+		_, err := parseSize(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+// TestServeLimitsAndMetrics runs the binary with the hardening flags: a
+// body over --body-limit is a 413, calls past --rate-limit a 429, a bad
+// --sendgrid-verification-key stops the start, and /metrics answers.
+func TestServeLimitsAndMetrics(t *testing.T) {
+	httpAddr := freeAddr(t)
+	p := startBinary(t, cleanEnv("SCOREFLOW_RATE_LIMIT=3"), "serve", "--data", t.TempDir(), "--http", httpAddr,
+		"--nats-listen", "off", "--body-limit", "1KiB", "--admin-key", "adm", "--write-key", "wr")
+	p.waitReady(t, httpAddr)
+	base := "http://" + httpAddr
+
+	call := func(method, path, key, body string) int {
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	big := `{"type": "Demo", "contact_id": "c", "properties": {"x": "` + strings.Repeat("x", 2<<10) + `"}}`
+	assert.Equal(t, http.StatusRequestEntityTooLarge, call(http.MethodPost, "/api/v1/events", "wr", big))
+	assert.Equal(t, http.StatusAccepted, call(http.MethodPost, "/api/v1/events", "wr", `{"type": "Demo", "contact_id": "c"}`))
+	assert.Equal(t, http.StatusAccepted, call(http.MethodPost, "/api/v1/events", "wr", `{"type": "Demo", "contact_id": "c"}`))
+	limited := false
+	for i := 0; i < 5 && !limited; i++ {
+		limited = call(http.MethodPost, "/api/v1/events", "wr", `{"type": "Demo", "contact_id": "c"}`) == http.StatusTooManyRequests
+	}
+	assert.True(t, limited, "the write key is limited to 3 requests a second")
+
+	status, body := httpDo(t, http.MethodGet, base+"/metrics", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, string(body), `scoreflow_events_ingested_total{path="api"}`)
+	assert.Contains(t, string(body), `scoreflow_http_requests_total{code="429"`)
+	p.terminate(t)
+
+	bad := startBinary(t, cleanEnv(), "serve", "--data", t.TempDir(), "--http", freeAddr(t), "--nats-listen", "off",
+		"--sendgrid-verification-key", "not-a-key")
+	assert.Equal(t, 1, bad.wait(t, 10*time.Second))
+	assert.Contains(t, bad.out.String(), "--sendgrid-verification-key")
+	assert.NotContains(t, bad.out.String(), "scoreflow ready")
 }

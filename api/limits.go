@@ -1,0 +1,137 @@
+package api
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/time/rate"
+)
+
+// bodyLimit refuses bodies over n bytes (after decompression) with a 413.
+func bodyLimit(n int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Request().Body()) > n {
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge,
+				fmt.Sprintf("the request body is over the %d-byte limit of this endpoint", n))
+		}
+		return c.Next()
+	}
+}
+
+// decompress inflates a gzip or deflate request body (SDKs such as
+// analytics-python and RudderStack's may compress) and drops
+// Content-Encoding, so every handler and limit sees the plain body. It
+// inflates no more than the largest body any route takes, so a small gzip
+// bomb cannot make the server inflate gigabytes (fiber's own Body() would
+// inflate without a cap).
+func (s *Server) decompress(c *fiber.Ctx) error {
+	maxInflated := s.maxBody
+	enc := strings.ToLower(strings.TrimSpace(string(c.Request().Header.Peek(fiber.HeaderContentEncoding))))
+	var open func(io.Reader) (io.ReadCloser, error)
+	switch enc {
+	case "", "identity":
+		return c.Next()
+	case "gzip", "x-gzip":
+		open = func(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) }
+	case "deflate":
+		open = func(r io.Reader) (io.ReadCloser, error) { return flate.NewReader(r), nil }
+	default:
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported; send gzip, deflate or no encoding")
+	}
+	zr, err := open(bytes.NewReader(c.Request().Body()))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "the body is not valid "+enc+" data")
+	}
+	defer zr.Close()
+	plain, err := io.ReadAll(io.LimitReader(zr, int64(maxInflated)+1))
+	switch {
+	case err != nil:
+		return fiber.NewError(fiber.StatusBadRequest, "the body is not valid "+enc+" data")
+	case len(plain) > maxInflated:
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the decompressed body is too large")
+	}
+	c.Request().SetBodyRaw(plain)
+	c.Request().Header.Del(fiber.HeaderContentEncoding)
+	return c.Next()
+}
+
+// rateLimiter is a token bucket per client: a key, or an IP address when
+// the server runs without keys. Idle buckets are dropped now and then, so
+// many distinct IPs cannot grow the map without bound.
+type rateLimiter struct {
+	limit rate.Limit
+	burst int
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// idleAfter is how long an unused bucket is kept; by then it is full again,
+// so dropping it changes nothing.
+const idleAfter = 10 * time.Minute
+
+func newRateLimiter(perSecond float64) *rateLimiter {
+	// A burst of one second's worth lets a client send in bursts while
+	// holding the average.
+	burst := int(math.Ceil(perSecond))
+	return &rateLimiter{limit: rate.Limit(perSecond), burst: max(burst, 1), buckets: map[string]*bucket{}}
+}
+
+// allow takes a token for client; when none is left it returns how long
+// until one is.
+func (l *rateLimiter) allow(client string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) > idleAfter {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > idleAfter {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b, ok := l.buckets[client]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[client] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// limit applies the rate limit to a request from client ("key:admin",
+// "key:write" or "ip:<address>"): a 429 with Retry-After in whole seconds.
+func (s *Server) limit(c *fiber.Ctx, client string) error {
+	if s.limiter == nil {
+		return nil
+	}
+	ok, wait := s.limiter.allow(client, time.Now())
+	if ok {
+		return nil
+	}
+	secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
+	c.Set(fiber.HeaderRetryAfter, secs)
+	// analytics.js reads Segment's own header to back off.
+	c.Set("X-RateLimit-Reset", secs)
+	return fiber.NewError(fiber.StatusTooManyRequests, "rate limit exceeded; retry after "+secs+"s")
+}

@@ -155,22 +155,6 @@ func (s *Server) getFlow(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-func (s *Server) listFlows(c *fiber.Ctx) error {
-	recs, err := s.cfg.Store.ListFlows(c.UserContext())
-	if err != nil {
-		return err
-	}
-	out := make([]*flows.Flow, 0, len(recs))
-	for _, rec := range recs {
-		f, err := flowJSON(rec)
-		if err != nil {
-			return err
-		}
-		out = append(out, f)
-	}
-	return c.JSON(fiber.Map{"flows": out})
-}
-
 func (s *Server) deleteFlow(c *fiber.Ctx) error {
 	if err := s.cfg.Store.DeleteFlow(c.UserContext(), pathParam(c, "id")); err != nil {
 		return err

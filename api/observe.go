@@ -48,6 +48,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		id = s.requestIDs.next()
 	}
 	c.Set(fiber.HeaderXRequestID, id)
+	// Every answer is what its Content-Type says: no browser sniffing of
+	// JSON (or an uploaded flow) into HTML.
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 
 	if err := c.Next(); err != nil {
 		if err := s.handleError(c, err); err != nil {

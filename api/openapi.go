@@ -140,6 +140,17 @@ func OpenAPI() obj {
 			[]any{idParam, queryParam("window", "a duration such as 1h or 7d; default 24h", obj{"type": "string"})}, nil,
 			obj{"200": ok("counters", schemaRef("FlowStats"))}, "400", admin403, "404")},
 
+		"/api/v1/scoring-matrix": obj{"get": operation("flows", "Every scoring rule of the enabled flows: trigger, conditions, delays, dimension, points",
+			secAdmin, []any{queryParam("disabled", "true: include disabled flows", obj{"type": "boolean"})}, nil,
+			obj{"200": ok("rules", object(obj{"rules": arrayOf(schemaRef("ScoringRule"))}))}, admin403)},
+		"/api/v1/dashboard": obj{"get": operation("ui", "Contacts by grade, score histogram, events per minute, busiest flows, recent disqualifications",
+			secAdmin, nil, nil, obj{"200": ok("the dashboard", schemaRef("Dashboard"))}, admin403)},
+		"/api/v1/catalog": obj{"get": operation("ui", "Names the config pickers offer: event types, tags, fields, scores, stages, segments",
+			secAdmin, nil, nil, obj{"200": ok("the catalog", object(obj{
+				"event_types": arrayOf(str("")), "tags": arrayOf(str("")), "fields": arrayOf(str("")),
+				"scores": arrayOf(str("")), "stages": arrayOf(str("")),
+				"segments": arrayOf(object(obj{"id": str(""), "name": str("")}))}))}, admin403)},
+
 		"/api/v1/contacts": obj{"get": operation("contacts", "List contacts by score, with filters and a cursor", secAdmin, []any{
 			queryParam("segment", "only members of this segment", obj{"type": "string"}),
 			queryParam("grade", "only this grade", obj{"type": "string"}),
@@ -178,6 +189,10 @@ func OpenAPI() obj {
 				[]any{queryParam("fire", "also start segment_entered flows for the back-filled contacts", obj{"type": "boolean"})},
 				body(schemaRef("Segment"), "the segment"), obj{"201": ok("created", schemaRef("Segment"))}, "400", admin403, "409", "413"),
 		},
+		"/api/v1/segments/preview": obj{"post": operation("segments", "Count the contacts a filter matches now, without saving (the editor's live count)",
+			secAdmin, nil, body(object(obj{"id": str("the edited segment, for reference checks"), "where": schemaRef("Filter")}, "where"), "the filter"),
+			obj{"200": ok("the count and the first matches by score", object(obj{"count": integer(""), "sample": arrayOf(schemaRef("Contact"))}))},
+			"400", admin403, "413")},
 		"/api/v1/segments/{id}": obj{
 			"get": operation("segments", "Get a segment", secAdmin, []any{idParam}, nil,
 				obj{"200": ok("the segment", schemaRef("Segment"))}, admin403, "404"),
@@ -264,6 +279,7 @@ func schemas() obj {
 		"description": "a filter: a leaf {field, op, value}, a behaviour leaf {event, where, within, count}, or {all|any: [...]} / {not: {...}}"}
 	fieldError := object(obj{"path": str("JSON path of the bad field, e.g. nodes[2].config.points"), "message": str("what is wrong")}, "message")
 	return obj{
+		"Filter": filter,
 		"Error": object(obj{"error": object(obj{
 			"code":    str("machine-readable code, e.g. invalid_flow, not_found, rate_limited"),
 			"message": str("one sentence a person can act on"),
@@ -331,6 +347,19 @@ func schemas() obj {
 			"grades":   arrayOf(object(obj{"name": str(""), "min": obj{"type": "integer", "nullable": true}}, "name")),
 			"pipeline": arrayOf(obj{"type": "string"}),
 		}),
+		"ScoringRule": object(obj{"flow_id": str(""), "flow_name": str(""), "flow_version": integer(""),
+			"node_id":      str("the adjust_score node"),
+			"trigger":      object(obj{"node_id": str(""), "type": str(""), "config": obj{"type": "object"}}),
+			"trigger_text": str("the trigger in words"),
+			"conditions": arrayOf(object(obj{"node_id": str("empty for the flow's audience"),
+				"branch": obj{"type": "string", "enum": []any{"yes", "no"}}, "where": filter, "text": str("")})),
+			"delays": arrayOf(str("")), "entry": obj{"type": "object"}, "dimension": str(""), "points": integer("")}),
+		"Dashboard": object(obj{"contacts": integer(""),
+			"grades":                   arrayOf(object(obj{"grade": str(""), "count": integer("")})),
+			"score_histogram":          arrayOf(object(obj{"from": integer(""), "to": integer("exclusive"), "count": integer("")})),
+			"events_per_minute":        arrayOf(object(obj{"minute": dateTime, "count": integer("")})),
+			"busiest_flows":            arrayOf(object(obj{"id": str(""), "name": str(""), "runs": integer(""), "failed": integer("")})),
+			"recent_disqualifications": arrayOf(object(obj{"id": str(""), "email": str(""), "reason": str(""), "at": dateTime}))}),
 		"Segment": object(obj{"id": str(""), "name": str(""), "description": str(""), "where": filter,
 			"created_at": dateTime, "updated_at": dateTime, "members": integer("current member count")}, "name", "where"),
 		"Job": object(obj{"name": str(""), "schedule": str("cron syntax, UTC"), "last_start": dateTime, "duration_ms": integer(""),

@@ -9,6 +9,7 @@ package api
 import (
 	"context"
 	"crypto/ecdsa"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -64,6 +65,8 @@ type Config struct {
 	// BodyLimit caps request bodies of /api/v1/* and /webhooks/*; default
 	// 1 MiB. The Segment-compatible /v1/* keep Segment's own limits.
 	BodyLimit int
+	// UI is the built canvas UI served at / (nil = no UI).
+	UI fs.FS
 	// ApplyWait is how long PUT /api/v1/contacts/{id} waits for its change
 	// to be applied before answering 202; default 5s.
 	ApplyWait time.Duration
@@ -85,7 +88,8 @@ type Server struct {
 	limiter    *rateLimiter // nil = no rate limit
 	routes     []routeInfo  // every registered route, for 405s
 	requestIDs *requestIDs
-	maxBody    int // the largest body any route takes
+	maxBody    int      // the largest body any route takes
+	ui         *uiFiles // nil = no UI
 }
 
 // New builds the fiber app with every route.
@@ -110,6 +114,9 @@ func New(cfg Config) *fiber.App {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, requestIDs: newRequestIDs(),
 		maxBody: max(cfg.BodyLimit, segmentBatchLimit, webhookMinLimit)}
+	if cfg.UI != nil {
+		s.ui = newUIFiles(cfg.UI)
+	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit)
 	}
@@ -150,6 +157,9 @@ func New(cfg Config) *fiber.App {
 	v1.Delete("/flows/:id", s.auth(admin), s.deleteFlow)
 	v1.Get("/flows/:id/versions", s.auth(admin), s.flowVersions)
 	v1.Get("/flows/:id/stats", s.auth(admin), s.flowStats)
+	v1.Get("/scoring-matrix", s.auth(admin), s.scoringMatrix)
+	v1.Get("/dashboard", s.auth(admin), s.dashboard)
+	v1.Get("/catalog", s.auth(admin), s.catalog)
 
 	v1.Get("/contacts", s.auth(admin), s.listContacts)
 	v1.Get("/contacts/:id", s.auth(admin), s.getContact)
@@ -163,6 +173,7 @@ func New(cfg Config) *fiber.App {
 
 	v1.Get("/segments", s.auth(admin), s.listSegments)
 	v1.Post("/segments", s.auth(admin), s.createSegment)
+	v1.Post("/segments/preview", s.auth(admin), s.previewSegment)
 	v1.Get("/segments/:id", s.auth(admin), s.getSegment)
 	v1.Put("/segments/:id", s.auth(admin), s.updateSegment)
 	v1.Delete("/segments/:id", s.auth(admin), s.deleteSegment)
@@ -185,6 +196,7 @@ func New(cfg Config) *fiber.App {
 	hooks.Post("/sendgrid", markIngest, s.webhookAuth, s.sendGrid)
 
 	s.routes = collectRoutes(app)
+	app.Use(s.serveUI)
 	app.Use(s.noRoute)
 	return app
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/ui"
 	"github.com/scoreflow/scoreflow/webhook"
 
 	// Node types register themselves into flows.Nodes.
@@ -193,6 +194,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler,
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
+		UI: ui.Dist(),
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

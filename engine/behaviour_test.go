@@ -225,9 +225,15 @@ func TestWebhookDeliveredRetriedAndRestarted(t *testing.T) {
 	assert.Equal(t, "w1@acme.test", contact["email"])
 	assert.Equal(t, "h1", bodies[0]["event"].(map[string]any)["id"])
 	mu.Unlock()
-	hooks, err := a.Store.Webhooks(context.Background(), model.WebhookDelivered, 10)
-	require.NoError(t, err)
-	require.Len(t, hooks, 1)
+	// The receiver answers before the dispatcher records the delivery.
+	var hooks []model.WebhookDelivery
+	apptest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		var err error
+		if hooks, err = a.Store.Webhooks(context.Background(), model.WebhookDelivered, 10); err != nil || len(hooks) != 1 {
+			return fmt.Errorf("delivered: %d, %v", len(hooks), err)
+		}
+		return nil
+	})
 	assert.Equal(t, 2, hooks[0].Attempts, "one 500, then delivered")
 
 	// The receiver goes down: the next webhook stays queued; after a

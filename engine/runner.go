@@ -52,6 +52,7 @@ func (u *unit) apply(ev *model.Event) error {
 	if err := u.tx.InsertEvent(ev, c.ID, u.now); err != nil {
 		return err
 	}
+	u.applied++
 	cs.mark(segments.EventChange(ev.Type))
 	queue := []*model.Event{ev}
 	for _, name := range sortedKeys(ev.Traits) {

@@ -29,6 +29,7 @@ type unit struct {
 	seen     map[string]bool // ids applied before this batch or earlier in it
 	contacts map[string]*contactState
 	stats    map[statKey]*store.NodeStats
+	applied  int // events inserted in this batch, for the per-minute counter
 	failures []store.RunFailure
 	ended    []runEnd
 	forget   []string // contacts changed behind the unit: drop from the cache after commit
@@ -180,6 +181,11 @@ func (u *unit) flush() error {
 	}
 	for _, f := range u.failures {
 		if err := u.tx.RecordRunFailure(f); err != nil {
+			return err
+		}
+	}
+	if u.applied > 0 {
+		if err := u.tx.CountEvents(u.now, u.applied); err != nil {
 			return err
 		}
 	}

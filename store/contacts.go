@@ -66,6 +66,20 @@ func decodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) e
 }
 
 // GetContact implements Store.
+// scanContacts reads every row of a contacts query and closes it.
+func scanContacts(rows *sql.Rows) ([]*model.Contact, error) {
+	defer rows.Close()
+	out := []*model.Contact{}
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 func (s *SQLite) GetContact(ctx context.Context, id string) (*model.Contact, error) {
 	c, err := scanContact(s.read.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -133,16 +147,8 @@ func (s *SQLite) ListContacts(ctx context.Context, q ContactQuery) ([]*model.Con
 	if err != nil {
 		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}
-	defer rows.Close()
-	out := []*model.Contact{}
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list contacts: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanContacts(rows)
+	if err != nil {
 		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}
 	next := ""

@@ -155,17 +155,9 @@ func (s *SQLite) SegmentMembers(ctx context.Context, id string, limit int, after
 	if err != nil {
 		return nil, "", fmt.Errorf("members of %s: %w", id, err)
 	}
-	defer rows.Close()
-	out := []*model.Contact{}
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("members of %s: %w", id, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
+	out, err := scanContacts(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("members of %s: %w", id, err)
 	}
 	next := ""
 	if len(out) > limit {

@@ -29,6 +29,8 @@ type Store interface {
 	FlowVersions(ctx context.Context, id string) ([]FlowRecord, error)
 	FlowStats(ctx context.Context, id string, since time.Time) ([]NodeStats, error)
 	RunFailures(ctx context.Context, flowID string, limit int) ([]RunFailure, error)
+	// AllFlowStats sums every flow's per-node counters since a time.
+	AllFlowStats(ctx context.Context, since time.Time) ([]NodeStats, error)
 
 	GetSettings(ctx context.Context) (model.Settings, error)
 	PutSettings(ctx context.Context, s model.Settings) error
@@ -40,6 +42,17 @@ type Store interface {
 	// EventApplied reports whether an event id was applied (its row exists).
 	EventApplied(ctx context.Context, id string) (bool, error)
 	CountContacts(ctx context.Context) (int64, error)
+
+	// The dashboard's aggregates.
+	GradeCounts(ctx context.Context) ([]GradeCount, error)
+	ScoreHistogram(ctx context.Context, buckets int) ([]ScoreBucket, error)
+	EventsPerMinute(ctx context.Context, since time.Time) ([]MinuteCount, error)
+	RecentDisqualified(ctx context.Context, limit int) ([]*model.Contact, error)
+	// MatchContacts counts contacts meeting a compiled segment condition
+	// (segments.SQL) and returns the first sample of them by score.
+	MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error)
+	// Catalog lists event types, tags and attribute names in recent data.
+	Catalog(ctx context.Context) (eventTypes, tags, attributes []string, err error)
 
 	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error)
 	MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error
@@ -86,6 +99,8 @@ type Tx interface {
 	// else: no JSON, no index but email's and next_eval_at's.
 	TouchContact(r *ContactRecord) error
 	InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error
+	// CountEvents adds n applied events to a minute's counter (dashboard).
+	CountEvents(minute time.Time, n int) error
 	InsertLedger(e *model.LedgerEntry) error
 	// CountEntries counts a contact's entries into a flow since a time (zero = ever).
 	CountEntries(flowID, contactID string, since time.Time) (int, error)

@@ -31,7 +31,7 @@ type statements struct {
 	countContactEvents, countContactEventsAll   *sql.Stmt
 	oldestEvents, addMember, removeMember       *sql.Stmt
 	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
-	oldestEvent                                 *sql.Stmt
+	oldestEvent, countEvents                    *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
@@ -76,6 +76,8 @@ func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
 	p(&st.addStats, `INSERT INTO flow_stats (flow_id, node_id, minute, entered, completed, failed) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (flow_id, node_id, minute) DO UPDATE SET entered = entered + excluded.entered,
 		completed = completed + excluded.completed, failed = failed + excluded.failed`)
+	p(&st.countEvents, `INSERT INTO event_minutes (minute, events) VALUES (?, ?)
+		ON CONFLICT (minute) DO UPDATE SET events = events + excluded.events`)
 	p(&st.enqueueWebhook, `INSERT INTO webhook_outbox (key, url, headers, body, status, attempts, next_at, created_at)
 		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (key) DO NOTHING`)
 	p(&st.contactEvents, `SELECT properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts DESC`)
@@ -341,6 +343,13 @@ func (t *sqliteTx) AddNodeStats(stats []NodeStats) error {
 		if _, err := st.Exec(n.FlowID, n.NodeID, ms(n.Minute), n.Entered, n.Completed, n.Failed); err != nil {
 			return fmt.Errorf("add run counters of %s: %w", n.FlowID, err)
 		}
+	}
+	return nil
+}
+
+func (t *sqliteTx) CountEvents(minute time.Time, n int) error {
+	if _, err := t.stmt(t.st.countEvents).Exec(ms(minute.Truncate(time.Minute)), n); err != nil {
+		return fmt.Errorf("count events of minute %s: %w", minute.UTC().Format(time.RFC3339), err)
 	}
 	return nil
 }

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// Reads behind the UI: run counters of every flow, the dashboard's
+// aggregates, a segment's live count while it is edited, and the choices
+// its pickers offer. Each is bounded (an index, a LIMIT or a sample), so a
+// page stays fast on a large database.
+
+// AllFlowStats sums every flow's per-node counters since a time.
+func (s *SQLite) AllFlowStats(ctx context.Context, since time.Time) ([]NodeStats, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT flow_id, node_id, SUM(entered), SUM(completed), SUM(failed)
+		FROM flow_stats WHERE minute >= ? GROUP BY flow_id, node_id`, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("flow stats since %s: %w", since.UTC().Format(time.RFC3339), err)
+	}
+	defer rows.Close()
+	out := []NodeStats{}
+	for rows.Next() {
+		n := NodeStats{Minute: since}
+		if err := rows.Scan(&n.FlowID, &n.NodeID, &n.Entered, &n.Completed, &n.Failed); err != nil {
+			return nil, fmt.Errorf("flow stats: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// GradeCount is how many contacts hold a grade ("" = no grade).
+type GradeCount struct {
+	Grade string `json:"grade"`
+	Count int64  `json:"count"`
+}
+
+// GradeCounts counts contacts by grade.
+func (s *SQLite) GradeCounts(ctx context.Context) ([]GradeCount, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT grade, COUNT(*) FROM contacts GROUP BY grade ORDER BY grade`)
+	if err != nil {
+		return nil, fmt.Errorf("count grades: %w", err)
+	}
+	defer rows.Close()
+	out := []GradeCount{}
+	for rows.Next() {
+		var g GradeCount
+		if err := rows.Scan(&g.Grade, &g.Count); err != nil {
+			return nil, fmt.Errorf("count grades: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// ScoreBucket counts contacts with From <= score < To.
+type ScoreBucket struct {
+	From  int64 `json:"from"`
+	To    int64 `json:"to"`
+	Count int64 `json:"count"`
+}
+
+// ScoreHistogram spreads contacts' total scores over at most buckets
+// buckets of equal, round width. Both passes walk the score index.
+func (s *SQLite) ScoreHistogram(ctx context.Context, buckets int) ([]ScoreBucket, error) {
+	var lo, hi, n int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(score), 0), COALESCE(MAX(score), 0), COUNT(*) FROM contacts`).
+		Scan(&lo, &hi, &n); err != nil {
+		return nil, fmt.Errorf("score range: %w", err)
+	}
+	if n == 0 {
+		return []ScoreBucket{}, nil
+	}
+	width := bucketWidth(hi-lo+1, buckets)
+	lo = floorTo(lo, width)
+	rows, err := s.read.QueryContext(ctx, `SELECT (score - ?) / ?, COUNT(*) FROM contacts GROUP BY 1 ORDER BY 1`, lo, width)
+	if err != nil {
+		return nil, fmt.Errorf("score histogram: %w", err)
+	}
+	defer rows.Close()
+	counts := map[int64]int64{}
+	var last int64
+	for rows.Next() {
+		var b, c int64
+		if err := rows.Scan(&b, &c); err != nil {
+			return nil, fmt.Errorf("score histogram: %w", err)
+		}
+		counts[b] = c
+		last = b
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Empty buckets in between are kept, so the chart's x axis is linear.
+	out := make([]ScoreBucket, 0, last+1)
+	for b := int64(0); b <= last; b++ {
+		out = append(out, ScoreBucket{From: lo + b*width, To: lo + (b+1)*width, Count: counts[b]})
+	}
+	return out, nil
+}
+
+// bucketWidth is the smallest of 1, 2, 5, 10, 20, 50, … that fits span in
+// at most buckets buckets.
+func bucketWidth(span int64, buckets int) int64 {
+	if buckets < 1 {
+		buckets = 1
+	}
+	for scale := int64(1); ; scale *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if w := m * scale; (span+w-1)/w <= int64(buckets) {
+				return w
+			}
+		}
+	}
+}
+
+// floorTo rounds v down to a multiple of w, negative numbers included.
+func floorTo(v, w int64) int64 {
+	r := v % w
+	if r < 0 {
+		r += w
+	}
+	return v - r
+}
+
+// MinuteCount is how many events were applied in a minute.
+type MinuteCount struct {
+	Minute time.Time `json:"minute"`
+	Count  int64     `json:"count"`
+}
+
+// EventsPerMinute lists the per-minute counts of applied events since a
+// time; minutes with no events are absent.
+func (s *SQLite) EventsPerMinute(ctx context.Context, since time.Time) ([]MinuteCount, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT minute, events FROM event_minutes WHERE minute >= ? ORDER BY minute`, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("events per minute: %w", err)
+	}
+	defer rows.Close()
+	out := []MinuteCount{}
+	for rows.Next() {
+		var m, c int64
+		if err := rows.Scan(&m, &c); err != nil {
+			return nil, fmt.Errorf("events per minute: %w", err)
+		}
+		out = append(out, MinuteCount{Minute: time.UnixMilli(m).UTC(), Count: c})
+	}
+	return out, rows.Err()
+}
+
+// RecentDisqualified lists the latest disqualified contacts, newest first.
+func (s *SQLite) RecentDisqualified(ctx context.Context, limit int) ([]*model.Contact, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts
+		WHERE disqualified_at IS NOT NULL ORDER BY disqualified_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent disqualifications: %w", err)
+	}
+	return scanContacts(rows)
+}
+
+// MatchContacts counts the contacts meeting a SQL condition on the contacts
+// table aliased "c" (a compiled segment filter, segments.SQL) and returns
+// the first few by score.
+func (s *SQLite) MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error) {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c WHERE `+cond, args...).Scan(&n); err != nil {
+		return 0, nil, fmt.Errorf("count matching contacts: %w", err)
+	}
+	if n == 0 || sample <= 0 {
+		return n, []*model.Contact{}, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+prefixed("c.", contactColumns)+` FROM contacts c WHERE `+cond+
+		` ORDER BY c.score DESC, c.id LIMIT ?`, append(append([]any{}, args...), sample)...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("sample matching contacts: %w", err)
+	}
+	list, err := scanContacts(rows)
+	return n, list, err
+}
+
+// catalogSample bounds the rows the catalog reads: it offers what recent
+// data uses, not an exhaustive list.
+const catalogSample = 5000
+
+// Catalog lists the event types, tags and attribute names seen in the
+// latest events and contacts, for the UI's pickers.
+func (s *SQLite) Catalog(ctx context.Context) (eventTypes, tags, attributes []string, err error) {
+	if eventTypes, err = s.strings(ctx, `SELECT DISTINCT type FROM
+		(SELECT type FROM events ORDER BY seq DESC LIMIT ?) ORDER BY type LIMIT 500`, catalogSample); err != nil {
+		return nil, nil, nil, fmt.Errorf("catalog event types: %w", err)
+	}
+	if tags, err = s.strings(ctx, `SELECT DISTINCT j.value FROM
+		(SELECT tags FROM contacts ORDER BY rowid DESC LIMIT ?) c, json_each(c.tags) j ORDER BY 1 LIMIT 500`, catalogSample); err != nil {
+		return nil, nil, nil, fmt.Errorf("catalog tags: %w", err)
+	}
+	if attributes, err = s.strings(ctx, `SELECT DISTINCT j.key FROM
+		(SELECT attributes FROM contacts ORDER BY rowid DESC LIMIT ?) c, json_each(c.attributes) j ORDER BY 1 LIMIT 500`, catalogSample); err != nil {
+		return nil, nil, nil, fmt.Errorf("catalog attributes: %w", err)
+	}
+	return eventTypes, tags, attributes, nil
+}
+
+func (s *SQLite) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,193 @@
+// Shapes of the Scoreflow API (../shared/CONTRACT.md and GET /api/v1/openapi.json).
+
+export type Filter =
+  | { all: Filter[] }
+  | { any: Filter[] }
+  | { not: Filter }
+  | FieldLeaf
+  | BehaviourLeaf
+
+export interface FieldLeaf {
+  field: string
+  op: string
+  value?: unknown
+}
+
+export interface BehaviourLeaf {
+  event: string
+  where?: Filter
+  within?: string
+  count?: { op: string; value: number }
+}
+
+export interface Position { x: number; y: number }
+
+export interface FlowNode {
+  id: string
+  type: string
+  config?: Record<string, unknown>
+  position?: Position
+}
+
+export interface FlowEdge {
+  from: string
+  to: string
+  branch?: 'yes' | 'no'
+}
+
+export interface Entry {
+  mode: 'every_time' | 'once' | 'limited'
+  max?: number
+  window?: string
+}
+
+export interface Flow {
+  id: string
+  name: string
+  description?: string
+  enabled: boolean
+  version?: number
+  entry: Entry
+  audience?: Filter
+  include_disqualified?: boolean
+  nodes: FlowNode[]
+  edges: FlowEdge[]
+  created_at?: string
+  updated_at?: string
+  // Added by GET /api/v1/flows: runs started in the last 24 hours.
+  runs_24h?: number
+  failed_24h?: number
+}
+
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'filter' | 'event_filter' | 'string_map' | 'any'
+
+export interface FieldSpec {
+  name: string
+  type: FieldType
+  required?: boolean
+  default?: unknown
+  enum?: string[]
+  // What to offer as choices: event_type, field, segment, tag, score, stage.
+  picker?: 'event_type' | 'field' | 'segment' | 'tag' | 'score' | 'stage'
+  description?: string
+}
+
+export type NodeKind = 'trigger' | 'condition' | 'delay' | 'action'
+
+export interface NodeTypeSpec {
+  type: string
+  kind: NodeKind
+  title: string
+  description: string
+  fields: FieldSpec[]
+  branches?: string[]
+}
+
+export interface FieldError { path: string; message: string }
+
+export interface ValidateResult { valid: boolean; errors: FieldError[] }
+
+export interface NodeStats { entered: number; completed: number; failed: number }
+
+export interface FlowStats { flow: string; since: string; nodes: Record<string, NodeStats> }
+
+export interface FlowVersion { version: number; created_at?: string; name?: string }
+
+export interface Contact {
+  id: string
+  email?: string
+  attributes: Record<string, unknown>
+  scores: Record<string, number>
+  score: number
+  grade: string
+  tags: string[]
+  deal_stage: string
+  disqualified: null | { at: string; reason: string }
+  segments: string[]
+  created_at: string
+  last_activity_at?: string | null
+}
+
+export interface LedgerEntry {
+  at: string
+  score: string
+  delta: number
+  value: number
+  flow: string | null
+  flow_version?: number | null
+  node?: string | null
+  event_id?: string | null
+  reason?: string | null
+}
+
+export interface TimelineEvent {
+  id: string
+  type: string
+  contact_id: string
+  email?: string
+  timestamp: string
+  properties?: Record<string, unknown>
+  traits?: Record<string, unknown>
+}
+
+export interface Segment {
+  id: string
+  name: string
+  description?: string
+  where: Filter
+  members?: number
+}
+
+export interface ScoreDimension {
+  name: string
+  min?: number | null
+  max?: number | null
+  decay?: { every: string; percent: number } | null
+}
+
+export interface Grade { name: string; min: number | null }
+
+export interface Settings {
+  scores: ScoreDimension[]
+  grades: Grade[]
+  pipeline: string[]
+}
+
+// GET /api/v1/catalog: choices for pickers.
+export interface Catalog {
+  event_types: string[]
+  tags: string[]
+  fields: string[]
+  scores: string[]
+  stages: string[]
+  segments: { id: string; name: string }[]
+}
+
+// GET /api/v1/scoring-matrix
+export interface ScoringCondition { node_id: string; branch: 'yes' | 'no'; where: Filter; text: string }
+export interface ScoringRule {
+  flow_id: string
+  flow_name: string
+  flow_version: number
+  node_id: string
+  trigger: { node_id: string; type: string; config?: Record<string, unknown> }
+  trigger_text: string
+  conditions: ScoringCondition[]
+  delays: string[]
+  entry: Entry
+  dimension: string
+  points: number
+}
+
+// GET /api/v1/dashboard
+export interface Dashboard {
+  contacts: number
+  grades: { grade: string; count: number }[]
+  score_histogram: { from: number; to: number; count: number }[]
+  events_per_minute: { minute: string; count: number }[]
+  busiest_flows: { id: string; name: string; runs: number; failed: number }[]
+  recent_disqualifications: { id: string; email?: string; reason: string; at: string }[]
+}
+
+// POST /api/v1/segments/preview
+export interface SegmentPreview { count: number; sample: Contact[] }

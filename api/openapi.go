@@ -148,7 +148,7 @@ func OpenAPI() obj {
 		"/api/v1/catalog": obj{"get": operation("ui", "Names the config pickers offer: event types, tags, fields, scores, stages, segments",
 			secAdmin, nil, nil, obj{"200": ok("the catalog", object(obj{
 				"event_types": arrayOf(str("")), "tags": arrayOf(str("")), "fields": arrayOf(str("")),
-				"scores": arrayOf(str("")), "stages": arrayOf(str("")),
+				"scores": arrayOf(str("")), "stages": arrayOf(str("")), "grades": arrayOf(str("")),
 				"segments": arrayOf(object(obj{"id": str(""), "name": str("")}))}))}, admin403)},
 
 		"/api/v1/contacts": obj{"get": operation("contacts", "List contacts by score, with filters and a cursor", secAdmin, []any{

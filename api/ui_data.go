@@ -276,9 +276,13 @@ func (s *Server) catalog(c *fiber.Ctx) error {
 	for i, sg := range segs {
 		segList[i] = segRef{sg.ID, sg.Name}
 	}
+	grades := make([]string, len(settings.Grades))
+	for i, g := range settings.Grades {
+		grades[i] = g.Name
+	}
 	return c.JSON(fiber.Map{
 		"event_types": events.sorted(), "tags": tagSet.sorted(), "fields": fields.sorted(),
-		"scores": scores.sorted(), "stages": settings.Pipeline, "segments": segList,
+		"scores": scores.sorted(), "stages": settings.Pipeline, "grades": grades, "segments": segList,
 	})
 }
 

@@ -197,6 +197,7 @@ func TestCatalog(t *testing.T) {
 		Fields     []string `json:"fields"`
 		Scores     []string `json:"scores"`
 		Stages     []string `json:"stages"`
+		Grades     []string `json:"grades"`
 	}
 	apptest.Do(t, a, http.MethodGet, "/api/v1/catalog", nil).JSON(t, &c)
 	assert.Subset(t, c.EventTypes, []string{"Demo", "Went VIP", "Competitor", "page_visited", "email_opened"})
@@ -204,6 +205,7 @@ func TestCatalog(t *testing.T) {
 	assert.Subset(t, c.Fields, []string{"attributes.company", "attributes.job_title", "deal_stage"})
 	assert.Subset(t, c.Scores, []string{"engagement"})
 	assert.NotEmpty(t, c.Stages)
+	assert.NotEmpty(t, c.Grades)
 }
 
 func TestSegmentPreview(t *testing.T) {

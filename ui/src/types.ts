@@ -160,6 +160,7 @@ export interface Catalog {
   fields: string[]
   scores: string[]
   stages: string[]
+  grades?: string[]
   segments: { id: string; name: string }[]
 }
 

@@ -1,30 +1,19 @@
-// Placeholder: a JSON text box until the visual filter builder lands (being
-// built in this change). Same props as the final component.
-import { useState } from 'react'
+// FilterBuilder: the visual editor of the filter language (CONTRACT §4),
+// used by segments (where), flows (condition.if where, trigger.event where
+// in scope "event", audience). The editing lives in ./filter/.
 import type { Catalog, Filter } from '../types'
+import FilterTree from './filter/FilterTree'
 
 export interface FilterBuilderProps {
   value: Filter | undefined
   onChange: (f: Filter | undefined) => void
   // contact: fields of the contact and behaviour leaves; event: properties of an event.
   scope: 'contact' | 'event'
+  // Choices of the pickers. A catalog that also carries `grades: string[]`
+  // (names from settings) fills the grade choices.
   catalog?: Catalog
 }
 
-export default function FilterBuilder({ value, onChange }: FilterBuilderProps) {
-  const [text, setText] = useState(value ? JSON.stringify(value, null, 2) : '')
-  return (
-    <textarea
-      rows={6}
-      value={text}
-      onChange={(e) => {
-        setText(e.target.value)
-        try {
-          onChange(e.target.value.trim() ? JSON.parse(e.target.value) : undefined)
-        } catch {
-          /* keep typing */
-        }
-      }}
-    />
-  )
+export default function FilterBuilder({ value, onChange, scope, catalog }: FilterBuilderProps) {
+  return <FilterTree value={value} onChange={onChange} scope={scope} catalog={catalog} />
 }

@@ -1,4 +1,152 @@
-// Placeholder until the page lands (being built in this change).
+// /contacts: contacts by score, searchable and filtered by segment, grade and
+// tag. The filters live in the URL query string, so a view can be shared
+// and survives a reload.
+import { useEffect, useState } from 'react'
+import { useSearchParams } from 'react-router-dom'
+import { get } from '../api'
+import { useAsync, useDebounced } from '../hooks'
+import type { Contact, Segment, Settings } from '../types'
+import ContactTable, { dimensionsOf } from './contacts/ContactTable'
+import ErrorBanner from './contacts/ErrorBanner'
+import LoadMore from './contacts/LoadMore'
+import { useCursorList } from './contacts/useCursorList'
+import './contacts/contacts.css'
+
+const PAGE = 50
+const TYPING_MS = 300
+
 export default function ContactList() {
-  return <div className="page"><h1>ContactList</h1></div>
+  const [params, setParams] = useSearchParams()
+  const segment = params.get('segment') ?? ''
+  const grade = params.get('grade') ?? ''
+  const sort = params.get('sort') === 'score' ? 'score' : '-score'
+
+  // Writes one query parameter, dropping it when empty. replace: typing
+  // and filtering should not fill the browser history.
+  const setParam = (name: string, value: string) =>
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev)
+        if (value) next.set(name, value)
+        else next.delete(name)
+        return next
+      },
+      { replace: true },
+    )
+  const [q, setQ] = useTypedParam('q', params.get('q') ?? '', setParam)
+  const [tag, setTag] = useTypedParam('tag', params.get('tag') ?? '', setParam)
+
+  const settings = useAsync(() => get<Settings>('/api/v1/settings'), [])
+  const segments = useAsync(() => get<{ segments: Segment[] }>('/api/v1/segments'), [])
+
+  const query = new URLSearchParams()
+  for (const [k, v] of [['segment', segment], ['grade', grade], ['tag', params.get('tag') ?? ''], ['q', params.get('q') ?? '']]) if (v) query.set(k, v)
+  query.set('sort', sort)
+  query.set('limit', String(PAGE))
+  const qs = query.toString()
+
+  const list = useCursorList<Contact>(
+    async (cursor) => {
+      const r = await get<{ contacts: Contact[]; next_cursor: string }>(`/api/v1/contacts?${qs}&cursor=${encodeURIComponent(cursor)}`)
+      return { items: r.contacts ?? [], next: r.next_cursor ?? '' }
+    },
+    [qs],
+  )
+
+  const dims = dimensionsOf(settings.data?.scores?.map((s) => s.name) ?? [], list.items)
+  const filtered = !!(segment || grade || params.get('tag') || params.get('q'))
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Contacts</h1>
+      </div>
+      <div className="filters">
+        <div>
+          <label htmlFor="contact-search">Search</label>
+          <input
+            id="contact-search"
+            type="search"
+            data-testid="contact-search"
+            placeholder="email, id or name"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+          />
+        </div>
+        <div>
+          <label htmlFor="contact-segment">Segment</label>
+          <select id="contact-segment" data-testid="contact-filter-segment" value={segment} onChange={(e) => setParam('segment', e.target.value)}>
+            <option value="">any</option>
+            {(segments.data?.segments ?? []).map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name || s.id}
+              </option>
+            ))}
+            {segment && !segments.data?.segments.some((s) => s.id === segment) && <option value={segment}>{segment}</option>}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="contact-grade">Grade</label>
+          <select id="contact-grade" data-testid="contact-filter-grade" value={grade} onChange={(e) => setParam('grade', e.target.value)}>
+            <option value="">any</option>
+            {(settings.data?.grades ?? []).map((g) => (
+              <option key={g.name} value={g.name}>
+                {g.name}
+              </option>
+            ))}
+            {grade && !settings.data?.grades.some((g) => g.name === grade) && <option value={grade}>{grade}</option>}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="contact-tag">Tag</label>
+          <input id="contact-tag" type="text" data-testid="contact-filter-tag" placeholder="tag" value={tag} onChange={(e) => setTag(e.target.value)} />
+        </div>
+        {filtered && (
+          <button type="button" className="link" onClick={() => setParams(sort === 'score' ? { sort } : {}, { replace: true })}>
+            Clear filters
+          </button>
+        )}
+      </div>
+      <ErrorBanner error={list.error} title="Could not load the contacts" />
+      <div data-testid="contact-table">
+        <ContactTable
+          contacts={list.items}
+          dimensions={dims}
+          scoreHeader={
+            <button
+              type="button"
+              className="sort-toggle"
+              data-testid="contact-sort"
+              title="Sort by score"
+              aria-label={sort === '-score' ? 'Score, highest first; sort lowest first' : 'Score, lowest first; sort highest first'}
+              onClick={() => setParam('sort', sort === '-score' ? 'score' : '')}
+            >
+              Score {sort === '-score' ? '↓' : '↑'}
+            </button>
+          }
+          empty={list.loading ? 'Loading…' : filtered ? 'No contact matches these filters.' : 'No contacts yet: send events to create some.'}
+        />
+      </div>
+      <LoadMore list={list} noun="contacts" />
+    </div>
+  )
+}
+
+// useTypedParam binds a text box to a query parameter: the box answers every
+// key at once, the URL (and so the request) follows once typing pauses, and
+// the box follows the URL when it changes otherwise (back, clear filters).
+function useTypedParam(name: string, fromUrl: string, setParam: (name: string, value: string) => void): [string, (v: string) => void] {
+  const [text, setText] = useState(fromUrl)
+  const settled = useDebounced(text, TYPING_MS)
+  useEffect(() => {
+    if (settled !== fromUrl) setParam(name, settled)
+    // Only a settled edit writes the URL.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [settled])
+  useEffect(() => {
+    if (fromUrl !== settled) setText(fromUrl)
+    // Only a change of the URL moves the box.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [fromUrl])
+  return [text, setText]
 }

@@ -1,4 +1,81 @@
-// Placeholder until the page lands (being built in this change).
+// The dashboard (/): contacts and their grades and scores, the event rate of
+// the last hour, the busiest flows and recent disqualifications. It refreshes
+// itself every 10 seconds.
+import { useMemo } from 'react'
+import { adminKey, get } from '../api'
+import { useAsync } from '../hooks'
+import type { Dashboard as DashboardData, Settings } from '../types'
+import { EventsChart, GradeChart, ScoreHistogram } from './dashboard/Charts'
+import { BusiestFlows, RecentDisqualifications } from './dashboard/Tables'
+import { curlExample, gradeBars, minuteSeries } from './dashboard/series'
+import { useInterval } from './dashboard/useInterval'
+import './dashboard/dashboard.css'
+
+// How often the dashboard reloads while the tab is visible.
+const refreshMs = 10_000
+
+interface Loaded { data: DashboardData; at: Date }
+
 export default function Dashboard() {
-  return <div className="page"><h1>Dashboard</h1></div>
+  // The time of each answer anchors the per-minute chart and the "updated" note.
+  const dash = useAsync<Loaded>(async () => ({ data: await get<DashboardData>('/api/v1/dashboard'), at: new Date() }), [])
+  // Settings give the order of grades; without them the dashboard's order is used.
+  const settings = useAsync(() => get<Settings>('/api/v1/settings'), [])
+  useInterval(dash.reload, refreshMs)
+
+  const d = dash.data?.data
+  const bars = useMemo(() => (d ? gradeBars(d.grades ?? [], settings.data?.grades) : []), [d, settings.data])
+  const series = useMemo(() => (dash.data ? minuteSeries(dash.data.data.events_per_minute ?? [], dash.data.at) : []), [dash.data])
+
+  return (
+    <div className="page">
+      <h1>Dashboard</h1>
+      {dash.error && (
+        <div className="banner error" role="alert">
+          Could not load the dashboard: {dash.error.message}
+          {d ? ' — showing the last numbers, retrying every 10 s.' : ''}
+        </div>
+      )}
+      {!d && dash.loading && <p className="muted">Loading…</p>}
+      {d && (
+        <>
+          <section className="card">
+            <div className="dashboard-headline">
+              <div>
+                <div className="muted">Contacts</div>
+                <div className="dashboard-total" data-testid="dashboard-contacts">
+                  {d.contacts.toLocaleString()}
+                </div>
+              </div>
+              {dash.data && (
+                <span className="muted small dashboard-updated" title="Refreshes every 10 seconds">
+                  Updated {dash.data.at.toLocaleTimeString()}
+                </span>
+              )}
+            </div>
+            {d.contacts === 0 && <EmptyState />}
+          </section>
+          <div className="grid cols-2 dashboard-grid">
+            <GradeChart bars={bars} total={d.contacts} />
+            <ScoreHistogram buckets={d.score_histogram ?? []} />
+            <EventsChart series={series} />
+            <BusiestFlows flows={d.busiest_flows ?? []} />
+          </div>
+          <div className="dashboard-grid">
+            <RecentDisqualifications items={d.recent_disqualifications ?? []} />
+          </div>
+        </>
+      )}
+    </div>
+  )
+}
+
+function EmptyState() {
+  return (
+    <div className="dashboard-empty" data-testid="dashboard-empty">
+      <p>No contacts yet — send an event and a contact is created from its email:</p>
+      <pre className="mono">{curlExample(window.location.origin, adminKey() !== '')}</pre>
+      <p className="muted small">Then add flows that score what contacts do; this page refreshes every 10 seconds.</p>
+    </div>
+  )
 }

@@ -1,0 +1,53 @@
+// Page load times on a large database: how long each page takes from
+// navigation until its data is on screen (an element that only renders
+// once the page's API answers arrived).
+//
+//   go run ./cmd/scoreflow bench -events 300000 -contacts 100000 -data /tmp/sf100k
+//   go build -o ui/e2e/.bin/scoreflow ./cmd/scoreflow
+//   cd ui && SCOREFLOW_BIN=$PWD/e2e/.bin/scoreflow SCOREFLOW_E2E_DATA=/tmp/sf100k node e2e/perf.mjs
+import { api, launchBrowser, startServer } from './harness.mjs'
+
+const runs = Number(process.env.RUNS || 5)
+const server = await startServer()
+const browser = await launchBrowser()
+try {
+  const flows = (await api(server.base, 'GET', '/api/v1/flows')).flows
+  const top = (await api(server.base, 'GET', '/api/v1/contacts?limit=1')).contacts[0]
+  const total = (await api(server.base, 'GET', '/api/v1/dashboard')).contacts
+  console.log(`database: ${total} contacts, ${flows.length} flows`)
+  const pages = [
+    ['/', 'dashboard-contacts'],
+    ['/flows', `flow-row-${flows[0].id}`],
+    [`/flows/${flows.find((f) => f.nodes.length > 2)?.id ?? flows[0].id}`, 'node-t1'],
+    ['/contacts', `contact-row-${top.id}`],
+    [`/contacts/${encodeURIComponent(top.id)}`, 'history-row'],
+    ['/segments', 'a[href="/segments/dead-end"]'],
+    ['/segments/dead-end', 'segment-count'],
+    ['/scoring', 'matrix-table'],
+    ['/settings', 'settings-save'],
+  ]
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  const page = await ctx.newPage()
+  // Warm the asset cache once, as a returning user has it.
+  await page.goto(server.base + '/')
+  console.log('page                                   median    max   (ms, navigation → data on screen)')
+  let worst = 0
+  for (const [path, testid] of pages) {
+    const times = []
+    for (let i = 0; i < runs; i++) {
+      const t0 = Date.now()
+      await page.goto(server.base + path, { waitUntil: 'commit' })
+      const sel = /^[\w.-]+$/.test(testid) ? `[data-testid="${testid}"]` : testid
+      await page.locator(sel).first().waitFor({ timeout: 30000 })
+      times.push(Date.now() - t0)
+    }
+    times.sort((a, b) => a - b)
+    const med = times[Math.floor(times.length / 2)]
+    worst = Math.max(worst, times[times.length - 1])
+    console.log(`${path.padEnd(38)} ${String(med).padStart(6)} ${String(times[times.length - 1]).padStart(6)}`)
+  }
+  console.log(`slowest load: ${worst} ms`)
+} finally {
+  await browser.close()
+  await server.stop()
+}

@@ -328,7 +328,8 @@ func TestFlowsAPI(t *testing.T) {
 		{
 			name: "update with a stale version", method: http.MethodPut, url: "/api/v1/flows/f1",
 			body:   func() map[string]any { d := flowDoc("f1", 9); d["version"] = 1; return d }(),
-			status: http.StatusConflict, check: wantError("conflict"),
+			status: http.StatusConflict, check: wantError("conflict", "version"),
+			contains: []string{"the current version is 3"},
 		},
 		{
 			name: "update with another id", method: http.MethodPut, url: "/api/v1/flows/f1", body: flowDoc("other", 9),

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,11 +32,15 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	status, body := fiber.StatusInternalServerError, errorDetail{Code: "internal", Message: "internal error; quote the X-Request-Id header when reporting it"}
 	var inv *model.InvalidError
 	var fe *fiber.Error
+	var stale *model.StaleVersionError
 	switch {
 	case errors.As(err, &inv):
 		status, body = fiber.StatusBadRequest, errorDetail{Code: inv.Code, Message: inv.Message, Details: inv.Details}
 	case errors.Is(err, model.ErrNotFound):
 		status, body = fiber.StatusNotFound, errorDetail{Code: "not_found", Message: err.Error()}
+	case errors.As(err, &stale):
+		status, body = fiber.StatusConflict, errorDetail{Code: "conflict", Message: err.Error(), Details: []model.FieldError{
+			{Path: "version", Message: fmt.Sprintf("the current version is %d", stale.Current)}}}
 	case errors.Is(err, model.ErrConflict):
 		status, body = fiber.StatusConflict, errorDetail{Code: "conflict", Message: err.Error()}
 	case errors.As(err, &fe):

@@ -45,6 +45,19 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// StaleVersionError is a save based on an old version: a 409 whose details
+// name the current version, so a client can offer to reload or overwrite.
+type StaleVersionError struct {
+	Kind, ID      string
+	Current, Sent int
+}
+
+func (e *StaleVersionError) Error() string {
+	return fmt.Sprintf("%s %q is at version %d, not %d: %v", e.Kind, e.ID, e.Current, e.Sent, ErrConflict)
+}
+
+func (e *StaleVersionError) Unwrap() error { return ErrConflict }
+
 // NotFound wraps ErrNotFound with the kind and id of what is missing.
 func NotFound(kind, id string) error {
 	return fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)

@@ -75,7 +75,7 @@ func (s *SQLite) UpdateFlow(ctx context.Context, f FlowRecord, expectVersion int
 		return FlowRecord{}, fmt.Errorf("update flow %s: %w", f.ID, err)
 	}
 	if expectVersion > 0 && expectVersion != current {
-		return FlowRecord{}, fmt.Errorf("flow %q is at version %d, not %d: %w", f.ID, current, expectVersion, model.ErrConflict)
+		return FlowRecord{}, &model.StaleVersionError{Kind: "flow", ID: f.ID, Current: current, Sent: expectVersion}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	f.Version = current + 1

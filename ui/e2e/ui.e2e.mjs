@@ -119,6 +119,26 @@ test('a flow with an error shows it on the node', async () => {
   assert.match(await err.textContent(), /name/i)
 })
 
+test('a stale save says so plainly and can overwrite', async () => {
+  await page.goto(server.base + '/flows/e2e-pricing')
+  await page.getByTestId('node-a1').waitFor()
+  // Someone else saves version 2 meanwhile.
+  const remote = await api(server.base, 'GET', '/api/v1/flows/e2e-pricing')
+  await api(server.base, 'PUT', '/api/v1/flows/e2e-pricing', { ...remote, name: 'Changed elsewhere' })
+
+  await selectNode('a1')
+  await page.getByTestId('side-panel').getByLabel('points', { exact: true }).fill('8')
+  await page.getByTestId('save-flow').click()
+  const conflict = page.getByTestId('save-conflict')
+  await conflict.waitFor()
+  assert.match(await conflict.textContent(), /version 2/)
+  await page.getByTestId('conflict-overwrite').click()
+  await waitFor(async () => (await page.getByTestId('saved-version').textContent())?.trim() === '3', 'saved as version 3')
+  const saved = await api(server.base, 'GET', '/api/v1/flows/e2e-pricing')
+  assert.equal(saved.version, 3)
+  assert.equal(saved.nodes.find((n) => n.id === 'a1').config.points, 8)
+})
+
 test('user strings render as text, never as HTML', async () => {
   const evil = '<img src=x onerror=alert(1)>'
   await api(server.base, 'POST', '/api/v1/events', {

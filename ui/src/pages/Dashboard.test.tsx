@@ -27,6 +27,10 @@ afterEach(() => {
 
 describe('Dashboard', () => {
   it('shows the numbers of the dashboard', async () => {
+    // The fixture's events are at 10:58 and 10:59: "the last hour" must
+    // hold them whenever the test runs.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2026-11-23T11:00:30Z'))
     stubFetch({ 'GET /api/v1/dashboard': { body: dashboardFixture }, 'GET /api/v1/settings': { body: settings } })
     renderDashboard()
     expect(await screen.findByTestId('dashboard-contacts')).toHaveTextContent('42')

@@ -236,9 +236,13 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
       } catch (e) {
         const err = e as Error
         if (err instanceof ApiError && err.status === 409 && !isNew) {
-          // The answer names the version only in prose: ask for the flow.
-          const remote = await get<Flow>(`/api/v1/flows/${enc(sent.id)}`).catch(() => undefined)
-          setConflict({ version: remote?.version })
+          // The 409's details name the current version ("the current
+          // version is N"); ask for the flow when they do not.
+          const named = err.details.find((d) => d.path === 'version')?.message.match(/\d+/)
+          const current = named
+            ? Number(named[0])
+            : (await get<Flow>(`/api/v1/flows/${enc(sent.id)}`).catch(() => undefined))?.version
+          setConflict({ version: current })
         } else if (err instanceof ApiError && err.status === 409) {
           setSaveError(`A flow with the id “${sent.id}” already exists. Change the id in the flow settings and save again.`)
         } else if (err instanceof ApiError && err.status === 400) {

@@ -139,6 +139,50 @@ test('a stale save says so plainly and can overwrite', async () => {
   assert.equal(saved.nodes.find((n) => n.id === 'a1').config.points, 8)
 })
 
+test('the flow list: disable, duplicate, export, import, delete', async () => {
+  const id = 'engagement-cancelled-call'
+  await page.goto(server.base + '/flows')
+  await page.getByTestId(`flow-row-${id}`).waitFor()
+
+  // The switch follows the saved state, so it flips once the PUT answered.
+  const toggle = page.getByTestId(`toggle-${id}`)
+  await toggle.click()
+  await waitFor(async () => (await api(server.base, 'GET', `/api/v1/flows/${id}`)).enabled === false, 'the flow disabled')
+  await waitFor(async () => !(await toggle.isChecked()), 'the switch off')
+  await toggle.click()
+  await waitFor(async () => (await api(server.base, 'GET', `/api/v1/flows/${id}`)).enabled === true, 'the flow enabled again')
+  await waitFor(async () => toggle.isChecked(), 'the switch on')
+
+  await page.getByTestId(`duplicate-${id}`).click()
+  await page.getByTestId(`flow-row-${id}-copy`).waitFor()
+  const copy = await api(server.base, 'GET', `/api/v1/flows/${id}-copy`)
+  assert.equal(copy.enabled, false, 'a copy starts disabled, so it never scores twice')
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-${id}`).click()])
+  const exported = JSON.parse(await streamText(await download.createReadStream()))
+  assert.equal(exported.id, id)
+  assert.equal(exported.runs_24h, undefined, 'the export is the flow document only')
+
+  const doc = { ...exported, id: 'imported-flow', name: 'Imported flow' }
+  delete doc.version
+  await page.getByTestId('import-flow').setInputFiles({
+    name: 'imported-flow.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)),
+  })
+  await page.getByTestId('flow-row-imported-flow').waitFor()
+
+  await page.getByTestId('delete-imported-flow').click()
+  await page.getByTestId('confirm-delete').click()
+  await page.getByTestId('flow-row-imported-flow').waitFor({ state: 'detached' })
+  const gone = await fetch(server.base + '/api/v1/flows/imported-flow')
+  assert.equal(gone.status, 404)
+})
+
+async function streamText(stream) {
+  const chunks = []
+  for await (const c of stream) chunks.push(c)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 test('user strings render as text, never as HTML', async () => {
   const evil = '<img src=x onerror=alert(1)>'
   await api(server.base, 'POST', '/api/v1/events', {

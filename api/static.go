@@ -56,7 +56,8 @@ type uiFiles struct {
 
 func newUIFiles(fsys fs.FS) *uiFiles { return &uiFiles{fsys: fsys, files: map[string]*uiFile{}} }
 
-// get loads a file on first use; nil when it does not exist.
+// get loads a file on first use; nil when it does not exist. Misses are
+// not remembered, so requests for made-up names cannot grow the map.
 func (u *uiFiles) get(name string) *uiFile {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -65,7 +66,6 @@ func (u *uiFiles) get(name string) *uiFile {
 	}
 	body, err := fs.ReadFile(u.fsys, name)
 	if err != nil {
-		u.files[name] = nil
 		return nil
 	}
 	sum := sha256.Sum256(body)

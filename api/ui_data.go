@@ -251,20 +251,20 @@ func (s *Server) catalog(c *fiber.Ctx) error {
 	for _, d := range settings.Scores {
 		scores.add(d.Name)
 	}
-	// Names the flows use count too: a tag only flows set, a custom event
-	// no contact sent yet.
+	// Names the flows use count too (a tag only flows set, a custom event
+	// no contact sent yet): every config field with a picker names one.
+	lists := map[string]stringSet{flows.PickEventType: events, flows.PickTag: tagSet, flows.PickField: fields, flows.PickScore: scores}
 	for _, f := range list {
 		for _, n := range f.Nodes {
-			v, _ := n.Config[pickerKey(n.Type)].(string)
-			switch n.Type {
-			case "trigger.event":
-				events.add(v)
-			case "trigger.tag_added", "trigger.tag_removed", "action.add_tag", "action.remove_tag":
-				tagSet.add(v)
-			case "trigger.field_changed", "action.set_field":
-				fields.add(v)
-			case "action.adjust_score":
-				scores.add(v)
+			spec, ok := s.cfg.Registry.Lookup(n.Type)
+			if !ok {
+				continue
+			}
+			for _, field := range spec.Fields {
+				if set, ok := lists[field.Picker]; ok {
+					v, _ := n.Config[field.Name].(string)
+					set.add(v)
+				}
 			}
 		}
 	}
@@ -284,19 +284,6 @@ func (s *Server) catalog(c *fiber.Ctx) error {
 		"event_types": events.sorted(), "tags": tagSet.sorted(), "fields": fields.sorted(),
 		"scores": scores.sorted(), "stages": settings.Pipeline, "grades": grades, "segments": segList,
 	})
-}
-
-// pickerKey is the config field holding the name a node type refers to.
-func pickerKey(typ string) string {
-	switch typ {
-	case "trigger.event":
-		return "name"
-	case "trigger.field_changed", "action.set_field":
-		return "field"
-	case "action.adjust_score":
-		return "score"
-	}
-	return "tag"
 }
 
 type stringSet map[string]struct{}

@@ -191,6 +191,11 @@ func TestScoringMatrix(t *testing.T) {
 
 func TestCatalog(t *testing.T) {
 	a := uiApp(t)
+	// Names only a flow uses are offered too, through its picker fields.
+	only := withNode(flowDoc("flow-only", 1), "action.add_tag", map[string]any{"tag": "flow-tag"})
+	only["nodes"].([]any)[0].(map[string]any)["config"] = map[string]any{"name": "Never sent"}
+	r := apptest.Do(t, a, http.MethodPost, "/api/v1/flows", only)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	var c struct {
 		EventTypes []string `json:"event_types"`
 		Tags       []string `json:"tags"`
@@ -200,8 +205,8 @@ func TestCatalog(t *testing.T) {
 		Grades     []string `json:"grades"`
 	}
 	apptest.Do(t, a, http.MethodGet, "/api/v1/catalog", nil).JSON(t, &c)
-	assert.Subset(t, c.EventTypes, []string{"Demo", "Went VIP", "Competitor", "page_visited", "email_opened"})
-	assert.Subset(t, c.Tags, []string{"vip"})
+	assert.Subset(t, c.EventTypes, []string{"Demo", "Went VIP", "Competitor", "page_visited", "email_opened", "Never sent"})
+	assert.Subset(t, c.Tags, []string{"vip", "flow-tag"})
 	assert.Subset(t, c.Fields, []string{"attributes.company", "attributes.job_title", "deal_stage"})
 	assert.Subset(t, c.Scores, []string{"engagement"})
 	assert.NotEmpty(t, c.Stages)

@@ -205,7 +205,7 @@ func (s *SQLite) ids(ctx context.Context, q string, args ...any) ([]string, erro
 	return out, nil
 }
 
-// scanIDs reads a one-column result of ids.
+// scanIDs reads a one-column result of ids (or any strings).
 func scanIDs(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err

@@ -188,34 +188,17 @@ const catalogSample = 5000
 // Catalog lists the event types, tags and attribute names seen in the
 // latest events and contacts, for the UI's pickers.
 func (s *SQLite) Catalog(ctx context.Context) (eventTypes, tags, attributes []string, err error) {
-	if eventTypes, err = s.strings(ctx, `SELECT DISTINCT type FROM
-		(SELECT type FROM events ORDER BY seq DESC LIMIT ?) ORDER BY type LIMIT 500`, catalogSample); err != nil {
+	if eventTypes, err = scanIDs(s.read.QueryContext(ctx, `SELECT DISTINCT type FROM
+		(SELECT type FROM events ORDER BY seq DESC LIMIT ?) ORDER BY type LIMIT 500`, catalogSample)); err != nil {
 		return nil, nil, nil, fmt.Errorf("catalog event types: %w", err)
 	}
-	if tags, err = s.strings(ctx, `SELECT DISTINCT j.value FROM
-		(SELECT tags FROM contacts ORDER BY rowid DESC LIMIT ?) c, json_each(c.tags) j ORDER BY 1 LIMIT 500`, catalogSample); err != nil {
+	if tags, err = scanIDs(s.read.QueryContext(ctx, `SELECT DISTINCT j.value FROM
+		(SELECT tags FROM contacts ORDER BY rowid DESC LIMIT ?) c, json_each(c.tags) j ORDER BY 1 LIMIT 500`, catalogSample)); err != nil {
 		return nil, nil, nil, fmt.Errorf("catalog tags: %w", err)
 	}
-	if attributes, err = s.strings(ctx, `SELECT DISTINCT j.key FROM
-		(SELECT attributes FROM contacts ORDER BY rowid DESC LIMIT ?) c, json_each(c.attributes) j ORDER BY 1 LIMIT 500`, catalogSample); err != nil {
+	if attributes, err = scanIDs(s.read.QueryContext(ctx, `SELECT DISTINCT j.key FROM
+		(SELECT attributes FROM contacts ORDER BY rowid DESC LIMIT ?) c, json_each(c.attributes) j ORDER BY 1 LIMIT 500`, catalogSample)); err != nil {
 		return nil, nil, nil, fmt.Errorf("catalog attributes: %w", err)
 	}
 	return eventTypes, tags, attributes, nil
-}
-
-func (s *SQLite) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }

@@ -1,15 +1,11 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/internal/loadgen"
 )
 
 // burstSizes are the events of the batch phase and of the single-event
@@ -42,12 +39,8 @@ func TestBurst(t *testing.T) {
 	batched, single := burstSizes()
 	const contacts = 1000
 	a := apptest.Start(t, app.Config{HTTPAddr: "127.0.0.1:0", Schedules: apptest.Off})
-	base := "http://" + a.HTTPAddr()
 	r := apptest.Do(t, a, http.MethodPost, "/api/v1/flows", flowDoc("demo", 1))
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}}
-	t.Cleanup(client.CloseIdleConnections)
 
 	// SCOREFLOW_BURST_PHASE=batch or single runs one phase alone, to
 	// profile it.
@@ -81,12 +74,13 @@ func TestBurst(t *testing.T) {
 	}
 
 	if batched > 0 {
-		accepted, applied := burst(t, a, client, base, 8, batches, batchSize, 0)
+		accepted, applied := burst(t, a, 8, batches, batchSize, 0)
 		t.Logf("batches of %d from 8 clients: %d events, %.0f accepted/s, %.0f applied/s", batchSize, batched, accepted, applied)
 	}
 	if single > 0 {
-		accepted, applied := burst(t, a, client, base, 32, singles, 1, uint64(batched))
-		t.Logf("single events from 32 clients: %d events, %.0f accepted/s, %.0f applied/s", single, accepted, applied)
+		before := a.Engine.Stats().Batches
+		accepted, applied := burst(t, a, 32, singles, 1, uint64(batched))
+		t.Logf("single events from 32 clients: %d events, %.0f accepted/s, %.0f applied/s, %d engine batches", single, accepted, applied, a.Engine.Stats().Batches-before)
 	}
 
 	// All applied, none twice: the engine counted each once and each
@@ -104,10 +98,12 @@ func TestBurst(t *testing.T) {
 	}
 }
 
-// burst posts bodies from n concurrent clients and returns events accepted
-// per second (until the last 202) and applied per second (until the engine
-// has applied them all, counted from the first request).
-func burst(t *testing.T, a *app.App, client *http.Client, base string, clients int, bodies [][]byte, perBody int, appliedBefore uint64) (acceptedPerSec, appliedPerSec float64) {
+// burst posts bodies from n concurrent clients (internal/loadgen, a client
+// that costs little CPU: it shares the machine's cores with the server) and
+// returns events accepted per second (until the last 202) and applied per
+// second (until the engine has applied them all, counted from the first
+// request).
+func burst(t *testing.T, a *app.App, clients int, bodies [][]byte, perBody int, appliedBefore uint64) (acceptedPerSec, appliedPerSec float64) {
 	t.Helper()
 	total := len(bodies) * perBody
 	if perBody > 1 {
@@ -118,38 +114,10 @@ func burst(t *testing.T, a *app.App, client *http.Client, base string, clients i
 			total += len(v.Events)
 		}
 	}
-	work := make(chan []byte, len(bodies))
-	for _, b := range bodies {
-		work <- b
-	}
-	close(work)
-	var failed atomic.Int64
-	var firstErr sync.Once
-	var wg sync.WaitGroup
 	start := time.Now()
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for body := range work {
-				resp, err := client.Post(base+"/api/v1/events", "application/json", bytes.NewReader(body))
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusAccepted {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					failed.Add(1)
-					firstErr.Do(func() { t.Errorf("post: %v", err) })
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	_, err := loadgen.Post(loadgen.Config{Addr: a.HTTPAddr(), Path: "/api/v1/events", Clients: clients, Want: http.StatusAccepted}, bodies)
 	acceptedIn := time.Since(start)
-	require.Zero(t, failed.Load(), "failed requests")
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	want := appliedBefore + uint64(total)

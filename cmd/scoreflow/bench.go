@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/scoreflow/scoreflow/api"
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/engine"
@@ -41,23 +42,29 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
+	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
+	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
+	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stopProfile, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
-	if err := runBench(benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, playbook: *playbook}, stdout); err != nil {
+	if *clients < 1 || *perRequest < 1 || *perRequest > api.MaxBatch {
+		fmt.Fprintf(stderr, "bench: -clients must be at least 1 and -per-request between 1 and %d\n", api.MaxBatch)
+		return 2
+	}
+	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, playbook: *playbook}
+	if *viaHTTP {
+		cfg.http = &httpLoad{clients: *clients, perRequest: *perRequest}
+	}
+	if err := runBench(cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
@@ -68,6 +75,7 @@ type benchConfig struct {
 	events, contacts, idle, rate, batch int
 	dir                                 string
 	playbook                            bool
+	http                                *httpLoad // nil: publish straight to NATS
 }
 
 func runBench(cfg benchConfig, out io.Writer) error {
@@ -104,10 +112,14 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		}
 	}
 	ctx := context.Background()
-	a, err := app.Start(ctx, app.Config{
+	appCfg := app.Config{
 		DataDir: dir, NATSListen: "off", BatchSize: cfg.batch, OnCommit: onCommit,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if cfg.http != nil {
+		appCfg.HTTPAddr = "127.0.0.1:0"
+	}
+	a, err := app.Start(ctx, appCfg)
 	if err != nil {
 		return err
 	}
@@ -120,22 +132,39 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	a.Engine.Reload()
 
-	nc, js, err := broker.Connect("", a.NATS, "bench")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
 	gen := newEventGen(cfg.contacts)
 	model := "17 reference flows"
 	if cfg.playbook {
 		model = "17 reference flows + playbook (3 flows, 2 segments)"
 	}
-	fmt.Fprintf(out, "scoreflow bench: %d events, %d contacts, %s + %d idle flows, batch %d, %s, GOMAXPROCS=%d\n",
-		cfg.events, cfg.contacts, model, cfg.idle, cfg.batch, rateLabel(cfg.rate), runtime.GOMAXPROCS(0))
+	road := "NATS"
+	if cfg.http != nil {
+		road = cfg.http.label()
+	}
+	fmt.Fprintf(out, "scoreflow bench: %d events, %d contacts, %s + %d idle flows, batch %d, %s, %s, GOMAXPROCS=%d\n",
+		cfg.events, cfg.contacts, model, cfg.idle, cfg.batch, road, rateLabel(cfg.rate), runtime.GOMAXPROCS(0))
 
-	start := time.Now()
-	if err := publishAll(js, gen, cfg, published, &mu); err != nil {
-		return err
+	var requests []time.Duration
+	var start time.Time
+	if cfg.http != nil {
+		bodies, err := cfg.http.encode(gen, cfg.events)
+		if err != nil {
+			return err
+		}
+		start = time.Now()
+		if requests, err = cfg.http.post(a.HTTPAddr(), bodies, cfg.rate, published, &mu); err != nil {
+			return err
+		}
+	} else {
+		nc, js, err := broker.Connect("", a.NATS, "bench")
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		start = time.Now()
+		if err := publishAll(js, gen, cfg, published, &mu); err != nil {
+			return err
+		}
 	}
 	pubDur := time.Since(start)
 	select {
@@ -149,6 +178,10 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	mu.Unlock()
 	st := a.Engine.Stats()
 	fmt.Fprintf(out, "published in   %s (%.0f events/s)\n", pubDur.Round(time.Millisecond), float64(cfg.events)/pubDur.Seconds())
+	if cfg.http != nil {
+		fmt.Fprintf(out, "requests       %d, answered 202 in p50 %s  p99 %s  max %s\n",
+			len(requests), pct(requests, 0.50), pct(requests, 0.99), pct(requests, 1))
+	}
 	fmt.Fprintf(out, "committed in   %s\n", total.Round(time.Millisecond))
 	fmt.Fprintf(out, "throughput     %.0f events/s end to end\n", float64(cfg.events)/total.Seconds())
 	fmt.Fprintf(out, "latency        p50 %s  p99 %s  max %s (publish → commit)\n",
@@ -161,9 +194,9 @@ func runBench(cfg benchConfig, out io.Writer) error {
 
 func rateLabel(r int) string {
 	if r <= 0 {
-		return "publishing flat out"
+		return "sending flat out"
 	}
-	return fmt.Sprintf("publishing at %d events/s", r)
+	return fmt.Sprintf("sending at %d events/s", r)
 }
 
 func pct(sorted []time.Duration, p float64) string {
@@ -297,4 +330,20 @@ func peakRSS() string {
 		}
 	}
 	return "n/a"
+}
+
+// startCPUProfile profiles the process into path until the returned stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -93,7 +93,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg app.Config
-	var logLevel, bodyLimit, rateLimit string
+	var logLevel, bodyLimit, rateLimit, cpuProfile string
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr("SCOREFLOW_HTTP", "127.0.0.1:8080"), "HTTP listen address (API, UI, webhooks) [SCOREFLOW_HTTP]")
 	fs.StringVar(&cfg.DataDir, "data", envOr("SCOREFLOW_DATA", "./scoreflow-data"), "directory of the SQLite database and the embedded JetStream store [SCOREFLOW_DATA]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("SCOREFLOW_NATS_URL", ""), "use this NATS (JetStream enabled) instead of embedding one [SCOREFLOW_NATS_URL]")
@@ -111,8 +111,17 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&rateLimit, "rate-limit", envOr("SCOREFLOW_RATE_LIMIT", "0"), "requests per second per key (per client IP without keys), 429 beyond; 0 = off [SCOREFLOW_RATE_LIMIT]")
 	fs.StringVar(&bodyLimit, "body-limit", envOr("SCOREFLOW_BODY_LIMIT", "1MiB"), "largest request body of the API and webhooks, e.g. 1MiB, 512KiB, 4MB; /v1/* keep Segment's 32 KB / 500 KB [SCOREFLOW_BODY_LIMIT]")
 	fs.StringVar(&logLevel, "log-level", envOr("SCOREFLOW_LOG_LEVEL", "info"), "debug, info, warn or error [SCOREFLOW_LOG_LEVEL]")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for profiling under load)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if cpuProfile != "" {
+		stopProfile, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "scoreflow: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"database/sql"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBench runs the benchmark command small on each road and checks that
+// what it reports happened: every event is in the database once, each
+// contact exists, and the printed numbers parse.
+func TestBench(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		road  string
+		reqs  int           // requests the HTTP road must report; 0 = NATS road
+		least time.Duration // the sending must take at least this (a rate)
+	}{
+		{"nats", nil, "NATS", 0, 0},
+		{"http single events", []string{"-http", "-clients", "8"}, "HTTP single events from 8 clients", 1500, 0},
+		{"http batches", []string{"-http", "-clients", "2", "-per-request", "100"}, "HTTP batches of 100 from 2 clients", 15, 0},
+		{"http at a rate", []string{"-http", "-clients", "4", "-rate", "3000"}, "sending at 3000 events/s", 1500, 400 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"bench", "-events", "1500", "-contacts", "150", "-idle-flows", "10", "-data", dir}, tc.args...)
+			code, out, errOut := runCmd(args...)
+			require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+			assert.Contains(t, out, tc.road)
+			m := regexp.MustCompile(`throughput\s+(\d+) events/s end to end`).FindStringSubmatch(out)
+			require.NotNil(t, m, out)
+			perSec, _ := strconv.Atoi(m[1])
+			assert.Positive(t, perSec)
+			assert.Regexp(t, `latency\s+p50 \S+\s+p99 \S+`, out)
+			assert.Contains(t, out, " 0 duplicates")
+			sent := regexp.MustCompile(`published in\s+(\S+) `).FindStringSubmatch(out)
+			require.NotNil(t, sent, out)
+			took, err := time.ParseDuration(sent[1])
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, took, tc.least, "the rate paces the sending")
+			if tc.reqs > 0 {
+				assert.Regexp(t, `requests\s+`+strconv.Itoa(tc.reqs)+`, answered 202 in p50`, out)
+			} else {
+				assert.NotContains(t, out, "answered 202")
+			}
+
+			db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "scoreflow.db")+"?mode=ro")
+			require.NoError(t, err)
+			defer db.Close()
+			var events, distinct, contacts int
+			require.NoError(t, db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT id) FROM events`).Scan(&events, &distinct))
+			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM contacts`).Scan(&contacts))
+			assert.Equal(t, 1500, events)
+			assert.Equal(t, 1500, distinct)
+			assert.Equal(t, 150, contacts)
+		})
+	}
+}
+
+func TestBenchRefusesBadLoad(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "-http", "-clients", "0"},
+		{"bench", "-http", "-per-request", "0"},
+		{"bench", "-http", "-per-request", "1001"},
+	} {
+		code, _, errOut := runCmd(args...)
+		assert.Equal(t, 2, code, "%v", args)
+		assert.Contains(t, errOut, "-clients must be at least 1", "%v", args)
+	}
+}

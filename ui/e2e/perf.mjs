@@ -37,19 +37,36 @@ try {
   const page = await ctx.newPage()
   // A first visit downloads the app (gzip, then cached for a year). Each
   // is measured in a new browser context (empty cache); the browser's own
-  // first start is left out by a throwaway visit.
-  const cold = []
+  // first start is left out by a throwaway visit. The times are taken in
+  // the page, from navigation start: when the contact count is painted (a
+  // frame after it is in the DOM) and when the first chart is drawn.
+  // Playwright's own waiting runs on the page's main thread, so while the
+  // charts render it would see the number late.
+  const painted = []
+  const charted = []
   for (let i = 0; i <= runs; i++) {
     const fresh = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    await fresh.addInitScript(() => {
+      new MutationObserver(() => {
+        if (!window.__painted && !window.__seen && document.querySelector('[data-testid="dashboard-contacts"]')) {
+          window.__seen = true
+          requestAnimationFrame(() => setTimeout(() => (window.__painted = performance.now())))
+        }
+        if (!window.__charted && document.querySelector('[data-testid="grade-chart"] svg')) window.__charted = performance.now()
+      }).observe(document, { subtree: true, childList: true })
+    })
     const p = await fresh.newPage()
-    const t0 = Date.now()
     await p.goto(server.base + '/', { waitUntil: 'commit' })
-    await p.getByTestId('dashboard-contacts').waitFor({ timeout: 30000 })
-    if (i > 0) cold.push(Date.now() - t0)
+    await p.waitForFunction(() => window.__painted && window.__charted, null, { timeout: 30000 })
+    const t = await p.evaluate(() => [window.__painted, window.__charted].map(Math.round))
+    if (i > 0) {
+      painted.push(t[0])
+      charted.push(t[1])
+    }
     await fresh.close()
   }
-  cold.sort((a, b) => a - b)
-  console.log(`first visit, empty cache: median ${cold[Math.floor(cold.length / 2)]} ms, max ${cold[cold.length - 1]} ms to the dashboard's data`)
+  const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  console.log(`first visit, empty cache: contact count painted median ${med(painted)} ms (max ${painted[painted.length - 1]}), charts drawn median ${med(charted)} ms (max ${charted[charted.length - 1]})`)
   // Warm the cache, as a returning user has it.
   await page.goto(server.base + '/')
   console.log('page                                   median    max   (ms, navigation → data on screen)')

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { NavLink, Route, Routes } from 'react-router-dom'
 import { onAuthNeeded, setAdminKey } from './api'
+import { lazyModule } from './lazyModule'
 import Dashboard from './pages/Dashboard'
 import FlowList from './pages/FlowList'
 import ContactList from './pages/ContactList'
@@ -12,14 +13,10 @@ import SettingsPage from './pages/SettingsPage'
 import NotFound from './pages/NotFound'
 
 // The canvas (React Flow, dagre: a quarter of the app's code) is its own
-// chunk, so other pages start faster. It is loaded by hand rather than with
-// React.lazy: a resolved Suspense boundary waits for React's 300 ms reveal
-// throttle, which would cost the editor more than the split saves. After
-// the first page is up, the chunk is fetched in the background, so opening
-// the editor from the app does not wait at all.
-type EditorModule = typeof import('./pages/FlowEditor')
-let editorModule: EditorModule | undefined
-const loadEditor = () => import('./pages/FlowEditor').then((m) => (editorModule = m))
+// chunk, so other pages start faster (see lazyModule for why not
+// React.lazy). After the first page is up, the chunk is fetched in the
+// background, so opening the editor from the app does not wait at all.
+const editor = lazyModule(() => import('./pages/FlowEditor'))
 
 const nav = [
   ['/', 'Dashboard'],
@@ -36,7 +33,7 @@ export default function App() {
   const [keyEpoch, setKeyEpoch] = useState(0)
   useEffect(() => onAuthNeeded((needed) => setNeedKey(needed)), [])
   useEffect(() => {
-    const t = setTimeout(() => void loadEditor(), 1500)
+    const t = setTimeout(() => void editor.preload().catch(() => {}), 1500)
     return () => clearTimeout(t)
   }, [])
   return (
@@ -81,10 +78,8 @@ export default function App() {
 }
 
 function Editor() {
-  const [mod, setMod] = useState(editorModule)
-  useEffect(() => {
-    if (!mod) loadEditor().then(setMod)
-  }, [mod])
+  const { mod, failed } = editor.use()
+  if (failed) return <div className="page banner error">The editor could not be loaded — reload the page.</div>
   return mod ? <mod.default /> : <div className="page muted">Loading the editor…</div>
 }
 

@@ -9,9 +9,9 @@ import { Tags } from './contacts/ContactTable'
 import ErrorBanner from './contacts/ErrorBanner'
 import { formatTime, formatValue, gradeClass, segmentPath } from './contacts/format'
 import HistoryTable from './contacts/HistoryTable'
-import ScoreChart from './contacts/ScoreChart'
 import Timeline from './contacts/Timeline'
 import './contacts/contacts.css'
+import { ChartPlaceholder, scoreChart } from './dashboard/lazyCharts'
 
 // The history endpoint's default page size.
 const HISTORY_LIMIT = 1000
@@ -24,6 +24,8 @@ export default function ContactPage() {
   const timeline = useAsync(() => get<{ events: TimelineEvent[] }>(`${base}/timeline`), [base])
   // Only for the names of the contact's segments; ids do without.
   const segments = useAsync(() => get<{ segments: Segment[] }>('/api/v1/segments'), [])
+  const chart = scoreChart.use()
+  const ScoreChart = chart.mod?.default
 
   if (contact.error) {
     const missing = contact.error instanceof ApiError && contact.error.status === 404
@@ -132,7 +134,11 @@ export default function ContactPage() {
         <ErrorBanner error={history.error} title="Could not load the score history" />
         {/* The API answers at most 1000 entries by default; a full page may
             not reach back to creation, so no 0 point is assumed then. */}
-        <ScoreChart history={ledger} from={ledger.length < HISTORY_LIMIT ? c.created_at : undefined} />
+        {ScoreChart ? (
+          <ScoreChart history={ledger} from={ledger.length < HISTORY_LIMIT ? c.created_at : undefined} />
+        ) : (
+          <ChartPlaceholder title="Total score over time" heading="h3" failed={chart.failed} />
+        )}
       </div>
 
       <div className="section">

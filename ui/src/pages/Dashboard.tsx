@@ -1,11 +1,11 @@
 // The dashboard (/): contacts and their grades and scores, the event rate of
 // the last hour, the busiest flows and recent disqualifications. It refreshes
 // itself every 10 seconds.
-import { useMemo } from 'react'
+import { useDeferredValue, useMemo } from 'react'
 import { adminKey, get } from '../api'
 import { useAsync } from '../hooks'
 import type { Dashboard as DashboardData, Settings } from '../types'
-import { EventsChart, GradeChart, ScoreHistogram } from './dashboard/Charts'
+import { ChartPlaceholder, dashboardCharts } from './dashboard/lazyCharts'
 import { BusiestFlows, RecentDisqualifications } from './dashboard/Tables'
 import { curlExample, gradeBars, minuteSeries } from './dashboard/series'
 import { useInterval } from './dashboard/useInterval'
@@ -24,6 +24,12 @@ export default function Dashboard() {
   useInterval(dash.reload, refreshMs)
 
   const d = dash.data?.data
+  const charts = dashboardCharts.use()
+  // Drawing the charts takes a few hundred milliseconds on a cold start:
+  // the numbers and tables are painted first, the charts in a background
+  // render right after.
+  const drawCharts = useDeferredValue(d !== undefined)
+  const C = drawCharts ? charts.mod : undefined
   const bars = useMemo(() => (d ? gradeBars(d.grades ?? [], settings.data?.grades) : []), [d, settings.data])
   const series = useMemo(() => (dash.data ? minuteSeries(dash.data.data.events_per_minute ?? [], dash.data.at) : []), [dash.data])
 
@@ -56,9 +62,9 @@ export default function Dashboard() {
             {d.contacts === 0 && <EmptyState />}
           </section>
           <div className="grid cols-2 dashboard-grid">
-            <GradeChart bars={bars} total={d.contacts} />
-            <ScoreHistogram buckets={d.score_histogram ?? []} />
-            <EventsChart series={series} />
+            {C ? <C.GradeChart bars={bars} total={d.contacts} /> : <ChartPlaceholder title="Contacts by grade" failed={charts.failed} />}
+            {C ? <C.ScoreHistogram buckets={d.score_histogram ?? []} /> : <ChartPlaceholder title="Distribution of scores" failed={charts.failed} />}
+            {C ? <C.EventsChart series={series} /> : <ChartPlaceholder title="Events per minute" failed={charts.failed} />}
             <BusiestFlows flows={d.busiest_flows ?? []} />
           </div>
           <div className="dashboard-grid">

@@ -118,6 +118,9 @@ describe('ContactPage', () => {
     expect(flow).toHaveTextContent('pricing-interest v3')
     expect(screen.getByRole('link', { name: 'Marketing qualified' })).toHaveAttribute('href', '/segments/mql')
     expect(await screen.findByTestId('timeline')).toHaveTextContent(`url: ${evil}`)
+    // The chart is its own chunk; it replaces its placeholder.
+    expect(await screen.findByTestId('score-chart')).toHaveTextContent('Total score over time')
+    expect(container.querySelector('.chart-placeholder')).toBeNull()
     // The hostile strings are on the page as characters, never as elements.
     expect(container.textContent).toContain(evil)
     expect(container.querySelector('img')).toBeNull()

@@ -48,6 +48,10 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if *clients < 1 || *perRequest < 1 || *perRequest > api.MaxBatch {
+		fmt.Fprintf(stderr, "bench: -clients must be at least 1 and -per-request between 1 and %d\n", api.MaxBatch)
+		return 2
+	}
 	if *cpuProfile != "" {
 		stopProfile, err := startCPUProfile(*cpuProfile)
 		if err != nil {
@@ -55,10 +59,6 @@ func bench(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer stopProfile()
-	}
-	if *clients < 1 || *perRequest < 1 || *perRequest > api.MaxBatch {
-		fmt.Fprintf(stderr, "bench: -clients must be at least 1 and -per-request between 1 and %d\n", api.MaxBatch)
-		return 2
 	}
 	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, playbook: *playbook}
 	if *viaHTTP {

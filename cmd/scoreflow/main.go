@@ -115,14 +115,6 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if cpuProfile != "" {
-		stopProfile, err := startCPUProfile(cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "scoreflow: --cpuprofile: %v\n", err)
-			return 1
-		}
-		defer stopProfile()
-	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "scoreflow: --log-level: %v\n", err)
@@ -141,6 +133,14 @@ func serve(args []string, stderr io.Writer) int {
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = log
 
+	if cpuProfile != "" {
+		stopProfile, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "scoreflow: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()

@@ -29,7 +29,12 @@ export function lazyModule<T>(load: () => Promise<T>): LazyModule<T> {
     const [, setLoaded] = useState(mod !== undefined)
     const [failed, setFailed] = useState(false)
     useEffect(() => {
-      if (mod !== undefined) return
+      // The module may have arrived between this render and its effect
+      // (another component loaded it): render again with it.
+      if (mod !== undefined) {
+        setLoaded(true)
+        return
+      }
       let live = true
       preload().then(
         () => live && setLoaded(true),

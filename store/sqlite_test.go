@@ -10,6 +10,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/storetest"
 )
 
 // openSQLiteAt opens the store on path and closes it when the test ends.
@@ -28,7 +29,7 @@ func openSQLiteAt(t *testing.T, path string) *store.SQLite {
 }
 
 func TestSQLiteStore(t *testing.T) {
-	runStoreSuite(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) store.Store {
 		return openSQLiteAt(t, filepath.Join(t.TempDir(), "scoreflow.db"))
 	})
 }

@@ -1,15 +1,13 @@
-package store_test
+package storetest
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
 )
 
-func TestSQLiteEventApplied(t *testing.T) {
-	s := openSQLiteAt(t, filepath.Join(t.TempDir(), "scoreflow.db"))
+func testEventApplied(t *testing.T, s store.Store) {
 	ctx := ctxT(t)
 	if got := must[bool](t)(s.EventApplied(ctx, "e1")); got {
 		t.Fatal("EventApplied(e1) before it was inserted = true")
@@ -33,11 +31,10 @@ func TestSQLiteEventApplied(t *testing.T) {
 	}
 }
 
-// TestSQLiteContactSearch: q matches id, email and decoded attribute values
+// testContactSearch: q matches id, email and decoded attribute values
 // at any depth, ignoring case (Unicode too); never attribute names, JSON
 // escapes or quotes.
-func TestSQLiteContactSearch(t *testing.T) {
-	s := openSQLiteAt(t, filepath.Join(t.TempDir(), "scoreflow.db"))
+func testContactSearch(t *testing.T, s store.Store) {
 	saveContacts(t, s,
 		&model.Contact{ID: "amp", Score: 9, Attributes: map[string]any{"company": "Smith & Sons <Ltd>"}},
 		&model.Contact{ID: "quote", Score: 8, Attributes: map[string]any{"motto": `say "hi"`}},

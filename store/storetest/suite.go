@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/scoreflow/scoreflow/store"
 )
 
-// runStoreSuite is the behaviour every store.Store backend must have. open
+// Run checks the behaviour every store.Store backend must have. open
 // returns a fresh, empty store that lives until the test ends.
-func runStoreSuite(t *testing.T, open func(t *testing.T) store.Store) {
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -45,6 +45,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebhookOutbox", testOutbox},
 		{"DeadEvents", testDeadEvents},
 		{"ReadersDuringWriteTx", testReadersDuringTx},
+		{"EventApplied", testEventApplied},
+		{"ContactSearch", testContactSearch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 	"github.com/scoreflow/scoreflow/ui"
 	"github.com/scoreflow/scoreflow/webhook"
 
@@ -63,7 +64,7 @@ type Config struct {
 // App is a running Scoreflow.
 type App struct {
 	Config     Config
-	Store      *store.SQLite
+	Store      store.Store
 	NATS       *broker.Embedded // nil with an external NATS
 	Conn       *nats.Conn
 	JS         jetstream.JetStream
@@ -128,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 			a.close()
 		}
 	}()
-	if a.Store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "scoreflow.db")); err != nil {
+	if a.Store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "scoreflow.db")); err != nil {
 		return nil, err
 	}
 	if cfg.Examples {

@@ -15,6 +15,7 @@ import (
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 	_ "github.com/scoreflow/scoreflow/triggers"
 )
 
@@ -22,7 +23,7 @@ import (
 // its own type only, so 1,000 flows on other events cost it nothing.
 func TestTriggerIndexHoldsOnlyListeners(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
 	require.NoError(t, err)
 	defer st.Close()
 	add := func(id, node string, enabled bool) {

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scoreflow/scoreflow/segments"
-	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 )
 
 // TestSQLMillionContacts times the whole-database pass of time-based
@@ -29,7 +29,7 @@ func TestSQLMillionContacts(t *testing.T) {
 	const contacts = 1_000_000
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "perf.db")
-	st, err := store.OpenSQLite(ctx, path) // the schema, as migrations make it
+	st, err := sqlite.Open(ctx, path) // the schema, as migrations make it
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 

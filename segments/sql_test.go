@@ -19,6 +19,7 @@ import (
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/segments"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 )
 
 // sqlNow has a sub-millisecond part, so every ms/ns boundary rule is used.
@@ -31,14 +32,14 @@ const sqlDay = 24 * time.Hour
 // the engine sees it.
 type sqlDB struct {
 	t  testing.TB
-	st *store.SQLite
+	st *sqlite.Store
 	db *sql.DB
 }
 
 func openSQLDB(t testing.TB) *sqlDB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "scoreflow.db")
-	st, err := store.OpenSQLite(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")

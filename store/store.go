@@ -221,3 +221,22 @@ type ContactQuery struct {
 	Cursor  string
 	Ascend  bool // sort=score instead of -score
 }
+
+// GradeCount is how many contacts hold a grade ("" = no grade).
+type GradeCount struct {
+	Grade string `json:"grade"`
+	Count int64  `json:"count"`
+}
+
+// ScoreBucket counts contacts with From <= score < To.
+type ScoreBucket struct {
+	From  int64 `json:"from"`
+	To    int64 `json:"to"`
+	Count int64 `json:"count"`
+}
+
+// MinuteCount is how many events were applied in a minute.
+type MinuteCount struct {
+	Minute time.Time `json:"minute"`
+	Count  int64     `json:"count"`
+}

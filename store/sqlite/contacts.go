@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 const contactColumns = `id, email, attributes, scores, score, grade, tags, deal_stage,
@@ -24,7 +25,7 @@ func scanContact(sc interface{ Scan(...any) error }) (*model.Contact, error) {
 	return r.Contact, nil
 }
 
-func scanContactRecord(sc interface{ Scan(...any) error }) (*ContactRecord, error) {
+func scanContactRecord(sc interface{ Scan(...any) error }) (*store.ContactRecord, error) {
 	var c model.Contact
 	var email, reason sql.NullString
 	var attrs, scores, tags, segments string
@@ -43,7 +44,7 @@ func scanContactRecord(sc interface{ Scan(...any) error }) (*ContactRecord, erro
 	}
 	c.CreatedAt = fromMS(created)
 	c.LastActivityAt = nullMS(lastAct)
-	return &ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}, nil
+	return &store.ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}, nil
 }
 
 func decodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) error {
@@ -80,7 +81,7 @@ func scanContacts(rows *sql.Rows) ([]*model.Contact, error) {
 	return out, rows.Err()
 }
 
-func (s *SQLite) GetContact(ctx context.Context, id string) (*model.Contact, error) {
+func (s *Store) GetContact(ctx context.Context, id string) (*model.Contact, error) {
 	c, err := scanContact(s.read.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, model.NotFound("contact", id)
@@ -92,7 +93,7 @@ func (s *SQLite) GetContact(ctx context.Context, id string) (*model.Contact, err
 }
 
 // CountContacts implements Store.
-func (s *SQLite) CountContacts(ctx context.Context) (int64, error) {
+func (s *Store) CountContacts(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count contacts: %w", err)
@@ -102,7 +103,7 @@ func (s *SQLite) CountContacts(ctx context.Context) (int64, error) {
 
 // ListContacts pages contacts by score with a keyset cursor, so deep pages
 // cost the same as the first.
-func (s *SQLite) ListContacts(ctx context.Context, q ContactQuery) ([]*model.Contact, string, error) {
+func (s *Store) ListContacts(ctx context.Context, q store.ContactQuery) ([]*model.Contact, string, error) {
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 50
 	}
@@ -178,7 +179,7 @@ func decodeCursor(c string) (int64, string, error) {
 }
 
 // History returns a contact's score changes, newest first.
-func (s *SQLite) History(ctx context.Context, contactID string, limit int) ([]model.LedgerEntry, error) {
+func (s *Store) History(ctx context.Context, contactID string, limit int) ([]model.LedgerEntry, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -217,7 +218,7 @@ func nullString(s sql.NullString) *string {
 }
 
 // Timeline returns a contact's events, newest first.
-func (s *SQLite) Timeline(ctx context.Context, contactID string, limit int) ([]model.Event, error) {
+func (s *Store) Timeline(ctx context.Context, contactID string, limit int) ([]model.Event, error) {
 	if limit <= 0 {
 		limit = 200
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // Reads behind the UI: run counters of every flow, the dashboard's
@@ -14,16 +15,16 @@ import (
 // page stays fast on a large database.
 
 // AllFlowStats sums every flow's per-node counters since a time.
-func (s *SQLite) AllFlowStats(ctx context.Context, since time.Time) ([]NodeStats, error) {
+func (s *Store) AllFlowStats(ctx context.Context, since time.Time) ([]store.NodeStats, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT flow_id, node_id, SUM(entered), SUM(completed), SUM(failed)
 		FROM flow_stats WHERE minute >= ? GROUP BY flow_id, node_id`, ms(since))
 	if err != nil {
 		return nil, fmt.Errorf("flow stats since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}
 	defer rows.Close()
-	out := []NodeStats{}
+	out := []store.NodeStats{}
 	for rows.Next() {
-		n := NodeStats{Minute: since}
+		n := store.NodeStats{Minute: since}
 		if err := rows.Scan(&n.FlowID, &n.NodeID, &n.Entered, &n.Completed, &n.Failed); err != nil {
 			return nil, fmt.Errorf("flow stats: %w", err)
 		}
@@ -32,22 +33,17 @@ func (s *SQLite) AllFlowStats(ctx context.Context, since time.Time) ([]NodeStats
 	return out, rows.Err()
 }
 
-// GradeCount is how many contacts hold a grade ("" = no grade).
-type GradeCount struct {
-	Grade string `json:"grade"`
-	Count int64  `json:"count"`
-}
 
 // GradeCounts counts contacts by grade.
-func (s *SQLite) GradeCounts(ctx context.Context) ([]GradeCount, error) {
+func (s *Store) GradeCounts(ctx context.Context) ([]store.GradeCount, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT grade, COUNT(*) FROM contacts GROUP BY grade ORDER BY grade`)
 	if err != nil {
 		return nil, fmt.Errorf("count grades: %w", err)
 	}
 	defer rows.Close()
-	out := []GradeCount{}
+	out := []store.GradeCount{}
 	for rows.Next() {
-		var g GradeCount
+		var g store.GradeCount
 		if err := rows.Scan(&g.Grade, &g.Count); err != nil {
 			return nil, fmt.Errorf("count grades: %w", err)
 		}
@@ -56,23 +52,17 @@ func (s *SQLite) GradeCounts(ctx context.Context) ([]GradeCount, error) {
 	return out, rows.Err()
 }
 
-// ScoreBucket counts contacts with From <= score < To.
-type ScoreBucket struct {
-	From  int64 `json:"from"`
-	To    int64 `json:"to"`
-	Count int64 `json:"count"`
-}
 
 // ScoreHistogram spreads contacts' total scores over at most buckets
 // buckets of equal, round width. Both passes walk the score index.
-func (s *SQLite) ScoreHistogram(ctx context.Context, buckets int) ([]ScoreBucket, error) {
+func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreBucket, error) {
 	var lo, hi, n int64
 	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(score), 0), COALESCE(MAX(score), 0), COUNT(*) FROM contacts`).
 		Scan(&lo, &hi, &n); err != nil {
 		return nil, fmt.Errorf("score range: %w", err)
 	}
 	if n == 0 {
-		return []ScoreBucket{}, nil
+		return []store.ScoreBucket{}, nil
 	}
 	width := bucketWidth(hi-lo+1, buckets)
 	lo = floorTo(lo, width)
@@ -95,9 +85,9 @@ func (s *SQLite) ScoreHistogram(ctx context.Context, buckets int) ([]ScoreBucket
 		return nil, err
 	}
 	// Empty buckets in between are kept, so the chart's x axis is linear.
-	out := make([]ScoreBucket, 0, last+1)
+	out := make([]store.ScoreBucket, 0, last+1)
 	for b := int64(0); b <= last; b++ {
-		out = append(out, ScoreBucket{From: lo + b*width, To: lo + (b+1)*width, Count: counts[b]})
+		out = append(out, store.ScoreBucket{From: lo + b*width, To: lo + (b+1)*width, Count: counts[b]})
 	}
 	return out, nil
 }
@@ -126,33 +116,28 @@ func floorTo(v, w int64) int64 {
 	return v - r
 }
 
-// MinuteCount is how many events were applied in a minute.
-type MinuteCount struct {
-	Minute time.Time `json:"minute"`
-	Count  int64     `json:"count"`
-}
 
 // EventsPerMinute lists the per-minute counts of applied events since a
 // time; minutes with no events are absent.
-func (s *SQLite) EventsPerMinute(ctx context.Context, since time.Time) ([]MinuteCount, error) {
+func (s *Store) EventsPerMinute(ctx context.Context, since time.Time) ([]store.MinuteCount, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT minute, events FROM event_minutes WHERE minute >= ? ORDER BY minute`, ms(since))
 	if err != nil {
 		return nil, fmt.Errorf("events per minute: %w", err)
 	}
 	defer rows.Close()
-	out := []MinuteCount{}
+	out := []store.MinuteCount{}
 	for rows.Next() {
 		var m, c int64
 		if err := rows.Scan(&m, &c); err != nil {
 			return nil, fmt.Errorf("events per minute: %w", err)
 		}
-		out = append(out, MinuteCount{Minute: time.UnixMilli(m).UTC(), Count: c})
+		out = append(out, store.MinuteCount{Minute: time.UnixMilli(m).UTC(), Count: c})
 	}
 	return out, rows.Err()
 }
 
 // RecentDisqualified lists the latest disqualified contacts, newest first.
-func (s *SQLite) RecentDisqualified(ctx context.Context, limit int) ([]*model.Contact, error) {
+func (s *Store) RecentDisqualified(ctx context.Context, limit int) ([]*model.Contact, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts
 		WHERE disqualified_at IS NOT NULL ORDER BY disqualified_at DESC LIMIT ?`, limit)
 	if err != nil {
@@ -164,7 +149,7 @@ func (s *SQLite) RecentDisqualified(ctx context.Context, limit int) ([]*model.Co
 // MatchContacts counts the contacts meeting a SQL condition on the contacts
 // table aliased "c" (a compiled segment filter, segments.SQL) and returns
 // the first few by score.
-func (s *SQLite) MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error) {
+func (s *Store) MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error) {
 	var n int64
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c WHERE `+cond, args...).Scan(&n); err != nil {
 		return 0, nil, fmt.Errorf("count matching contacts: %w", err)
@@ -187,7 +172,7 @@ const catalogSample = 5000
 
 // Catalog lists the event types, tags and attribute names seen in the
 // latest events and contacts, for the UI's pickers.
-func (s *SQLite) Catalog(ctx context.Context) (eventTypes, tags, attributes []string, err error) {
+func (s *Store) Catalog(ctx context.Context) (eventTypes, tags, attributes []string, err error) {
 	if eventTypes, err = scanIDs(s.read.QueryContext(ctx, `SELECT DISTINCT type FROM
 		(SELECT type FROM events ORDER BY seq DESC LIMIT ?) ORDER BY type LIMIT 500`, catalogSample)); err != nil {
 		return nil, nil, nil, fmt.Errorf("catalog event types: %w", err)

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 )
 
 // TestSegmentMovesInBulk: movers are found by one SQL condition and
@@ -19,7 +20,7 @@ import (
 // step with it.
 func TestSegmentMovesInBulk(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
 	require.NoError(t, err)
 	defer st.Close()
 	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 const segmentColumns = `id, name, description, filter, created_at, updated_at`
@@ -27,7 +28,7 @@ func scanSegment(sc interface{ Scan(...any) error }) (model.Segment, error) {
 
 // writeTx runs fn in a write transaction that also bumps the config
 // generation, so engines reload what changed.
-func (s *SQLite) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+func (s *Store) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -46,7 +47,7 @@ func (s *SQLite) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) e
 }
 
 // CreateSegment stores a new segment; ErrConflict when the id is taken.
-func (s *SQLite) CreateSegment(ctx context.Context, seg model.Segment) (model.Segment, error) {
+func (s *Store) CreateSegment(ctx context.Context, seg model.Segment) (model.Segment, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	seg.CreatedAt, seg.UpdatedAt = now, now
 	err := s.writeTx(ctx, "create segment "+seg.ID, func(tx *sql.Tx) error {
@@ -61,7 +62,7 @@ func (s *SQLite) CreateSegment(ctx context.Context, seg model.Segment) (model.Se
 }
 
 // UpdateSegment replaces a segment's name and filter.
-func (s *SQLite) UpdateSegment(ctx context.Context, seg model.Segment) (model.Segment, error) {
+func (s *Store) UpdateSegment(ctx context.Context, seg model.Segment) (model.Segment, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	err := s.writeTx(ctx, "update segment "+seg.ID, func(tx *sql.Tx) error {
 		var created int64
@@ -83,7 +84,7 @@ func (s *SQLite) UpdateSegment(ctx context.Context, seg model.Segment) (model.Se
 // DeleteSegment removes a segment and its membership rows. Contacts'
 // segment lists are cleaned by the engine's next evaluation of them; the
 // list endpoint and filters read segment_members.
-func (s *SQLite) DeleteSegment(ctx context.Context, id string) error {
+func (s *Store) DeleteSegment(ctx context.Context, id string) error {
 	return s.writeTx(ctx, "delete segment "+id, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE id = ?`, id)
 		if err != nil {
@@ -104,7 +105,7 @@ func (s *SQLite) DeleteSegment(ctx context.Context, id string) error {
 }
 
 // GetSegment returns one segment with its member count.
-func (s *SQLite) GetSegment(ctx context.Context, id string) (model.Segment, error) {
+func (s *Store) GetSegment(ctx context.Context, id string) (model.Segment, error) {
 	seg, err := scanSegment(s.read.QueryRowContext(ctx, `SELECT `+segmentColumns+` FROM segments WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return seg, model.NotFound("segment", id)
@@ -121,7 +122,7 @@ func (s *SQLite) GetSegment(ctx context.Context, id string) (model.Segment, erro
 }
 
 // ListSegments returns every segment with its member count, by id.
-func (s *SQLite) ListSegments(ctx context.Context) ([]model.Segment, error) {
+func (s *Store) ListSegments(ctx context.Context) ([]model.Segment, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+segmentColumns+`,
 		(SELECT COUNT(*) FROM segment_members m WHERE m.segment_id = segments.id) FROM segments ORDER BY id`)
 	if err != nil {
@@ -145,7 +146,7 @@ func (s *SQLite) ListSegments(ctx context.Context) ([]model.Segment, error) {
 }
 
 // SegmentMembers pages a segment's contacts by id.
-func (s *SQLite) SegmentMembers(ctx context.Context, id string, limit int, after string) ([]*model.Contact, string, error) {
+func (s *Store) SegmentMembers(ctx context.Context, id string, limit int, after string) ([]*model.Contact, string, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
@@ -168,18 +169,18 @@ func (s *SQLite) SegmentMembers(ctx context.Context, id string, limit int, after
 }
 
 // ContactIDsAfter pages contact ids in id order.
-func (s *SQLite) ContactIDsAfter(ctx context.Context, after string, limit int) ([]string, error) {
+func (s *Store) ContactIDsAfter(ctx context.Context, after string, limit int) ([]string, error) {
 	return s.ids(ctx, `SELECT id FROM contacts WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 }
 
 // DueContacts lists contacts whose time-based membership is due.
-func (s *SQLite) DueContacts(ctx context.Context, now time.Time, limit int) ([]string, error) {
+func (s *Store) DueContacts(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return s.ids(ctx, `SELECT id FROM contacts WHERE next_eval_at IS NOT NULL AND next_eval_at <= ? ORDER BY next_eval_at LIMIT ?`, ms(now), limit)
 }
 
 // DecayDue lists contacts holding points in a dimension that were not
 // decayed since before (a contact never decayed counts from its creation).
-func (s *SQLite) DecayDue(ctx context.Context, dimension string, before time.Time, limit int) ([]string, error) {
+func (s *Store) DecayDue(ctx context.Context, dimension string, before time.Time, limit int) ([]string, error) {
 	return s.ids(ctx, `SELECT c.id FROM contacts c LEFT JOIN score_decay d ON d.contact_id = c.id AND d.dimension = ?
 		WHERE COALESCE(json_extract(c.scores, ?), 0) != 0 AND COALESCE(d.decayed_at, c.created_at) <= ?
 		ORDER BY c.id LIMIT ?`, dimension, jsonPath(dimension), ms(before), limit)
@@ -197,7 +198,7 @@ func jsonPath(key string) string {
 	return string(append(b, '"'))
 }
 
-func (s *SQLite) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
 	out, err := scanIDs(s.read.QueryContext(ctx, q, args...))
 	if err != nil {
 		return nil, fmt.Errorf("list contact ids: %w", err)
@@ -223,16 +224,16 @@ func scanIDs(rows *sql.Rows, err error) ([]string, error) {
 }
 
 // DueRuns lists parked runs whose time has come, oldest first.
-func (s *SQLite) DueRuns(ctx context.Context, now time.Time, limit int) ([]WaitingRun, error) {
+func (s *Store) DueRuns(ctx context.Context, now time.Time, limit int) ([]store.WaitingRun, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, flow_id, flow_version, contact_id, node_id, event, wake_at, created_at
 		FROM waiting_runs WHERE wake_at <= ? ORDER BY wake_at, id LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due runs: %w", err)
 	}
 	defer rows.Close()
-	var out []WaitingRun
+	var out []store.WaitingRun
 	for rows.Next() {
-		var r WaitingRun
+		var r store.WaitingRun
 		var ev string
 		var wake, created int64
 		if err := rows.Scan(&r.ID, &r.FlowID, &r.FlowVersion, &r.ContactID, &r.NodeID, &ev, &wake, &created); err != nil {
@@ -245,7 +246,7 @@ func (s *SQLite) DueRuns(ctx context.Context, now time.Time, limit int) ([]Waiti
 }
 
 // CountWaitingRuns counts parked runs.
-func (s *SQLite) CountWaitingRuns(ctx context.Context) (int64, error) {
+func (s *Store) CountWaitingRuns(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM waiting_runs`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count waiting runs: %w", err)
@@ -254,7 +255,7 @@ func (s *SQLite) CountWaitingRuns(ctx context.Context) (int64, error) {
 }
 
 // RecordJobRun stores the outcome of a scheduled job's run.
-func (s *SQLite) RecordJobRun(ctx context.Context, r model.JobRun) error {
+func (s *Store) RecordJobRun(ctx context.Context, r model.JobRun) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO job_runs (name, schedule, last_start, duration_ms, outcome, error, runs)
 		VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET schedule = excluded.schedule, last_start = excluded.last_start,
 		duration_ms = excluded.duration_ms, outcome = excluded.outcome, error = excluded.error, runs = runs + 1`,
@@ -266,7 +267,7 @@ func (s *SQLite) RecordJobRun(ctx context.Context, r model.JobRun) error {
 }
 
 // JobRuns lists the last run of every job that ran.
-func (s *SQLite) JobRuns(ctx context.Context) ([]model.JobRun, error) {
+func (s *Store) JobRuns(ctx context.Context) ([]model.JobRun, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT name, schedule, last_start, duration_ms, outcome, COALESCE(error, ''), runs FROM job_runs ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("job runs: %w", err)

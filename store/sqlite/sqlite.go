@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 //go:embed migrations/*.sql
@@ -39,9 +40,9 @@ func init() {
 	}})
 }
 
-// SQLite is the default Store: one writer connection (SQLite allows one
+// Store is the default store.Store: one writer connection (SQLite allows one
 // writer; serialising in Go avoids busy retries) and a pool of readers.
-type SQLite struct {
+type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
@@ -55,11 +56,11 @@ type SQLite struct {
 	stopped    chan struct{}
 }
 
-var _ Store = (*SQLite)(nil)
+var _ store.Store = (*Store)(nil)
 
-// OpenSQLite opens (creating if needed) the database file and applies
+// Open opens (creating if needed) the database file and applies
 // pending migrations in one transaction.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create data dir %s: %w", dir, err)
@@ -78,7 +79,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	s := &SQLite{write: write, now: time.Now}
+	s := &Store{write: write, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -106,7 +107,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 
 // checkpointLoop copies the WAL into the database file from its own
 // connection, in parallel with the writer, so commits never pay for it.
-func (s *SQLite) checkpointLoop() {
+func (s *Store) checkpointLoop() {
 	defer close(s.stopped)
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
@@ -123,7 +124,7 @@ func (s *SQLite) checkpointLoop() {
 }
 
 // Close stops the checkpointer and closes every pool.
-func (s *SQLite) Close() error {
+func (s *Store) Close() error {
 	close(s.stop)
 	<-s.stopped
 	return errors.Join(s.checkpoint.Close(), s.read.Close(), s.write.Close())
@@ -131,7 +132,7 @@ func (s *SQLite) Close() error {
 
 // migrate applies embedded migrations whose version is not recorded yet,
 // all in one transaction, so a failed upgrade leaves the old schema intact.
-func (s *SQLite) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error {
 	entries, err := migrationFiles.ReadDir("migrations")
 	if err != nil {
 		return fmt.Errorf("read migrations: %w", err)
@@ -198,7 +199,7 @@ func isUniqueViolation(err error) bool {
 }
 
 // Generation implements Store.
-func (s *SQLite) Generation(ctx context.Context) (int64, error) {
+func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var g int64
 	if err := s.read.QueryRowContext(ctx, `SELECT generation FROM config_generation WHERE id = 1`).Scan(&g); err != nil {
 		return 0, fmt.Errorf("read config generation: %w", err)
@@ -216,7 +217,7 @@ func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
 // ---- settings
 
 // GetSettings implements Store; an empty database has the defaults.
-func (s *SQLite) GetSettings(ctx context.Context) (model.Settings, error) {
+func (s *Store) GetSettings(ctx context.Context) (model.Settings, error) {
 	var doc string
 	err := s.read.QueryRowContext(ctx, `SELECT doc FROM settings WHERE id = 1`).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -235,7 +236,7 @@ func (s *SQLite) GetSettings(ctx context.Context) (model.Settings, error) {
 
 // PutSettings stores settings and regrades every contact in the same
 // transaction, so grades never disagree with the policy.
-func (s *SQLite) PutSettings(ctx context.Context, st model.Settings) error {
+func (s *Store) PutSettings(ctx context.Context, st model.Settings) error {
 	doc, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)

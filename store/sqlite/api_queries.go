@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // EventApplied implements Store: the events table is the exactly-once
 // record, so a row means the event and all its effects are committed.
-func (s *SQLite) EventApplied(ctx context.Context, id string) (bool, error) {
+func (s *Store) EventApplied(ctx context.Context, id string) (bool, error) {
 	var one int
 	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -10,15 +10,16 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 	"github.com/scoreflow/scoreflow/store/storetest"
 )
 
 // openSQLiteAt opens the store on path and closes it when the test ends.
-func openSQLiteAt(t *testing.T, path string) *store.SQLite {
+func openSQLiteAt(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
-	s, err := store.OpenSQLite(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
-		t.Fatalf("OpenSQLite(%s): %v", path, err)
+		t.Fatalf("Open(%s): %v", path, err)
 	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
@@ -50,7 +51,7 @@ func TestSQLiteMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "data", "scoreflow.db") // the data dir does not exist yet
 
-	first, err := store.OpenSQLite(ctx, path)
+	first, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatalf("first open: %v", err)
 	}
@@ -69,7 +70,7 @@ func TestSQLiteMigrations(t *testing.T) {
 	}
 	// And a third after the first has gone.
 	third := openSQLiteAt(t, path)
-	for name, s := range map[string]*store.SQLite{"second": second, "third": third} {
+	for name, s := range map[string]*sqlite.Store{"second": second, "third": third} {
 		f, err := s.GetFlow(ctx, "kept")
 		if err != nil {
 			t.Fatalf("%s open: GetFlow after reopen: %v", name, err)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // sqliteTx is one engine batch. Its statements are prepared once on the
@@ -34,7 +35,7 @@ type statements struct {
 	oldestEvent, countEvents                    *sql.Stmt
 }
 
-func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
+func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	var st statements
 	var firstErr error
 	p := func(dst **sql.Stmt, q string) {
@@ -92,7 +93,7 @@ func (s *SQLite) prepare(ctx context.Context) (*statements, error) {
 
 // Begin implements Store. The transaction is IMMEDIATE (see the DSN), so it
 // holds the write lock from the start instead of failing at its first write.
-func (s *SQLite) Begin(ctx context.Context) (Tx, error) {
+func (s *Store) Begin(ctx context.Context) (store.Tx, error) {
 	s.prepOnce.Do(func() { s.stmts, s.prepErr = s.prepare(context.Background()) })
 	if s.prepErr != nil {
 		return nil, s.prepErr
@@ -160,7 +161,7 @@ func (t *sqliteTx) SeenEvents(ids []string) (map[string]bool, error) {
 	return seen, nil
 }
 
-func (t *sqliteTx) LoadContact(id string) (*ContactRecord, error) {
+func (t *sqliteTx) LoadContact(id string) (*store.ContactRecord, error) {
 	c, err := scanContactRecord(t.stmt(t.st.loadContact).QueryRow(id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -183,7 +184,7 @@ func (t *sqliteTx) ContactIDByEmail(email string) (string, error) {
 	return id, nil
 }
 
-func (t *sqliteTx) SaveContact(r *ContactRecord) error {
+func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {
 	c := r.Contact
 	if err := encodeParts(r); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
@@ -210,7 +211,7 @@ func (t *sqliteTx) SaveContact(r *ContactRecord) error {
 	return nil
 }
 
-func (t *sqliteTx) TouchContact(r *ContactRecord) error {
+func (t *sqliteTx) TouchContact(r *store.ContactRecord) error {
 	c := r.Contact
 	var email sql.NullString
 	var lastAct, nextEval sql.NullInt64
@@ -230,7 +231,7 @@ func (t *sqliteTx) TouchContact(r *ContactRecord) error {
 }
 
 // encodeParts fills in the encodings a record lacks.
-func encodeParts(r *ContactRecord) error {
+func encodeParts(r *store.ContactRecord) error {
 	c := r.Contact
 	for _, p := range []struct {
 		dst *string
@@ -329,7 +330,7 @@ func (t *sqliteTx) RecordEntry(flowID, contactID string, at time.Time) error {
 	return nil
 }
 
-func (t *sqliteTx) RecordRunFailure(f RunFailure) error {
+func (t *sqliteTx) RecordRunFailure(f store.RunFailure) error {
 	if _, err := t.stmt(t.st.recordFailure).Exec(f.FlowID, f.FlowVersion, f.ContactID, nullIfEmpty(f.EventID),
 		nullIfEmpty(f.NodeID), f.Reason, ms(f.At)); err != nil {
 		return fmt.Errorf("record failed run of %s: %w", f.FlowID, err)
@@ -337,7 +338,7 @@ func (t *sqliteTx) RecordRunFailure(f RunFailure) error {
 	return nil
 }
 
-func (t *sqliteTx) AddNodeStats(stats []NodeStats) error {
+func (t *sqliteTx) AddNodeStats(stats []store.NodeStats) error {
 	st := t.stmt(t.st.addStats)
 	for _, n := range stats {
 		if _, err := st.Exec(n.FlowID, n.NodeID, ms(n.Minute), n.Entered, n.Completed, n.Failed); err != nil {
@@ -456,7 +457,7 @@ func (t *sqliteTx) SetMembership(segmentID, contactID string, member bool, at ti
 	return nil
 }
 
-func (t *sqliteTx) ParkRun(r WaitingRun) error {
+func (t *sqliteTx) ParkRun(r store.WaitingRun) error {
 	if _, err := t.stmt(t.st.parkRun).Exec(r.FlowID, r.FlowVersion, r.ContactID, r.NodeID, string(r.Event), ms(r.WakeAt), ms(r.CreatedAt)); err != nil {
 		return fmt.Errorf("park run of %s in %s: %w", r.ContactID, r.FlowID, err)
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 const webhookColumns = `id, key, url, headers, body, status, attempts, COALESCE(last_error, ''), next_at, created_at`
@@ -28,7 +29,7 @@ func scanWebhook(rows *sql.Rows) (model.WebhookDelivery, error) {
 	return d, nil
 }
 
-func (s *SQLite) queryWebhooks(ctx context.Context, q string, args ...any) ([]model.WebhookDelivery, error) {
+func (s *Store) queryWebhooks(ctx context.Context, q string, args ...any) ([]model.WebhookDelivery, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read webhook outbox: %w", err)
@@ -46,20 +47,20 @@ func (s *SQLite) queryWebhooks(ctx context.Context, q string, args ...any) ([]mo
 }
 
 // DueWebhooks returns pending deliveries whose time has come, oldest first.
-func (s *SQLite) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error) {
+func (s *Store) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error) {
 	return s.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox
 		WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ms(now), limit)
 }
 
 // Webhooks lists deliveries in a state ("" = all), newest first.
-func (s *SQLite) Webhooks(ctx context.Context, status string, limit int) ([]model.WebhookDelivery, error) {
+func (s *Store) Webhooks(ctx context.Context, status string, limit int) ([]model.WebhookDelivery, error) {
 	if status == "" {
 		return s.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox ORDER BY id DESC LIMIT ?`, limit)
 	}
 	return s.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox WHERE status = ? ORDER BY id DESC LIMIT ?`, status, limit)
 }
 
-func (s *SQLite) markWebhook(ctx context.Context, q string, args ...any) error {
+func (s *Store) markWebhook(ctx context.Context, q string, args ...any) error {
 	if _, err := s.write.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("update webhook outbox: %w", err)
 	}
@@ -67,25 +68,25 @@ func (s *SQLite) markWebhook(ctx context.Context, q string, args ...any) error {
 }
 
 // MarkWebhookDelivered implements webhook.Store.
-func (s *SQLite) MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error {
+func (s *Store) MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error {
 	return s.markWebhook(ctx, `UPDATE webhook_outbox SET status = 'delivered', attempts = ?, done_at = ?, last_error = NULL WHERE id = ?`,
 		attempts, ms(at), id)
 }
 
 // MarkWebhookRetry implements webhook.Store.
-func (s *SQLite) MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
+func (s *Store) MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
 	return s.markWebhook(ctx, `UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
 		attempts, ms(next), lastErr, id)
 }
 
 // MarkWebhookFailed implements webhook.Store.
-func (s *SQLite) MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error {
+func (s *Store) MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error {
 	return s.markWebhook(ctx, `UPDATE webhook_outbox SET status = 'failed', attempts = ?, last_error = ?, done_at = ? WHERE id = ?`,
 		attempts, lastErr, ms(at), id)
 }
 
 // RecordDeadEvent keeps a message that could not be applied.
-func (s *SQLite) RecordDeadEvent(ctx context.Context, d DeadEvent) error {
+func (s *Store) RecordDeadEvent(ctx context.Context, d store.DeadEvent) error {
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO dead_events (stream_seq, subject, event_id, payload, error, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		d.StreamSeq, d.Subject, nullIfEmpty(d.EventID), d.Payload, d.Error, ms(d.At)); err != nil {
 		return fmt.Errorf("record dead event %d: %w", d.StreamSeq, err)
@@ -94,15 +95,15 @@ func (s *SQLite) RecordDeadEvent(ctx context.Context, d DeadEvent) error {
 }
 
 // DeadEvents lists the latest messages that could not be applied.
-func (s *SQLite) DeadEvents(ctx context.Context, limit int) ([]DeadEvent, error) {
+func (s *Store) DeadEvents(ctx context.Context, limit int) ([]store.DeadEvent, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT stream_seq, subject, COALESCE(event_id, ''), payload, error, at FROM dead_events ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("dead events: %w", err)
 	}
 	defer rows.Close()
-	out := []DeadEvent{}
+	out := []store.DeadEvent{}
 	for rows.Next() {
-		var d DeadEvent
+		var d store.DeadEvent
 		var at int64
 		if err := rows.Scan(&d.StreamSeq, &d.Subject, &d.EventID, &d.Payload, &d.Error, &at); err != nil {
 			return nil, fmt.Errorf("dead events: %w", err)

@@ -33,7 +33,6 @@ func (s *Store) AllFlowStats(ctx context.Context, since time.Time) ([]store.Node
 	return out, rows.Err()
 }
 
-
 // GradeCounts counts contacts by grade.
 func (s *Store) GradeCounts(ctx context.Context) ([]store.GradeCount, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT grade, COUNT(*) FROM contacts GROUP BY grade ORDER BY grade`)
@@ -51,7 +50,6 @@ func (s *Store) GradeCounts(ctx context.Context) ([]store.GradeCount, error) {
 	}
 	return out, rows.Err()
 }
-
 
 // ScoreHistogram spreads contacts' total scores over at most buckets
 // buckets of equal, round width. Both passes walk the score index.
@@ -115,7 +113,6 @@ func floorTo(v, w int64) int64 {
 	}
 	return v - r
 }
-
 
 // EventsPerMinute lists the per-minute counts of applied events since a
 // time; minutes with no events are absent.

@@ -136,7 +136,7 @@ func (p PropertiesSubject) Value(field string) (any, bool) {
 //     decided result is not reached.
 type Filter struct {
 	kind   FilterKind
-	root   filterNode
+	root   FilterNode
 	fields []string
 	events []string
 }
@@ -175,7 +175,7 @@ func ParseFilterValue(v any, kind FilterKind) (*Filter, []model.FieldError) {
 	return newFilter(root, kind), nil
 }
 
-func newFilter(root filterNode, kind FilterKind) *Filter {
+func newFilter(root FilterNode, kind FilterKind) *Filter {
 	fields, events := map[string]struct{}{}, map[string]struct{}{}
 	collectNames(root, fields, events)
 	return &Filter{
@@ -225,16 +225,17 @@ func (f *Filter) BehaviourEvents() []string {
 	return slices.Clone(f.events)
 }
 
-// filterNode is one node of a parsed filter.
-type filterNode interface {
+// FilterNode is one node of a parsed filter (see filter_tree.go).
+type FilterNode interface {
 	match(s Subject, now time.Time) (bool, error)
 	// jsonValue returns what MarshalJSON encodes for the node.
 	jsonValue() any
 }
 
-type allFilter []filterNode
+// AllNode holds when every child does (true when empty).
+type AllNode []FilterNode
 
-func (n allFilter) match(s Subject, now time.Time) (bool, error) {
+func (n AllNode) match(s Subject, now time.Time) (bool, error) {
 	// Field leaves first: a false one settles the result without the
 	// event-history queries of behaviour leaves (all and any commute).
 	for _, costly := range [2]bool{false, true} {
@@ -251,37 +252,38 @@ func (n allFilter) match(s Subject, now time.Time) (bool, error) {
 }
 
 // readsHistory reports whether a node has a behaviour leaf.
-func readsHistory(n filterNode) bool {
+func readsHistory(n FilterNode) bool {
 	switch t := n.(type) {
-	case *behaviourCondition:
+	case *EventCond:
 		return true
-	case allFilter:
+	case AllNode:
 		for _, c := range t {
 			if readsHistory(c) {
 				return true
 			}
 		}
-	case anyFilter:
+	case AnyNode:
 		for _, c := range t {
 			if readsHistory(c) {
 				return true
 			}
 		}
-	case notFilter:
+	case NotNode:
 		return readsHistory(t.child)
 	}
 	return false
 }
 
-func (n allFilter) jsonValue() any {
+func (n AllNode) jsonValue() any {
 	return struct {
-		All []any `json:"all"`
+		AllNode []any `json:"all"`
 	}{childrenJSON(n)}
 }
 
-type anyFilter []filterNode
+// AnyNode holds when some child does (false when empty).
+type AnyNode []FilterNode
 
-func (n anyFilter) match(s Subject, now time.Time) (bool, error) {
+func (n AnyNode) match(s Subject, now time.Time) (bool, error) {
 	for _, costly := range [2]bool{false, true} {
 		for _, c := range n {
 			if readsHistory(c) != costly {
@@ -295,13 +297,13 @@ func (n anyFilter) match(s Subject, now time.Time) (bool, error) {
 	return false, nil
 }
 
-func (n anyFilter) jsonValue() any {
+func (n AnyNode) jsonValue() any {
 	return struct {
-		Any []any `json:"any"`
+		AnyNode []any `json:"any"`
 	}{childrenJSON(n)}
 }
 
-func childrenJSON(nodes []filterNode) []any {
+func childrenJSON(nodes []FilterNode) []any {
 	out := make([]any, len(nodes)) // never nil: "all": [] must not become null
 	for i, c := range nodes {
 		out[i] = c.jsonValue()
@@ -309,9 +311,10 @@ func childrenJSON(nodes []filterNode) []any {
 	return out
 }
 
-type notFilter struct{ child filterNode }
+// NotNode negates its child.
+type NotNode struct{ child FilterNode }
 
-func (n notFilter) match(s Subject, now time.Time) (bool, error) {
+func (n NotNode) match(s Subject, now time.Time) (bool, error) {
 	ok, err := n.child.match(s, now)
 	if err != nil {
 		return false, err
@@ -319,58 +322,58 @@ func (n notFilter) match(s Subject, now time.Time) (bool, error) {
 	return !ok, nil
 }
 
-func (n notFilter) jsonValue() any {
+func (n NotNode) jsonValue() any {
 	return struct {
-		Not any `json:"not"`
+		NotNode any `json:"not"`
 	}{n.child.jsonValue()}
 }
 
-func collectNames(n filterNode, fields, events map[string]struct{}) {
+func collectNames(n FilterNode, fields, events map[string]struct{}) {
 	switch t := n.(type) {
-	case allFilter:
+	case AllNode:
 		for _, c := range t {
 			collectNames(c, fields, events)
 		}
-	case anyFilter:
+	case AnyNode:
 		for _, c := range t {
 			collectNames(c, fields, events)
 		}
-	case notFilter:
+	case NotNode:
 		collectNames(t.child, fields, events)
-	case *fieldCondition:
+	case *FieldCond:
 		fields[t.field] = struct{}{}
-	case *behaviourCondition:
+	case *EventCond:
 		events[t.event] = struct{}{}
 	}
 }
 
-// filterOp is a field-leaf or count operator.
-type filterOp uint8
+// Op is a field-leaf or count operator.
+type Op uint8
 
 const (
-	opEq filterOp = iota + 1
-	opNeq
-	opGt
-	opGte
-	opLt
-	opLte
-	opIn
-	opNin
-	opContains
-	opNotContains
-	opExists
-	opNotExists
-	opStartsWith
-	opEndsWith
-	opOlderThan
-	opNewerThan
+	OpEq Op = iota + 1
+	OpNeq
+	OpGt
+	OpGte
+	OpLt
+	OpLte
+	OpIn
+	OpNin
+	OpContains
+	OpNotContains
+	OpExists
+	OpNotExists
+	OpStartsWith
+	OpEndsWith
+	OpOlderThan
+	OpNewerThan
 )
 
 var filterOpNames = [...]string{
-	opEq: "eq", opNeq: "neq", opGt: "gt", opGte: "gte", opLt: "lt", opLte: "lte",
-	opIn: "in", opNin: "nin", opContains: "contains", opNotContains: "not_contains",
-	opExists: "exists", opNotExists: "not_exists", opStartsWith: "starts_with",
-	opEndsWith: "ends_with", opOlderThan: "older_than", opNewerThan: "newer_than",
+	OpEq: "eq", OpNeq: "neq", OpGt: "gt", OpGte: "gte", OpLt: "lt", OpLte: "lte",
+	OpIn: "in", OpNin: "nin", OpContains: "contains", OpNotContains: "not_contains",
+	OpExists: "exists", OpNotExists: "not_exists", OpStartsWith: "starts_with",
+	OpEndsWith: "ends_with", OpOlderThan: "older_than", OpNewerThan: "newer_than",
 }
 
 const (
@@ -378,17 +381,17 @@ const (
 	countOpList = "eq, neq, gt, gte, lt, lte"
 )
 
-func (o filterOp) String() string {
+func (o Op) String() string {
 	if int(o) < len(filterOpNames) && filterOpNames[o] != "" {
 		return filterOpNames[o]
 	}
 	return "op " + strconv.Itoa(int(o))
 }
 
-func parseFilterOp(s string) (filterOp, bool) {
+func parseFilterOp(s string) (Op, bool) {
 	for o, name := range filterOpNames {
 		if name != "" && name == s {
-			return filterOp(o), true
+			return Op(o), true
 		}
 	}
 	return 0, false
@@ -396,43 +399,43 @@ func parseFilterOp(s string) (filterOp, bool) {
 
 // positive splits a negated op into the op it negates, so a negated op is
 // by construction the exact negation of its positive.
-func (o filterOp) positive() (filterOp, bool) {
+func (o Op) positive() (Op, bool) {
 	switch o {
-	case opNeq:
-		return opEq, true
-	case opNin:
-		return opIn, true
-	case opNotContains:
-		return opContains, true
-	case opNotExists:
-		return opExists, true
+	case OpNeq:
+		return OpEq, true
+	case OpNin:
+		return OpIn, true
+	case OpNotContains:
+		return OpContains, true
+	case OpNotExists:
+		return OpExists, true
 	}
 	return o, false
 }
 
-func (o filterOp) isOrder() bool { return o >= opGt && o <= opLte }
+func (o Op) isOrder() bool { return o >= OpGt && o <= OpLte }
 
 // holds reports whether a comparison result c (as from cmp.Compare) satisfies o.
-func (o filterOp) holds(c int) bool {
+func (o Op) holds(c int) bool {
 	switch o {
-	case opEq:
+	case OpEq:
 		return c == 0
-	case opNeq:
+	case OpNeq:
 		return c != 0
-	case opGt:
+	case OpGt:
 		return c > 0
-	case opGte:
+	case OpGte:
 		return c >= 0
-	case opLt:
+	case OpLt:
 		return c < 0
-	case opLte:
+	case OpLte:
 		return c <= 0
 	}
 	return false
 }
 
 // holdsFloat is holds for numbers, where NaN satisfies nothing.
-func (o filterOp) holdsFloat(a, b float64) bool {
+func (o Op) holdsFloat(a, b float64) bool {
 	if math.IsNaN(a) || math.IsNaN(b) {
 		return false
 	}
@@ -563,11 +566,11 @@ func (s *valueSet) hasTime(t time.Time) bool {
 	return false
 }
 
-// fieldCondition is a field leaf: {"field": F, "op": OP, "value": V}.
-type fieldCondition struct {
+// FieldCond is a field leaf: {"field": F, "op": OP, "value": V}.
+type FieldCond struct {
 	field  string
-	op     filterOp // as written
-	base   filterOp // op with negation removed
+	op     Op // as written
+	base   Op // op with negation removed
 	negate bool
 	value  any // as MarshalJSON writes it
 	want   filterScalar
@@ -578,13 +581,13 @@ type fieldCondition struct {
 	boolean bool
 }
 
-func (c *fieldCondition) match(s Subject, now time.Time) (bool, error) {
+func (c *FieldCond) match(s Subject, now time.Time) (bool, error) {
 	v := plainValue(lookupField(s, c.field))
 	if c.boolean {
 		v = truthy(v)
 	}
 	var hit bool
-	if c.base == opExists {
+	if c.base == OpExists {
 		hit = v != nil
 	} else {
 		hit = c.matchValue(v, now)
@@ -594,10 +597,10 @@ func (c *fieldCondition) match(s Subject, now time.Time) (bool, error) {
 
 // matchValue applies the positive op to a field value; arrays match when
 // any element does.
-func (c *fieldCondition) matchValue(v any, now time.Time) bool {
+func (c *FieldCond) matchValue(v any, now time.Time) bool {
 	elemOp := c.base
-	if elemOp == opContains {
-		elemOp = opEq // contains on an array means "has this element"
+	if elemOp == OpContains {
+		elemOp = OpEq // contains on an array means "has this element"
 	}
 	switch x := v.(type) {
 	case nil, map[string]any:
@@ -620,7 +623,7 @@ func (c *fieldCondition) matchValue(v any, now time.Time) bool {
 	return c.matchScalar(v, c.base, now)
 }
 
-func (c *fieldCondition) matchScalar(v any, op filterOp, now time.Time) bool {
+func (c *FieldCond) matchScalar(v any, op Op, now time.Time) bool {
 	switch x := v.(type) {
 	case string:
 		return c.matchString(x, op, now)
@@ -635,20 +638,20 @@ func (c *fieldCondition) matchScalar(v any, op filterOp, now time.Time) bool {
 	return false
 }
 
-func (c *fieldCondition) matchString(s string, op filterOp, now time.Time) bool {
+func (c *FieldCond) matchString(s string, op Op, now time.Time) bool {
 	w := &c.want
 	switch op {
-	case opEq:
+	case OpEq:
 		return w.kind == stringScalar && equalLower(s, w.lower)
-	case opIn:
+	case OpIn:
 		return c.set.hasString(s)
-	case opContains:
+	case OpContains:
 		return w.kind == stringScalar && containsLower(s, w.lower)
-	case opStartsWith:
+	case OpStartsWith:
 		return hasPrefixLower(s, w.lower)
-	case opEndsWith:
+	case OpEndsWith:
 		return hasSuffixLower(s, w.lower)
-	case opGt, opGte, opLt, opLte:
+	case OpGt, OpGte, OpLt, OpLte:
 		if w.isTime {
 			t, ok := parseTime(s)
 			return ok && op.holds(t.Compare(w.t))
@@ -657,56 +660,56 @@ func (c *fieldCondition) matchString(s string, op filterOp, now time.Time) bool 
 			f, ok := parseNumber(s)
 			return ok && op.holdsFloat(f, w.num)
 		}
-	case opOlderThan, opNewerThan:
+	case OpOlderThan, OpNewerThan:
 		t, ok := parseTime(s)
 		return ok && c.matchAge(t, op, now)
 	}
 	return false
 }
 
-func (c *fieldCondition) matchNumber(f float64, op filterOp) bool {
+func (c *FieldCond) matchNumber(f float64, op Op) bool {
 	switch op {
-	case opEq:
+	case OpEq:
 		return c.want.kind == numberScalar && f == c.want.num
-	case opIn:
+	case OpIn:
 		return c.set.hasNumber(f)
-	case opGt, opGte, opLt, opLte:
+	case OpGt, OpGte, OpLt, OpLte:
 		return c.want.kind == numberScalar && op.holdsFloat(f, c.want.num)
 	}
 	return false
 }
 
-func (c *fieldCondition) matchBool(b bool, op filterOp) bool {
+func (c *FieldCond) matchBool(b bool, op Op) bool {
 	switch op {
-	case opEq:
+	case OpEq:
 		return c.want.kind == boolScalar && b == c.want.b
-	case opIn:
+	case OpIn:
 		return c.set.hasBool(b)
 	}
 	return false
 }
 
-func (c *fieldCondition) matchTime(t time.Time, op filterOp, now time.Time) bool {
+func (c *FieldCond) matchTime(t time.Time, op Op, now time.Time) bool {
 	switch op {
-	case opEq:
+	case OpEq:
 		return c.want.isTime && t.Equal(c.want.t)
-	case opIn:
+	case OpIn:
 		return c.set.hasTime(t)
-	case opGt, opGte, opLt, opLte:
+	case OpGt, OpGte, OpLt, OpLte:
 		return c.want.isTime && op.holds(t.Compare(c.want.t))
-	case opOlderThan, opNewerThan:
+	case OpOlderThan, OpNewerThan:
 		return c.matchAge(t, op, now)
 	}
 	return false
 }
 
-func (c *fieldCondition) matchAge(t time.Time, op filterOp, now time.Time) bool {
+func (c *FieldCond) matchAge(t time.Time, op Op, now time.Time) bool {
 	older := t.Before(now.Add(-c.span))
-	return older == (op == opOlderThan)
+	return older == (op == OpOlderThan)
 }
 
-func (c *fieldCondition) jsonValue() any {
-	if c.base == opExists {
+func (c *FieldCond) jsonValue() any {
+	if c.base == OpExists {
 		return struct {
 			Field string `json:"field"`
 			Op    string `json:"op"`
@@ -719,18 +722,18 @@ func (c *fieldCondition) jsonValue() any {
 	}{c.field, c.op.String(), c.value}
 }
 
-// behaviourCondition is a behaviour leaf:
+// EventCond is a behaviour leaf:
 // {"event": TYPE, "where": <EventFilter>, "within": "60d", "count": {"op": "gte", "value": 2}}.
-type behaviourCondition struct {
+type EventCond struct {
 	event      string
 	where      *Filter
 	within     time.Duration
 	withinText string // as written, so the editor gets "72h" back rather than "3d"
-	countOp    filterOp
+	countOp    Op
 	count      int
 }
 
-func (b *behaviourCondition) match(s Subject, now time.Time) (bool, error) {
+func (b *EventCond) match(s Subject, now time.Time) (bool, error) {
 	counter, ok := s.(EventCounter)
 	if !ok {
 		return false, fmt.Errorf("filter on %q events: %w", b.event, ErrNoEventHistory)
@@ -751,14 +754,14 @@ type countJSON struct {
 	Value int    `json:"value"`
 }
 
-func (b *behaviourCondition) jsonValue() any {
+func (b *EventCond) jsonValue() any {
 	out := struct {
 		Event  string     `json:"event"`
 		Where  *Filter    `json:"where,omitempty"`
 		Within string     `json:"within,omitempty"`
 		Count  *countJSON `json:"count,omitempty"`
 	}{Event: b.event, Where: b.where, Within: b.withinText}
-	if b.countOp != opGte || b.count != 1 { // gte 1 is the default
+	if b.countOp != OpGte || b.count != 1 { // gte 1 is the default
 		out.Count = &countJSON{Op: b.countOp.String(), Value: b.count}
 	}
 	return out
@@ -994,7 +997,7 @@ var shapeOfKey = map[string]string{
 	"within": "a behaviour condition", "count": "a behaviour condition",
 }
 
-func (p *filterParser) node(v any, path string, kind FilterKind, depth int) filterNode {
+func (p *filterParser) node(v any, path string, kind FilterKind, depth int) FilterNode {
 	if p.stop {
 		return nil
 	}
@@ -1015,15 +1018,15 @@ func (p *filterParser) node(v any, path string, kind FilterKind, depth int) filt
 	}
 	switch p.shape(obj, path) {
 	case `"all"`:
-		return allFilter(p.children(obj["all"], filterPath(path, "all"), kind, depth))
+		return AllNode(p.children(obj["all"], filterPath(path, "all"), kind, depth))
 	case `"any"`:
-		return anyFilter(p.children(obj["any"], filterPath(path, "any"), kind, depth))
+		return AnyNode(p.children(obj["any"], filterPath(path, "any"), kind, depth))
 	case `"not"`:
-		return notFilter{p.node(obj["not"], filterPath(path, "not"), kind, depth+1)}
+		return NotNode{p.node(obj["not"], filterPath(path, "not"), kind, depth+1)}
 	case "a field condition":
-		return p.fieldCondition(obj, path, kind)
+		return p.fieldCond(obj, path, kind)
 	case "a behaviour condition":
-		return p.behaviourCondition(obj, path, kind, depth)
+		return p.eventCond(obj, path, kind, depth)
 	}
 	return nil
 }
@@ -1053,13 +1056,13 @@ func (p *filterParser) shape(obj map[string]any, path string) string {
 	return ""
 }
 
-func (p *filterParser) children(v any, path string, kind FilterKind, depth int) []filterNode {
+func (p *filterParser) children(v any, path string, kind FilterKind, depth int) []FilterNode {
 	arr, ok := v.([]any)
 	if !ok {
 		p.fail(path, "must be an array of filters")
 		return nil
 	}
-	out := make([]filterNode, 0, min(len(arr), MaxFilterNodes))
+	out := make([]FilterNode, 0, min(len(arr), MaxFilterNodes))
 	for i, c := range arr {
 		if p.stop {
 			break
@@ -1069,9 +1072,9 @@ func (p *filterParser) children(v any, path string, kind FilterKind, depth int) 
 	return out
 }
 
-func (p *filterParser) fieldCondition(obj map[string]any, path string, kind FilterKind) filterNode {
+func (p *filterParser) fieldCond(obj map[string]any, path string, kind FilterKind) FilterNode {
 	before := p.failures
-	c := &fieldCondition{field: p.fieldName(obj, path, kind)}
+	c := &FieldCond{field: p.fieldName(obj, path, kind)}
 	c.op = p.op(obj, path)
 	if c.op != 0 {
 		c.base, c.negate = c.op.positive()
@@ -1116,7 +1119,7 @@ func isContactField(name string) bool {
 	return false
 }
 
-func (p *filterParser) op(obj map[string]any, path string) filterOp {
+func (p *filterParser) op(obj map[string]any, path string) Op {
 	path = filterPath(path, "op")
 	raw, has := obj["op"]
 	s, ok := raw.(string)
@@ -1133,8 +1136,8 @@ func (p *filterParser) op(obj map[string]any, path string) filterOp {
 }
 
 // fieldValue checks and prepares the value the op needs.
-func (p *filterParser) fieldValue(c *fieldCondition, obj map[string]any, path string) {
-	if c.base == opExists {
+func (p *filterParser) fieldValue(c *FieldCond, obj map[string]any, path string) {
+	if c.base == OpExists {
 		return // exists and not_exists take no value; one given is ignored
 	}
 	path = filterPath(path, "value")
@@ -1144,9 +1147,9 @@ func (p *filterParser) fieldValue(c *fieldCondition, obj map[string]any, path st
 		return
 	}
 	switch {
-	case c.base == opIn:
+	case c.base == OpIn:
 		c.set, c.value = p.valueList(raw, path, c.op)
-	case c.op == opOlderThan || c.op == opNewerThan:
+	case c.op == OpOlderThan || c.op == OpNewerThan:
 		c.span, c.value = p.duration(raw, path)
 	default:
 		want, plain, ok := scalarOf(raw)
@@ -1160,27 +1163,27 @@ func (p *filterParser) fieldValue(c *fieldCondition, obj map[string]any, path st
 
 // scalarFits reports whether a scalar value suits op; in, nin, older_than and
 // newer_than are checked elsewhere.
-func scalarFits(op filterOp, v filterScalar) bool {
+func scalarFits(op Op, v filterScalar) bool {
 	switch {
 	case op.isOrder():
 		return v.kind == numberScalar || v.isTime
-	case op == opStartsWith || op == opEndsWith:
+	case op == OpStartsWith || op == OpEndsWith:
 		return v.kind == stringScalar
 	}
 	return true
 }
 
-func valueHint(op filterOp) string {
+func valueHint(op Op) string {
 	switch {
 	case op.isOrder():
 		return fmt.Sprintf("must be a number or an RFC3339 time such as \"2024-01-31T09:00:00Z\" for op %s", op)
-	case op == opStartsWith || op == opEndsWith:
+	case op == OpStartsWith || op == OpEndsWith:
 		return fmt.Sprintf("must be a string for op %s", op)
 	}
 	return fmt.Sprintf("must be a string, number, boolean or null for op %s", op)
 }
 
-func (p *filterParser) valueList(raw any, path string, op filterOp) (*valueSet, any) {
+func (p *filterParser) valueList(raw any, path string, op Op) (*valueSet, any) {
 	var list []any
 	switch x := raw.(type) {
 	case []any:
@@ -1223,16 +1226,16 @@ func (p *filterParser) duration(raw any, path string) (time.Duration, string) {
 }
 
 // contactRules checks what only makes sense for contact fields.
-func (p *filterParser) contactRules(c *fieldCondition, path string) {
+func (p *filterParser) contactRules(c *FieldCond, path string) {
 	switch {
 	case c.field == "disqualified":
 		c.boolean = true
-		if c.base != opEq {
+		if c.base != OpEq {
 			p.fail(filterPath(path, "op"), "disqualified is a boolean: use eq or neq with true or false")
 		} else if c.want.kind != boolScalar {
 			p.fail(filterPath(path, "value"), "must be true or false: disqualified is a boolean")
 		}
-	case (c.op == opOlderThan || c.op == opNewerThan) && !isContactTimeField(c.field):
+	case (c.op == OpOlderThan || c.op == OpNewerThan) && !isContactTimeField(c.field):
 		p.fail(filterPath(path, "op"), "%s needs a time field: created_at, last_activity_at or attributes.<name>", c.op)
 	}
 }
@@ -1241,13 +1244,13 @@ func isContactTimeField(name string) bool {
 	return name == "created_at" || name == "last_activity_at" || strings.HasPrefix(name, "attributes.")
 }
 
-func (p *filterParser) behaviourCondition(obj map[string]any, path string, kind FilterKind, depth int) filterNode {
+func (p *filterParser) eventCond(obj map[string]any, path string, kind FilterKind, depth int) FilterNode {
 	if kind == EventFilter {
 		p.fail(filterPath(path, "event"), "behaviour conditions cannot be used inside a filter on an event's properties")
 		return nil
 	}
 	before := p.failures
-	b := &behaviourCondition{event: p.eventType(obj, path), countOp: opGte, count: 1}
+	b := &EventCond{event: p.eventType(obj, path), countOp: OpGte, count: 1}
 	if raw := obj["where"]; raw != nil {
 		if n := p.node(raw, filterPath(path, "where"), EventFilter, depth+1); n != nil {
 			b.where = newFilter(n, EventFilter)
@@ -1283,7 +1286,7 @@ func (p *filterParser) eventType(obj map[string]any, path string) string {
 // maxCount bounds count values so they fit an int everywhere.
 const maxCount = math.MaxInt32
 
-func (p *filterParser) count(raw any, path string) (filterOp, int) {
+func (p *filterParser) count(raw any, path string) (Op, int) {
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		p.fail(path, "must be an object such as {\"op\": \"gte\", \"value\": 2}")
@@ -1296,7 +1299,7 @@ func (p *filterParser) count(raw any, path string) (filterOp, int) {
 	}
 	opName, _ := obj["op"].(string)
 	o, known := parseFilterOp(opName)
-	if !known || !o.isOrder() && o != opEq && o != opNeq {
+	if !known || !o.isOrder() && o != OpEq && o != OpNeq {
 		if _, has := obj["op"]; !has {
 			p.fail(filterPath(path, "op"), "is required; use one of %s", countOpList)
 		} else {

@@ -10,21 +10,21 @@ import (
 // MaxAttributeNameLength bounds an attribute's name.
 const MaxAttributeNameLength = 200
 
-// builtInFields are contact fields that are not attributes, with the node
-// that changes each, so a bare "deal_stage" is refused with a pointer instead
-// of silently becoming attributes.deal_stage.
-var builtInFields = map[string]string{
-	"id":               "it cannot be changed",
-	"email":            "it cannot be changed by a flow",
-	"score":            "use action.adjust_score",
-	"grade":            "it follows the score",
-	"tags":             "use action.add_tag or action.remove_tag",
-	"segments":         "it follows the segment filters",
-	"deal_stage":       "use action.change_deal_stage",
-	"disqualified":     "use action.disqualify or action.requalify",
-	"created_at":       "it cannot be changed",
-	"last_activity_at": "it follows the contact's events",
-}
+// builtInFields are contact fields that are not attributes, with what
+// changes each (from the table of contact fields), so a bare "deal_stage" is
+// refused with a pointer instead of silently becoming attributes.deal_stage.
+var builtInFields = func() map[string]string {
+	out := map[string]string{
+		"id":    "it cannot be changed",
+		"email": "it cannot be changed by a flow",
+	}
+	for _, f := range flows.ContactFields() {
+		if !f.Settable && !f.Family() {
+			out[f.Name] = f.Setter
+		}
+	}
+	return out
+}()
 
 func init() {
 	flows.Register(flows.Spec{

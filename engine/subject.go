@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"strings"
-
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 )
@@ -17,43 +15,8 @@ type contactSubject struct {
 
 var _ flows.EventCounter = contactSubject{}
 
-func (s contactSubject) Value(field string) (any, bool) {
-	c := s.c
-	switch field {
-	case "score":
-		return c.Score, true
-	case "grade":
-		return c.Grade, c.Grade != ""
-	case "tags":
-		return c.Tags, true
-	case "segments":
-		return c.Segments, true
-	case "deal_stage":
-		return c.DealStage, c.DealStage != ""
-	case "disqualified":
-		return c.Disqualified != nil, true
-	case "created_at":
-		return c.CreatedAt, true
-	case "last_activity_at":
-		if c.LastActivityAt == nil {
-			return nil, false
-		}
-		return *c.LastActivityAt, true
-	case "email":
-		return c.Email, c.Email != ""
-	case "id":
-		return c.ID, true
-	}
-	if name, ok := strings.CutPrefix(field, "attributes."); ok {
-		v, ok := c.Attributes[name]
-		return v, ok
-	}
-	if dim, ok := strings.CutPrefix(field, "score."); ok {
-		// A dimension never scored is 0, so "score.fit lt 10" holds for it.
-		return c.Scores[dim], true
-	}
-	return nil, false
-}
+// Value reads a contact field through the table of contact fields.
+func (s contactSubject) Value(field string) (any, bool) { return flows.ContactValue(s.c, field) }
 
 // CountEvents answers a behaviour leaf from the timeline.
 func (s contactSubject) CountEvents(q flows.BehaviourQuery) (int, error) {

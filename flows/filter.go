@@ -1101,22 +1101,14 @@ func (p *filterParser) fieldName(obj map[string]any, path string, kind FilterKin
 	case name == "":
 		p.fail(path, "must not be empty")
 	case kind == ContactFilter && !isContactField(name):
-		p.fail(path, "unknown field %q; use attributes.<name>, score, score.<dimension>, grade, tags, segments, deal_stage, disqualified, created_at or last_activity_at", name)
+		p.fail(path, "unknown field %q; use %s", name, ContactFieldNames())
 	}
 	return name
 }
 
 func isContactField(name string) bool {
-	switch name {
-	case "score", "grade", "tags", "segments", "deal_stage", "disqualified", "created_at", "last_activity_at":
-		return true
-	}
-	for _, prefix := range []string{"attributes.", "score."} {
-		if rest, ok := strings.CutPrefix(name, prefix); ok && rest != "" {
-			return true
-		}
-	}
-	return false
+	_, _, ok := LookupContactField(name)
+	return ok
 }
 
 func (p *filterParser) op(obj map[string]any, path string) Op {
@@ -1225,23 +1217,32 @@ func (p *filterParser) duration(raw any, path string) (time.Duration, string) {
 	return time.Duration(d), strings.TrimSpace(s)
 }
 
-// contactRules checks what only makes sense for contact fields.
+// contactRules checks what only makes sense for contact fields, by their
+// type in the table of contact fields.
 func (p *filterParser) contactRules(c *FieldCond, path string) {
+	field, _, _ := LookupContactField(c.field)
 	switch {
-	case c.field == "disqualified":
+	case field.Type == FieldBool:
 		c.boolean = true
 		if c.base != OpEq {
-			p.fail(filterPath(path, "op"), "disqualified is a boolean: use eq or neq with true or false")
+			p.fail(filterPath(path, "op"), "%s is a boolean: use eq or neq with true or false", c.field)
 		} else if c.want.kind != boolScalar {
-			p.fail(filterPath(path, "value"), "must be true or false: disqualified is a boolean")
+			p.fail(filterPath(path, "value"), "must be true or false: %s is a boolean", c.field)
 		}
-	case (c.op == OpOlderThan || c.op == OpNewerThan) && !isContactTimeField(c.field):
-		p.fail(filterPath(path, "op"), "%s needs a time field: created_at, last_activity_at or attributes.<name>", c.op)
+	case (c.op == OpOlderThan || c.op == OpNewerThan) && !IsTimeField(c.field):
+		p.fail(filterPath(path, "op"), "%s needs a time field: %s", c.op, timeFieldNames())
 	}
 }
 
-func isContactTimeField(name string) bool {
-	return name == "created_at" || name == "last_activity_at" || strings.HasPrefix(name, "attributes.")
+// timeFieldNames lists the fields older_than and newer_than take.
+func timeFieldNames() string {
+	var names []string
+	for _, f := range contactFields {
+		if f.Type == FieldTime {
+			names = append(names, f.Name)
+		}
+	}
+	return strings.Join(names, ", ") + " or attributes.<name>"
 }
 
 func (p *filterParser) eventCond(obj map[string]any, path string, kind FilterKind, depth int) FilterNode {

@@ -108,16 +108,17 @@ func validID(id string) bool {
 func dependencies(f *flows.Filter) []Change {
 	seen := map[Change]bool{ChangeCreated: true}
 	for _, field := range f.Fields() {
-		switch {
-		case field == "score" || field == "grade" || strings.HasPrefix(field, "score."):
-			seen[ChangeScore] = true
-		case field == "tags", field == "segments", field == "deal_stage", field == "disqualified",
-			field == "last_activity_at", field == "email":
-			seen[Change(field)] = true
-		case strings.HasPrefix(field, "attributes."):
-			// A nested read (attributes.address.city) depends on the top attribute.
-			name, _, _ := strings.Cut(strings.TrimPrefix(field, "attributes."), ".")
-			seen[AttributeChange(name)] = true
+		mark := flows.ChangeOf(field)
+		if mark == "" {
+			continue
+		}
+		seen[Change(mark)] = true
+		if name, ok := strings.CutPrefix(mark, "attributes."); ok {
+			// A dotted read (attributes.address.city) also depends on the
+			// attributes it may walk through (address).
+			for i := strings.IndexByte(name, '.'); i > 0; i = nextDot(name, i) {
+				seen[AttributeChange(name[:i])] = true
+			}
 		}
 	}
 	for _, ev := range f.BehaviourEvents() {
@@ -129,6 +130,13 @@ func dependencies(f *flows.Filter) []Change {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+func nextDot(s string, i int) int {
+	if j := strings.IndexByte(s[i+1:], '.'); j >= 0 {
+		return i + 1 + j
+	}
+	return -1
 }
 
 // References reports whether the segment reads another's membership.

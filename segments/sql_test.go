@@ -177,42 +177,9 @@ type sqlSubjectEvent struct {
 	raw   string
 }
 
-func (s *sqlSubject) Value(field string) (any, bool) {
-	c := s.c
-	switch field {
-	case "score":
-		return c.Score, true
-	case "grade":
-		return c.Grade, c.Grade != ""
-	case "tags":
-		return c.Tags, true
-	case "segments":
-		return c.Segments, true
-	case "deal_stage":
-		return c.DealStage, c.DealStage != ""
-	case "disqualified":
-		return c.Disqualified != nil, true
-	case "created_at":
-		return c.CreatedAt, true
-	case "last_activity_at":
-		if c.LastActivityAt == nil {
-			return nil, false
-		}
-		return *c.LastActivityAt, true
-	case "email":
-		return c.Email, c.Email != ""
-	case "id":
-		return c.ID, true
-	}
-	if name, ok := strings.CutPrefix(field, "attributes."); ok {
-		v, ok := c.Attributes[name]
-		return v, ok
-	}
-	if dim, ok := strings.CutPrefix(field, "score."); ok {
-		return c.Scores[dim], true
-	}
-	return nil, false
-}
+// Value is the engine's own accessor, so SQL is checked against what the
+// engine reads.
+func (s *sqlSubject) Value(field string) (any, bool) { return flows.ContactValue(s.c, field) }
 
 func (s *sqlSubject) CountEvents(q flows.BehaviourQuery) (int, error) {
 	n := 0

@@ -1,0 +1,104 @@
+package flows
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+func TestLookupContactField(t *testing.T) {
+	for _, tt := range []struct {
+		name, row, rest string
+		ok              bool
+	}{
+		{"score", "score", "", true},
+		{"score.fit", "score.", "fit", true},
+		{"score.", "", "", false},
+		{"attributes.address.city", "attributes.", "address.city", true},
+		{"attributes.", "", "", false},
+		{"disqualified", "disqualified", "", true},
+		{"email", "", "", false}, // not a filter field
+		{"id", "", "", false},
+		{"scores", "", "", false},
+	} {
+		f, rest, ok := LookupContactField(tt.name)
+		assert.Equal(t, tt.ok, ok, tt.name)
+		assert.Equal(t, tt.row, f.Name, tt.name)
+		assert.Equal(t, tt.rest, rest, tt.name)
+	}
+}
+
+// Every row is complete: a new field cannot be half-added.
+func TestContactFieldRowsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range ContactFields() {
+		assert.False(t, seen[f.Name], "duplicate row %s", f.Name)
+		seen[f.Name] = true
+		assert.NotEmpty(t, f.Type, f.Name)
+		assert.NotEmpty(t, f.Doc, f.Name)
+		assert.NotEmpty(t, f.Column, f.Name)
+		assert.NotZero(t, f.Storage, f.Name)
+		assert.NotEmpty(t, f.Change, f.Name)
+		assert.NotNil(t, f.get, f.Name)
+		assert.True(t, f.Settable || f.Setter != "", "%s: say what changes it", f.Name)
+		// The parser accepts every row's names.
+		name := f.Name
+		if f.Family() {
+			name += "x"
+		}
+		leaf := `{"field":"` + name + `","op":"exists"}`
+		if f.Type == FieldBool {
+			leaf = `{"field":"` + name + `","op":"eq","value":true}`
+		}
+		_, errs := ParseFilter([]byte(leaf), ContactFilter)
+		assert.Empty(t, errs, name)
+	}
+}
+
+func TestChangeOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"score": "score", "score.fit": "score", "grade": "score", "tags": "tags",
+		"attributes.city": "attributes.city", "attributes.a.b": "attributes.a.b",
+		"created_at": "created", "nonsense": "",
+	} {
+		assert.Equal(t, want, ChangeOf(name), name)
+	}
+}
+
+func TestContactValue(t *testing.T) {
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	c := &model.Contact{ID: "c", Score: 7, Scores: map[string]int64{"fit": 7},
+		Attributes: map[string]any{"city": "Oslo", "gone": nil}, CreatedAt: at}
+	for _, tt := range []struct {
+		field string
+		want  any
+		ok    bool
+	}{
+		{"score", int64(7), true},
+		{"score.fit", int64(7), true},
+		{"score.other", int64(0), true},
+		{"attributes.city", "Oslo", true},
+		{"attributes.gone", nil, true},
+		{"attributes.none", nil, false},
+		{"tags", []string{}, true},
+		{"grade", "", false},
+		{"disqualified", false, true},
+		{"created_at", at, true},
+		{"last_activity_at", nil, false},
+		{"email", nil, false},
+	} {
+		got, ok := ContactValue(c, tt.field)
+		assert.Equal(t, tt.ok, ok, tt.field)
+		assert.Equal(t, tt.want, got, tt.field)
+	}
+}
+
+func TestContactFieldNames(t *testing.T) {
+	names := ContactFieldNames()
+	assert.True(t, strings.HasPrefix(names, "attributes.<name>, score, score.<dimension>, grade"), names)
+	assert.True(t, strings.HasSuffix(names, " or last_activity_at"), names)
+}

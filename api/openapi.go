@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/scoreflow/scoreflow/flows"
 )
 
 // The OpenAPI 3 document of every route, served at GET /api/v1/openapi.json.
@@ -145,11 +147,12 @@ func OpenAPI() obj {
 			obj{"200": ok("rules", object(obj{"rules": arrayOf(schemaRef("ScoringRule"))}))}, admin403)},
 		"/api/v1/dashboard": obj{"get": operation("ui", "Contacts by grade, score histogram, events per minute, busiest flows, recent disqualifications",
 			secAdmin, nil, nil, obj{"200": ok("the dashboard", schemaRef("Dashboard"))}, admin403)},
-		"/api/v1/catalog": obj{"get": operation("ui", "Names the config pickers offer: event types, tags, fields, scores, stages, segments",
+		"/api/v1/catalog": obj{"get": operation("ui", "Names the config pickers offer: event types, tags, fields, scores, stages, segments, contact fields",
 			secAdmin, nil, nil, obj{"200": ok("the catalog", object(obj{
 				"event_types": arrayOf(str("")), "tags": arrayOf(str("")), "fields": arrayOf(str("")),
 				"scores": arrayOf(str("")), "stages": arrayOf(str("")), "grades": arrayOf(str("")),
-				"segments": arrayOf(object(obj{"id": str(""), "name": str("")}))}))}, admin403)},
+				"segments":       arrayOf(object(obj{"id": str(""), "name": str("")})),
+				"contact_fields": arrayOf(schemaRef("ContactField"))}))}, admin403)},
 
 		"/api/v1/contacts": obj{"get": operation("contacts", "List contacts by score, with filters and a cursor", secAdmin, []any{
 			queryParam("segment", "only members of this segment", obj{"type": "string"}),
@@ -309,6 +312,15 @@ func schemas() obj {
 			"created_at":       dateTime,
 			"last_activity_at": nullableDateTime,
 		}),
+		"ContactField": object(obj{
+			"name": str("a field name, or for a family its prefix ending in \".\" (score., attributes.)"),
+			"type": obj{"type": "string", "enum": []any{flows.FieldNumber, flows.FieldText, flows.FieldTextList, flows.FieldBool, flows.FieldTime, flows.FieldAny},
+				"description": "what the field holds, which decides the filter ops that apply"},
+			"doc":      str("one line for people"),
+			"family":   obj{"type": "boolean", "description": "name is a prefix, completed by a dimension or attribute name"},
+			"settable": obj{"type": "boolean", "description": "action.set_field may write it"},
+			"optional": obj{"type": "boolean", "description": "contacts may lack it, so exists and not_exists are worth asking"},
+		}, "name", "type", "doc", "family", "settable", "optional"),
 		"ContactPage": object(obj{"contacts": arrayOf(schemaRef("Contact")), "next_cursor": str("empty on the last page")}),
 		"ContactChange": obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"attributes": obj{"type": "object", "additionalProperties": true, "description": "merged into the contact's attributes; null removes one"},

@@ -224,7 +224,8 @@ var wellKnownEvents = []string{model.EventPageVisited, model.EventEmailOpened, m
 	model.EventEmailReplied, model.EventEmailUnsubscribed, model.EventEmailBounced, model.EventFormSubmitted}
 
 // catalog lists what the config pickers offer: names used by flows,
-// segments and settings, and what recent events and contacts carry.
+// segments and settings, what recent events and contacts carry, and the
+// contact fields a filter may name.
 func (s *Server) catalog(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	eventTypes, tags, attrs, err := s.cfg.Store.Catalog(ctx)
@@ -283,6 +284,7 @@ func (s *Server) catalog(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"event_types": events.sorted(), "tags": tagSet.sorted(), "fields": fields.sorted(),
 		"scores": scores.sorted(), "stages": settings.Pipeline, "grades": grades, "segments": segList,
+		"contact_fields": contactFieldsJSON(),
 	})
 }
 

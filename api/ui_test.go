@@ -13,6 +13,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/flows"
 )
 
 func TestUIServing(t *testing.T) {
@@ -211,6 +212,48 @@ func TestCatalog(t *testing.T) {
 	assert.Subset(t, c.Scores, []string{"engagement"})
 	assert.NotEmpty(t, c.Stages)
 	assert.NotEmpty(t, c.Grades)
+}
+
+// The catalog serves flows' table of contact fields, row for row in table
+// order, so the UI's filter builder offers what the parser accepts.
+func TestCatalogContactFields(t *testing.T) {
+	a := apptest.Start(t, app.Config{})
+	r := apptest.Do(t, a, http.MethodGet, "/api/v1/catalog", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var c struct {
+		ContactFields []struct {
+			Name     string `json:"name"`
+			Type     string `json:"type"`
+			Doc      string `json:"doc"`
+			Family   *bool  `json:"family"`
+			Settable *bool  `json:"settable"`
+			Optional *bool  `json:"optional"`
+		} `json:"contact_fields"`
+	}
+	r.JSON(t, &c)
+	rows := flows.ContactFields()
+	require.Len(t, c.ContactFields, len(rows))
+	for i, f := range rows {
+		got := c.ContactFields[i]
+		assert.Equal(t, f.Name, got.Name, "row %d", i)
+		assert.Equal(t, string(f.Type), got.Type, f.Name)
+		assert.Equal(t, f.Doc, got.Doc, f.Name)
+		// Every flag is written, false too: the UI tells "no" from "not said".
+		if assert.NotNil(t, got.Family, f.Name) && assert.NotNil(t, got.Settable, f.Name) && assert.NotNil(t, got.Optional, f.Name) {
+			assert.Equal(t, f.Family(), *got.Family, f.Name)
+			assert.Equal(t, f.Settable, *got.Settable, f.Name)
+			assert.Equal(t, f.Optional, *got.Optional, f.Name)
+		}
+	}
+	// The types the UI's filter builder keys its behaviour on.
+	types := map[string]string{}
+	for _, f := range c.ContactFields {
+		types[f.Name] = f.Type
+	}
+	for name, want := range map[string]string{"score": "number", "score.": "number", "grade": "text", "tags": "text_list",
+		"disqualified": "bool", "last_activity_at": "time", "attributes.": "any"} {
+		assert.Equal(t, want, types[name], name)
+	}
 }
 
 func TestSegmentPreview(t *testing.T) {

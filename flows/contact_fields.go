@@ -63,6 +63,11 @@ type ContactField struct {
 	// what changes it.
 	Settable bool
 	Setter   string
+	// Optional says a contact may lack the field in the normal course of
+	// things (no activity yet, an attribute never set), so "is set" and
+	// "is not set" are questions worth offering in the filter builder.
+	// Fields that read absent only in odd cases (an empty grade) are not.
+	Optional bool
 	// get reads the field off a contact; rest is the name after a family's
 	// prefix. ok=false means absent (a present nil is possible for
 	// attributes holding JSON null: it stops the dotted-prefix walk).
@@ -98,7 +103,7 @@ var contactFields = []ContactField{
 		Column: "created_at", Storage: StoredMillis, Change: "created", Setter: "it cannot be changed",
 		get: func(c *model.Contact, _ string) (any, bool) { return c.CreatedAt, !c.CreatedAt.IsZero() }},
 	{Name: "last_activity_at", Type: FieldTime, Doc: "time of the contact's latest event",
-		Column: "last_activity_at", Storage: StoredMillis, Change: "last_activity_at", Setter: "it follows the contact's events",
+		Column: "last_activity_at", Storage: StoredMillis, Change: "last_activity_at", Setter: "it follows the contact's events", Optional: true,
 		get: func(c *model.Contact, _ string) (any, bool) {
 			if c.LastActivityAt == nil {
 				return nil, false
@@ -106,7 +111,7 @@ var contactFields = []ContactField{
 			return *c.LastActivityAt, true
 		}},
 	{Name: "attributes.", Type: FieldAny, Doc: "an attribute, such as attributes.job_title (dotted names reach into objects)",
-		Column: "attributes", Storage: StoredObjectPath, Change: "attributes.", Settable: true,
+		Column: "attributes", Storage: StoredObjectPath, Change: "attributes.", Settable: true, Optional: true,
 		get: func(c *model.Contact, name string) (any, bool) {
 			v, ok := c.Attributes[name]
 			return v, ok

@@ -45,6 +45,11 @@ func TestContactFieldRowsComplete(t *testing.T) {
 		assert.NotEmpty(t, f.Change, f.Name)
 		assert.NotNil(t, f.get, f.Name)
 		assert.True(t, f.Settable || f.Setter != "", "%s: say what changes it", f.Name)
+		if f.Optional {
+			// Numbers, booleans and lists always read a value: "is not set"
+			// would never match.
+			assert.Contains(t, []FieldType{FieldText, FieldTime, FieldAny}, f.Type, "%s: optional", f.Name)
+		}
 		// The parser accepts every row's names.
 		name := f.Name
 		if f.Family() {

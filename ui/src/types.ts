@@ -162,6 +162,25 @@ export interface Catalog {
   stages: string[]
   grades?: string[]
   segments: { id: string; name: string }[]
+  // The contact fields a filter may name; absent from older servers.
+  contact_fields?: ContactFieldInfo[]
+}
+
+// What a contact field holds (flows.FieldType). A newer server may send a
+// type this UI does not know; it is offered every op, as 'any' is.
+export type ContactFieldType = 'number' | 'text' | 'text_list' | 'bool' | 'time' | 'any'
+
+// A row of the server's table of contact fields (flows/contact_fields.go).
+export interface ContactFieldInfo {
+  // A field name, or for a family its prefix ending in "." ("score.").
+  name: string
+  type: ContactFieldType
+  doc: string
+  family: boolean
+  // action.set_field may write it.
+  settable: boolean
+  // Contacts may lack it, so "is set" / "is not set" are offered.
+  optional: boolean
 }
 
 // GET /api/v1/scoring-matrix

@@ -2,8 +2,9 @@ import { useState } from 'react'
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Catalog, Filter } from '../types'
+import type { Catalog, ContactFieldInfo, Filter } from '../types'
 import FilterBuilder from './FilterBuilder'
+import { FALLBACK_CONTACT_FIELDS } from './filter/contactFields'
 import { splitList, joinList } from './filter/fields'
 import { fromFilter, toFilter } from './filter/model'
 
@@ -24,13 +25,13 @@ const catalog: Catalog = {
 
 // Harness is a controlled parent, as the segment and flow editors are: it
 // stores what the builder emits and passes it back in.
-function Harness({ initial, scope = 'contact', spy }: { initial: unknown; scope?: 'contact' | 'event'; spy: (f: Filter | undefined) => void }) {
+function Harness({ initial, scope = 'contact', spy, cat = catalog }: { initial: unknown; scope?: 'contact' | 'event'; spy: (f: Filter | undefined) => void; cat?: Catalog }) {
   const [value, setValue] = useState(initial as Filter | undefined)
   return (
     <FilterBuilder
       value={value}
       scope={scope}
-      catalog={catalog}
+      catalog={cat}
       onChange={(f) => {
         spy(f)
         setValue(f)
@@ -39,10 +40,10 @@ function Harness({ initial, scope = 'contact', spy }: { initial: unknown; scope?
   )
 }
 
-function setup(initial: unknown, scope: 'contact' | 'event' = 'contact') {
+function setup(initial: unknown, scope: 'contact' | 'event' = 'contact', cat: Catalog = catalog) {
   const spy = vi.fn<(f: Filter | undefined) => void>()
   const user = userEvent.setup()
-  render(<Harness initial={initial} scope={scope} spy={spy} />)
+  render(<Harness initial={initial} scope={scope} spy={spy} cat={cat} />)
   const last = () => spy.mock.calls.at(-1)?.[0]
   return { spy, user, last }
 }
@@ -281,6 +282,88 @@ describe('FilterBuilder operators follow the field', () => {
     expect(num).toHaveValue('50')
     expect(num.tagName).toBe('INPUT')
     expect(bool.tagName).toBe('SELECT')
+  })
+})
+
+// The server's table of contact fields decides the picker and the ops; the
+// built-in fallback stands in for servers that do not send it.
+describe('FilterBuilder with the catalog\'s contact fields', () => {
+  const row = (name: string, type: ContactFieldInfo['type'], optional = false): ContactFieldInfo => ({
+    name, type, doc: `the ${name}`, family: false, settable: false, optional,
+  })
+  const withFields: Catalog = {
+    ...catalog,
+    contact_fields: [
+      ...FALLBACK_CONTACT_FIELDS.filter((f) => f.name !== 'deal_stage'),
+      row('lead_source', 'text'),
+      row('lists', 'text_list'),
+      row('verified', 'bool'),
+      row('unsubscribed_at', 'time', true),
+      row('visits', 'number'),
+    ],
+  }
+  const fieldValues = () => within(screen.getByTestId('filter-field')).getAllByRole('option').map((o) => (o as HTMLOptionElement).value)
+
+  it('offers fields only the catalog names, and not those it dropped', () => {
+    setup(dflt, 'contact', withFields)
+    const values = fieldValues()
+    expect(values).toEqual(expect.arrayContaining(['score', 'score.fit', 'grade', 'lead_source', 'lists', 'verified', 'unsubscribed_at', 'visits']))
+    expect(values).not.toContain('deal_stage')
+    const option = within(screen.getByTestId('filter-field')).getByRole('option', { name: 'Unsubscribed at' })
+    expect(option).toHaveAttribute('title', 'the unsubscribed_at')
+  })
+
+  it.each([
+    ['lead_source', ['eq', 'neq', 'in', 'nin']],
+    ['lists', ['contains', 'not_contains']],
+    ['verified', ['eq']],
+    ['unsubscribed_at', ['older_than', 'newer_than', 'gt', 'lt', 'exists', 'not_exists']],
+    ['visits', ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'exists', 'not_exists']],
+    ['grade', ['eq', 'neq', 'in', 'nin']],
+  ])('%s gets the ops of its type', async (field, ops) => {
+    const { user } = setup(dflt, 'contact', withFields)
+    await user.selectOptions(screen.getByTestId('filter-field'), field)
+    expect(opsOf()).toEqual(ops)
+  })
+
+  it.each([
+    ['a text field without choices takes typed text', [select('filter-field', 'lead_source'), retype('filter-value', 'ads')], { field: 'lead_source', op: 'eq', value: 'ads' }],
+    ['a text field without choices takes a typed list', [select('filter-field', 'lead_source'), select('filter-op', 'in'), retype('filter-value', 'ads, seo')], { field: 'lead_source', op: 'in', value: ['ads', 'seo'] }],
+    ['a new text list', [select('filter-field', 'lists'), retype('filter-value', 'newsletter')], { field: 'lists', op: 'contains', value: 'newsletter' }],
+    ['a new boolean', [select('filter-field', 'verified'), select('filter-value', 'false')], { field: 'verified', op: 'eq', value: false }],
+    ['a new optional time', [select('filter-field', 'unsubscribed_at'), select('filter-op', 'not_exists')], { field: 'unsubscribed_at', op: 'not_exists' }],
+    ['a new number keeps the op and value', [select('filter-field', 'visits')], { field: 'visits', op: 'gte', value: 0 }],
+  ] as [string, Step[], unknown][])('%s', async (_name, steps, want) => {
+    const { user, last } = setup(dflt, 'contact', withFields)
+    for (const step of steps) await step(user)
+    expect(last()).toEqual(want)
+  })
+
+  it('grade keeps its choices from the catalog', async () => {
+    const { user, last } = setup(dflt, 'contact', { ...withFields, grades: ['a', 'b'] })
+    await user.selectOptions(screen.getByTestId('filter-field'), 'grade')
+    await user.selectOptions(screen.getByTestId('filter-value'), 'b')
+    expect(last()).toEqual({ field: 'grade', op: 'eq', value: 'b' })
+  })
+
+  it.each([
+    ['no contact_fields', catalog],
+    ['empty contact_fields', { ...catalog, contact_fields: [] }],
+  ])('falls back to the built-in fields with %s', async (_name, cat) => {
+    const { user } = setup(dflt, 'contact', cat)
+    expect(fieldValues()).toEqual(['score', 'score.engagement', 'score.fit', 'grade', 'tags', 'segments', 'deal_stage', 'disqualified',
+      'created_at', 'last_activity_at', 'attributes.company_size', 'attributes.job_title', '__attribute__'])
+    await user.selectOptions(screen.getByTestId('filter-field'), 'last_activity_at')
+    expect(opsOf()).toEqual(['older_than', 'newer_than', 'gt', 'lt', 'exists', 'not_exists'])
+  })
+
+  it('works before the catalog has loaded', async () => {
+    const spy = vi.fn<(f: Filter | undefined) => void>()
+    const user = userEvent.setup()
+    render(<FilterBuilder value={dflt as Filter} scope="contact" onChange={spy} />)
+    expect(fieldValues()).toEqual(expect.arrayContaining(['score', 'grade', 'deal_stage', 'last_activity_at']))
+    await user.selectOptions(screen.getByTestId('filter-field'), 'disqualified')
+    expect(spy).toHaveBeenLastCalledWith({ field: 'disqualified', op: 'eq', value: true })
   })
 })
 

@@ -3,7 +3,8 @@
 // free-text property name with suggestions.
 import { useId, useState } from 'react'
 import { useFilterContext } from './context'
-import { contactFieldGroups, EVENT_PROPERTIES } from './fields'
+import { contactFieldGroups } from './contactFields'
+import { EVENT_PROPERTIES } from './fields'
 
 const CUSTOM = '__attribute__'
 const ATTR = 'attributes.'
@@ -76,7 +77,7 @@ function ContactFieldSelect({ field, onChange }: Props) {
             g.options.length > 0 && (
               <optgroup key={g.label} label={g.label}>
                 {g.options.map((o) => (
-                  <option key={o.value} value={o.value}>
+                  <option key={o.value} value={o.value} title={o.title}>
                     {o.label}
                   </option>
                 ))}

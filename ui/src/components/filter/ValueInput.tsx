@@ -52,6 +52,8 @@ export default function ValueInput({ node, info, onChange }: Props) {
       return <BoolSelect value={node.value} onChange={set} />
     case 'tags':
       return <TextInput value={node.value} onChange={set} suggestions={info.suggestions} placeholder="tag" />
+    case 'text':
+      return <TextInput value={node.value} onChange={set} suggestions={info.suggestions} placeholder="value" />
     case 'number':
       return <NumberInput value={node.value} onChange={set} />
     case 'time':

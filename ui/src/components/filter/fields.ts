@@ -1,18 +1,25 @@
 // What the editor knows of fields: their kind (which decides the operators
-// offered and the value input), the choices of the field picker, operator
-// labels and the conversion of typed text into JSON values.
-import type { Catalog } from '../../types'
+// offered and the value input), operator labels and the conversion of typed
+// text into JSON values. Which contact fields exist, and their types, come
+// from the server's table (contactFields.ts).
+import type { Catalog, ContactFieldInfo } from '../../types'
+import { contactFieldRows, findContactField } from './contactFields'
 import { DURATION_OPS, LIST_OPS, NO_VALUE_OPS, type FieldNode, type Scope, type ValueType } from './model'
 
 // Catalog as the editor reads it: GET /api/v1/catalog does not list grades
 // (yet); when a caller has them (from settings) they are used.
 export type FilterCatalog = Catalog & { grades?: string[] }
 
-export type FieldKind = 'number' | 'enum' | 'tags' | 'segments' | 'bool' | 'time' | 'any'
+// The kinds of field, by the value input they take: 'enum' is text with
+// known choices, 'text' text without; 'segments' is a list holding known
+// choices, 'tags' one holding free text.
+export type FieldKind = 'number' | 'enum' | 'text' | 'tags' | 'segments' | 'bool' | 'time' | 'any'
 
 export interface Option {
   value: string
   label: string
+  // Shown on hover: the field's doc line.
+  title?: string
 }
 
 export interface FieldInfo {
@@ -35,43 +42,49 @@ const TIME_OPS = ['older_than', 'newer_than', 'gt', 'lt']
 const ANY_OPS = ['eq', 'neq', 'in', 'nin', 'contains', 'not_contains', 'starts_with', 'ends_with',
   'gt', 'gte', 'lt', 'lte', 'older_than', 'newer_than', 'exists', 'not_exists']
 
-// The contact's own fields, in the order the picker shows them.
-const CONTACT_FIELDS: Option[] = [
-  { value: 'grade', label: 'Grade' },
-  { value: 'tags', label: 'Tags' },
-  { value: 'segments', label: 'Segments' },
-  { value: 'deal_stage', label: 'Deal stage' },
-  { value: 'disqualified', label: 'Disqualified' },
-  { value: 'created_at', label: 'Created at' },
-  { value: 'last_activity_at', label: 'Last activity at' },
-]
-
 // Event properties worth suggesting; any name may be typed.
 export const EVENT_PROPERTIES = ['url', 'title', 'referrer', 'email', 'link', 'form', 'plan']
 
 export const WELL_KNOWN_EVENTS = ['page_visited', 'email_opened', 'email_clicked', 'email_replied',
   'email_unsubscribed', 'email_bounced', 'form_submitted', 'identify']
 
+// Where the values of a field come from, keyed by name: the choices of
+// grade, deal_stage and segments, the known tags. The kind and the ops
+// follow from the field's type; these only fill in the values.
+type Values = { options?: Option[]; suggestions?: string[] }
+// A Map, not an object: a server field named like an Object.prototype
+// member ("constructor") must find nothing.
+const VALUE_SOURCES = new Map<string, (c?: FilterCatalog) => Values>([
+  ['grade', (c) => ({ options: toOptions(c?.grades?.length ? c.grades : DEFAULT_GRADES) })],
+  ['deal_stage', (c) => ({ options: toOptions(c?.stages ?? []) })],
+  ['segments', (c) => ({ options: (c?.segments ?? []).map((s) => ({ value: s.id, label: s.name || s.id })) })],
+  ['tags', (c) => ({ suggestions: c?.tags ?? [] })],
+])
+
 export function fieldInfo(field: string, scope: Scope, catalog?: FilterCatalog): FieldInfo {
   if (scope === 'event') return { kind: 'any', ops: ANY_OPS }
-  if (field === 'score' || field.startsWith('score.')) return { kind: 'number', ops: NUMBER_OPS }
-  switch (field) {
-    case 'grade':
-      return { kind: 'enum', ops: ENUM_OPS, options: toOptions(catalog?.grades?.length ? catalog.grades : DEFAULT_GRADES) }
-    case 'deal_stage':
-      return { kind: 'enum', ops: ENUM_OPS, options: toOptions(catalog?.stages ?? []) }
-    case 'tags':
-      return { kind: 'tags', ops: SET_OPS, suggestions: catalog?.tags ?? [] }
-    case 'segments':
-      return { kind: 'segments', ops: SET_OPS, options: (catalog?.segments ?? []).map((s) => ({ value: s.id, label: s.name || s.id })) }
-    case 'disqualified':
+  const row = findContactField(field, contactFieldRows(catalog))
+  // A name the table does not know (hand-written JSON) may hold anything.
+  return row ? rowInfo(row, catalog) : { kind: 'any', ops: ANY_OPS }
+}
+
+function rowInfo(row: ContactFieldInfo, catalog?: FilterCatalog): FieldInfo {
+  const { options, suggestions } = VALUE_SOURCES.get(row.name)?.(catalog) ?? {}
+  switch (row.type) {
+    case 'number':
+      return { kind: 'number', ops: NUMBER_OPS }
+    case 'text':
+      return options ? { kind: 'enum', ops: ENUM_OPS, options } : { kind: 'text', ops: ENUM_OPS, suggestions }
+    case 'text_list':
+      return options ? { kind: 'segments', ops: SET_OPS, options } : { kind: 'tags', ops: SET_OPS, suggestions: suggestions ?? [] }
+    case 'bool':
       return { kind: 'bool', ops: ['eq'] }
-    case 'created_at':
-      return { kind: 'time', ops: TIME_OPS }
-    case 'last_activity_at':
-      // Null until the contact's first event: "never active" is a question.
-      return { kind: 'time', ops: [...TIME_OPS, 'exists', 'not_exists'] }
+    case 'time':
+      // An optional time (last_activity_at is null until the first event):
+      // "never active" is a question.
+      return { kind: 'time', ops: row.optional ? [...TIME_OPS, 'exists', 'not_exists'] : TIME_OPS }
   }
+  // 'any', and a type newer than this UI.
   return { kind: 'any', ops: ANY_OPS }
 }
 
@@ -81,29 +94,6 @@ const toOptions = (names: string[]): Option[] => names.map((n) => ({ value: n, l
 // has even when it does not fit, so opening a filter never rewrites it.
 export function opsFor(info: FieldInfo, current: string): string[] {
   return !current || info.ops.includes(current) ? info.ops : [...info.ops, current]
-}
-
-export interface FieldGroup {
-  label: string
-  options: Option[]
-}
-
-// The groups of the contact field picker. Attributes come from the catalog
-// (which lists them as "attributes.<name>"; bare names are accepted too).
-export function contactFieldGroups(catalog?: FilterCatalog): FieldGroup[] {
-  const scores = [{ value: 'score', label: 'Total score' }, ...(catalog?.scores ?? []).map((d) => ({ value: `score.${d}`, label: `Score: ${d}` }))]
-  const own = new Set(CONTACT_FIELDS.map((f) => f.value))
-  const attrs = new Set<string>()
-  for (const f of catalog?.fields ?? []) {
-    if (own.has(f) || f === 'score' || f.startsWith('score.')) continue
-    const name = f.startsWith('attributes.') ? f.slice('attributes.'.length) : f
-    if (name) attrs.add(name)
-  }
-  return [
-    { label: 'Score', options: scores },
-    { label: 'Contact', options: CONTACT_FIELDS },
-    { label: 'Attributes', options: [...attrs].sort().map((a) => ({ value: `attributes.${a}`, label: a })) },
-  ]
 }
 
 const OP_LABELS: Record<string, string> = {

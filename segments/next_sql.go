@@ -19,12 +19,12 @@ func (s *Segment) NextChangeSQL(now time.Time) (string, []any, error) {
 	nowMS := now.UnixMilli()
 	var parts []string
 	var args []any
-	for _, l := range s.leaves {
-		win := l.window.Milliseconds()
-		if l.field != "" {
-			col, ok := map[string]string{"created_at": "c.created_at", "last_activity_at": "c.last_activity_at"}[l.field]
+	for _, l := range s.Filter.TimeLeaves() {
+		win := l.Window.Milliseconds()
+		if l.Field != "" {
+			col, ok := map[string]string{"created_at": "c.created_at", "last_activity_at": "c.last_activity_at"}[l.Field]
 			if !ok {
-				return "", nil, fmt.Errorf("%w: time of %s", ErrNoSQL, l.field)
+				return "", nil, fmt.Errorf("%w: time of %s", ErrNoSQL, l.Field)
 			}
 			parts = append(parts, fmt.Sprintf("SELECT %s + ? AS v", col))
 			args = append(args, win+1)
@@ -32,10 +32,10 @@ func (s *Segment) NextChangeSQL(now time.Time) (string, []any, error) {
 		}
 		e := c.alias("e")
 		b := &sqlBuilder{}
-		b.w("SELECT (SELECT MIN(", e, ".ts) FROM events ", e, " WHERE ", e, ".contact_id = c.id AND ", e, ".type = ").arg(l.event)
+		b.w("SELECT (SELECT MIN(", e, ".ts) FROM events ", e, " WHERE ", e, ".contact_id = c.id AND ", e, ".type = ").arg(l.Event)
 		b.w(" AND ", e, ".ts >= ").arg(nowMS - win)
-		if l.where != nil {
-			raw, err := l.where.MarshalJSON()
+		if l.Where != nil {
+			raw, err := l.Where.MarshalJSON()
 			if err != nil {
 				return "", nil, err
 			}

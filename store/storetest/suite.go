@@ -52,6 +52,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MatchContactsSample", testMatchContactsSample},
 		{"SegmentMovers", testSegmentMovers},
 		{"ScheduleBoundaries", testScheduleBoundaries},
+		{"DecayDue", testDecayDue},
+		{"ScoreHistogram", testScoreHistogram},
+		{"GradeCounts", testGradeCounts},
+		{"Catalog", testCatalog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -167,3 +167,13 @@ func jsonOf(v any) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// TestNextChangeSQLRefusesAttributeTimes: the time of an attribute is text
+// the SQL here does not parse into ms, so the caller falls back to DueAll.
+func TestNextChangeSQLRefusesAttributeTimes(t *testing.T) {
+	_, _, _, err := nextChangeSQL(parseFilter(t, `{"field":"attributes.signup","op":"older_than","value":"1d"}`), filterNow)
+	assert.ErrorIs(t, err, store.ErrNoSQL)
+	_, _, ok, err := nextChangeSQL(parseFilter(t, `{"field":"score","op":"gt","value":1}`), filterNow)
+	assert.NoError(t, err)
+	assert.False(t, ok, "no time leaf, nothing to schedule")
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/segments"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // Endpoints the canvas UI reads beyond the contract's: run counts per flow,
@@ -206,12 +208,11 @@ func (s *Server) previewSegment(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return model.Invalid("invalid_segment", "the segment is invalid", errs...)
 	}
-	cond, args, err := segments.SQL(compiled.Filter, s.cfg.Now())
-	if err != nil {
+	n, sample, err := s.cfg.Store.MatchContacts(c.UserContext(), compiled.Filter, s.cfg.Now(), previewSample)
+	if errors.Is(err, store.ErrNoSQL) {
 		return model.Invalid("invalid_segment", "the filter cannot be counted: "+err.Error(),
 			model.FieldError{Path: "where", Message: err.Error()})
 	}
-	n, sample, err := s.cfg.Store.MatchContacts(c.UserContext(), cond, args, previewSample)
 	if err != nil {
 		return err
 	}

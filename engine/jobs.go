@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -267,8 +268,8 @@ func (u *unit) decay(id string, dim model.ScoreDimension, before time.Time) erro
 // without fire (and with no segment built on this one) the moves are
 // written in bulk, so a million contacts take seconds. With fire, only the
 // movers go through the unit, where the flows listening to
-// segment_entered/exited run. A filter the SQL compiler cannot express
-// falls back to evaluating every contact in Go.
+// segment_entered/exited run. A filter the store cannot compile to its SQL
+// (store.ErrNoSQL) falls back to evaluating every contact in Go.
 func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (segments.Backfill, error) {
 	start := time.Now()
 	res := segments.Backfill{Fired: fire}
@@ -280,25 +281,23 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 		if !ok {
 			return model.NotFound("segment", id)
 		}
-		cond, args, err := segments.SQL(seg.Filter, u.now)
-		if err != nil {
+		entered, exited, err := u.tx.SegmentMovers(id, seg.Filter, u.now)
+		if errors.Is(err, store.ErrNoSQL) {
 			u.eng.log.Info("segment back-fill in Go: the filter has no SQL form", "segment", id, "reason", err)
 			return nil
 		}
-		compiled = true
-		entered, exited, err := u.tx.SegmentMovers(id, "COALESCE(("+cond+"), 0)", args)
 		if err != nil {
 			return err
 		}
+		compiled = true
 		if seg.TimeBased {
-			// Every contact needs this segment's next-change moment: set in
-			// SQL, or, when the filter has no SQL form, by the next pass.
-			if next, nargs, err := seg.NextChangeSQL(u.now); err == nil {
-				err = u.tx.ScheduleBoundaries(next, nargs)
-				if err != nil {
-					return err
-				}
-			} else if err := u.tx.DueAll(u.now); err != nil {
+			// Every contact needs this segment's next-change moment: set by
+			// the store, or, when the filter has no SQL form, by the next pass.
+			err := u.tx.ScheduleBoundaries(seg.Filter, u.now)
+			if errors.Is(err, store.ErrNoSQL) {
+				err = u.tx.DueAll(u.now)
+			}
+			if err != nil {
 				return err
 			}
 			u.purge = true

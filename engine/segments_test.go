@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"testing"
 	"time"
 
@@ -284,6 +285,37 @@ func TestBackfillSchedulesTimeBasedMoments(t *testing.T) {
 	assert.Equal(t, []string{"lapsed"}, apptest.Contact(t, a, "x1").Segments)
 	assert.Equal(t, []string{"lapsed"}, apptest.Contact(t, a, "x2").Segments)
 	assert.Empty(t, apptest.Contact(t, a, "x3").Segments)
+}
+
+// TestBackfillOfAttributeTimesMakesAllDue: an attribute's time has no SQL
+// form for the next-change moments (store.ErrNoSQL), so the back-fill
+// makes every contact due and the next pass computes them in Go; the
+// membership itself is still filled in SQL.
+func TestBackfillOfAttributeTimesMakesAllDue(t *testing.T) {
+	day0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	clock := apptest.NewClock(day0)
+	a := apptest.Start(t, app.Config{Now: clock.Now, Schedules: apptest.Off})
+	for i, c := range []string{"y1", "y2"} {
+		trial := day0.Add(time.Duration(-3+2*i) * 24 * time.Hour) // y1's trial ended 3 days ago, y2's ends tomorrow
+		postEvent(t, a, map[string]any{"id": "i" + c, "type": "identify", "contact_id": c, "timestamp": day0.Format(time.RFC3339),
+			"traits": map[string]any{"trial_ends": trial.Format(time.RFC3339)}})
+	}
+	apptest.WaitApplied(t, a, 2)
+	due, err := a.Store.DueContacts(context.Background(), day0, 10)
+	require.NoError(t, err)
+	require.Empty(t, due)
+	createSegment(t, a, `{"id":"expired","name":"Expired","where":{"field":"attributes.trial_ends","op":"older_than","value":"1d"}}`)
+	assert.Equal(t, []string{"expired"}, apptest.Contact(t, a, "y1").Segments)
+	assert.Empty(t, apptest.Contact(t, a, "y2").Segments)
+	due, err = a.Store.DueContacts(context.Background(), day0, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"y1", "y2"}, sortedStrings(due), "everyone is due for the next pass")
+}
+
+func sortedStrings(s []string) []string {
+	out := append([]string{}, s...)
+	sort.Strings(out)
+	return out
 }
 
 // TestSegmentEndpointsAcceptCurlBodiesAndCheckQueries: a segment posted

@@ -54,3 +54,14 @@ func (o Op) Positive() (op Op, negated bool) { return o.positive() }
 
 // IsOrder reports whether o is gt, gte, lt or lte.
 func (o Op) IsOrder() bool { return o.isOrder() }
+
+// Subfilter is the filter made of one node n of f's tree, of f's kind, so a
+// part of a filter can be matched on its own (segments' NextChange
+// evaluates the parts time cannot change). n must come from f's tree
+// (Root and the accessors above); nil for a nil filter or node.
+func (f *Filter) Subfilter(n FilterNode) *Filter {
+	if f == nil || n == nil {
+		return nil
+	}
+	return newFilter(n, f.kind)
+}

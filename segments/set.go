@@ -3,12 +3,14 @@
 // another's membership), and when a membership can next change by time
 // alone. The engine evaluates membership inside the transaction of every
 // change; the scheduler re-evaluates time-based segments when their moment
-// comes; a whole-database pass compiles filters to SQL.
+// comes; a whole-database pass hands the filter to the store, whose
+// backend compiles it to its own SQL.
 package segments
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,7 +49,6 @@ type Segment struct {
 	TimeBased bool
 	deps      []Change
 	refs      []string // segments whose membership it reads
-	leaves    []timeLeaf
 	tree      *timeNode
 	order     int
 }
@@ -80,13 +81,9 @@ func Compile(s model.Segment) (*Segment, []model.FieldError) {
 		return nil, errs
 	}
 	seg := &Segment{ID: s.ID, Name: s.Name, Filter: f}
-	var raw any
-	if err := json.Unmarshal(s.Where, &raw); err != nil {
-		return nil, []model.FieldError{{Path: "where", Message: err.Error()}}
-	}
-	seg.leaves, seg.refs = scanLeaves(raw)
-	seg.TimeBased = len(seg.leaves) > 0
-	seg.tree = buildTimeTree(raw)
+	seg.refs = references(f)
+	seg.TimeBased = len(f.TimeLeaves()) > 0
+	seg.tree = buildTimeTree(f)
 	seg.deps = dependencies(f)
 	return seg, nil
 }
@@ -130,6 +127,44 @@ func dependencies(f *flows.Filter) []Change {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// references lists, sorted, the segment ids the filter's leaves on
+// "segments" name, whatever their op (a behaviour leaf's where reads event
+// properties, not segments).
+func references(f *flows.Filter) []string {
+	seen := map[string]bool{}
+	var walk func(n flows.FilterNode)
+	walk = func(n flows.FilterNode) {
+		switch t := n.(type) {
+		case flows.AllNode:
+			for _, c := range t {
+				walk(c)
+			}
+		case flows.AnyNode:
+			for _, c := range t {
+				walk(c)
+			}
+		case flows.NotNode:
+			walk(t.Child())
+		case *flows.FieldCond:
+			if t.Field() != "segments" {
+				return
+			}
+			switch v := t.Value().(type) {
+			case string:
+				seen[v] = true
+			case []any:
+				for _, e := range v {
+					if s, ok := e.(string); ok {
+						seen[s] = true
+					}
+				}
+			}
+		}
+	}
+	walk(f.Root())
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func nextDot(s string, i int) int {

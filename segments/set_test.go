@@ -154,3 +154,32 @@ func TestNextChangeAtTheBoundary(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, now.Add(time.Millisecond), next)
 }
+
+// TestReferencesAndTimeBasedFromTheTree: references come from every leaf
+// on segments, whatever its op, and not from a behaviour leaf's where; a
+// behaviour leaf without within is not time-based.
+func TestReferencesAndTimeBasedFromTheTree(t *testing.T) {
+	s := compile(t, "s", `{"all":[{"not":{"field":"segments","op":"nin","value":["a","b"]}},
+		{"any":[{"field":"segments","op":"eq","value":"c"},{"event":"x","where":{"field":"segments","op":"eq","value":"d"}}]}]}`)
+	for _, id := range []string{"a", "b", "c"} {
+		assert.True(t, s.References(id), id)
+	}
+	assert.False(t, s.References("d"), "an event property named segments is no reference")
+	assert.False(t, s.TimeBased)
+	assert.True(t, compile(t, "t", `{"not":{"event":"x","within":"1h"}}`).TimeBased)
+}
+
+// TestNextChangePrunesUnderNotAndAny: an "any" with a true time-free part
+// stays true whatever the time, also under a "not".
+func TestNextChangePrunesUnderNotAndAny(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	seg := compile(t, "s", `{"not":{"any":[{"field":"score","op":"gt","value":10},
+		{"field":"last_activity_at","op":"older_than","value":"1d"}]}}`)
+	seen := now.Add(-time.Hour)
+	next, err := seg.NextChange(history{values: map[string]any{"score": int64(20), "last_activity_at": seen}}, now)
+	require.NoError(t, err)
+	assert.True(t, next.IsZero(), "score > 10 settles the any")
+	next, err = seg.NextChange(history{values: map[string]any{"score": int64(5), "last_activity_at": seen}}, now)
+	require.NoError(t, err)
+	assert.Equal(t, seen.Add(24*time.Hour+time.Millisecond), next)
+}

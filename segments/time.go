@@ -5,17 +5,7 @@ import (
 	"time"
 
 	"github.com/scoreflow/scoreflow/flows"
-	"github.com/scoreflow/scoreflow/model"
 )
-
-// timeLeaf is a part of a filter whose truth can change as time passes with
-// nothing else happening.
-type timeLeaf struct {
-	field  string        // older_than/newer_than on this time field, or
-	event  string        // a behaviour leaf on this event type
-	where  *flows.Filter // the behaviour leaf's filter on properties
-	window time.Duration // its "within", or the older/newer_than span
-}
 
 // History is what NextChange needs beyond the filter's own reads: the
 // oldest of a contact's events that a behaviour window still holds.
@@ -46,8 +36,8 @@ func (s *Segment) NextChange(h History, now time.Time) (time.Time, error) {
 type timeNode struct {
 	op       string // all, any, not, leaf
 	children []*timeNode
-	leaf     *timeLeaf     // a time leaf
-	static   *flows.Filter // a subtree time cannot change, to evaluate
+	leaf     *flows.TimeLeaf // a time leaf
+	static   *flows.Filter   // a subtree time cannot change, to evaluate
 }
 
 func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
@@ -56,7 +46,7 @@ func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
 		if n.leaf == nil {
 			return time.Time{}, nil
 		}
-		return n.leaf.boundary(h, now)
+		return boundary(n.leaf, h, now)
 	case "not":
 		return n.children[0].next(h, now)
 	}
@@ -93,10 +83,10 @@ func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
 // boundary is when this leaf's truth can next change with time: the first
 // millisecond past the window (an event counts while ts >= now-window, a
 // time is older_than D while t < now-D), so times are whole milliseconds.
-func (l *timeLeaf) boundary(h History, now time.Time) (time.Time, error) {
+func boundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
 	var t time.Time
-	if l.field != "" {
-		v, ok := h.Value(l.field)
+	if l.Field != "" {
+		v, ok := h.Value(l.Field)
 		if !ok {
 			return time.Time{}, nil
 		}
@@ -104,13 +94,13 @@ func (l *timeLeaf) boundary(h History, now time.Time) (time.Time, error) {
 		if !ok {
 			return time.Time{}, nil
 		}
-		t = at.Truncate(time.Millisecond).Add(l.window + time.Millisecond)
+		t = at.Truncate(time.Millisecond).Add(l.Window + time.Millisecond)
 	} else {
-		oldest, ok, err := h.OldestEvent(flows.BehaviourQuery{Type: l.event, Where: l.where, Since: now.Add(-l.window), Now: now})
+		oldest, ok, err := h.OldestEvent(flows.BehaviourQuery{Type: l.Event, Where: l.Where, Since: now.Add(-l.Window), Now: now})
 		if err != nil || !ok {
 			return time.Time{}, err
 		}
-		t = oldest.Add(l.window + time.Millisecond)
+		t = oldest.Add(l.Window + time.Millisecond)
 	}
 	if !t.After(now) {
 		return time.Time{}, nil
@@ -118,60 +108,48 @@ func (l *timeLeaf) boundary(h History, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// buildTimeTree compiles a filter's JSON for NextChange; nil when the
+// buildTimeTree mirrors a filter's tree for NextChange; nil when the
 // filter has no time leaf at all.
-func buildTimeTree(node any) *timeNode {
-	n := buildNode(node)
-	if n == nil || n.static != nil {
+func buildTimeTree(f *flows.Filter) *timeNode {
+	if f == nil {
+		return nil
+	}
+	n := buildNode(f, f.Root())
+	if n.static != nil {
 		return nil
 	}
 	return n
 }
 
 // buildNode returns the node; a subtree without time leaves comes back
-// with static set.
-func buildNode(node any) *timeNode {
-	m, ok := node.(map[string]any)
-	if !ok {
-		return nil
-	}
+// with static set to it as a filter of its own.
+func buildNode(f *flows.Filter, node flows.FilterNode) *timeNode {
 	n := &timeNode{op: "leaf"}
-	switch {
-	case m["all"] != nil || m["any"] != nil:
-		n.op = "all"
-		list, _ := m["all"].([]any)
-		if l, ok := m["any"].([]any); ok {
-			n.op, list = "any", l
+	var children []flows.FilterNode
+	switch t := node.(type) {
+	case flows.AllNode:
+		n.op, children = "all", t
+	case flows.AnyNode:
+		n.op, children = "any", t
+	case flows.NotNode:
+		n.op, children = "not", []flows.FilterNode{t.Child()}
+	case *flows.FieldCond:
+		if l, ok := t.TimeLeaf(); ok {
+			n.leaf = &l
 		}
-		for _, c := range list {
-			if cn := buildNode(c); cn != nil {
-				n.children = append(n.children, cn)
-			}
-		}
-	case m["not"] != nil:
-		n.op = "not"
-		if cn := buildNode(m["not"]); cn != nil {
-			n.children = []*timeNode{cn}
-		}
-	default:
-		leaves, _ := scanLeaves(m)
-		if len(leaves) > 0 {
-			n.leaf = &leaves[0]
+	case *flows.EventCond:
+		if l, ok := t.TimeLeaf(); ok {
+			n.leaf = &l
 		}
 	}
 	timeFree := n.leaf == nil
-	for _, c := range n.children {
-		timeFree = timeFree && c.static != nil
-	}
-	if n.op == "not" && len(n.children) == 0 {
-		timeFree = true
+	for _, c := range children {
+		cn := buildNode(f, c)
+		n.children = append(n.children, cn)
+		timeFree = timeFree && cn.static != nil
 	}
 	if timeFree {
-		f, errs := flows.ParseFilterValue(m, flows.ContactFilter)
-		if len(errs) > 0 {
-			return nil
-		}
-		n.static = f
+		n.static = f.Subfilter(node)
 	}
 	return n
 }
@@ -190,65 +168,4 @@ func asTime(v any) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-// scanLeaves walks a filter's JSON for time leaves and segment references.
-// The filter was validated already, so shapes are trusted.
-func scanLeaves(node any) ([]timeLeaf, []string) {
-	var leaves []timeLeaf
-	refs := map[string]bool{}
-	var walk func(n any)
-	walk = func(n any) {
-		m, ok := n.(map[string]any)
-		if !ok {
-			return
-		}
-		for _, k := range []string{"all", "any"} {
-			if list, ok := m[k].([]any); ok {
-				for _, c := range list {
-					walk(c)
-				}
-			}
-		}
-		if c, ok := m["not"]; ok {
-			walk(c)
-		}
-		if ev, ok := m["event"].(string); ok {
-			if within, ok := m["within"].(string); ok {
-				d, _ := model.ParseDuration(within)
-				var where *flows.Filter
-				if w, ok := m["where"]; ok && w != nil {
-					where, _ = flows.ParseFilterValue(w, flows.EventFilter)
-				}
-				leaves = append(leaves, timeLeaf{event: ev, where: where, window: time.Duration(d)})
-			}
-			return
-		}
-		field, _ := m["field"].(string)
-		op, _ := m["op"].(string)
-		if op == "older_than" || op == "newer_than" {
-			if s, ok := m["value"].(string); ok {
-				d, _ := model.ParseDuration(s)
-				leaves = append(leaves, timeLeaf{field: field, window: time.Duration(d)})
-			}
-		}
-		if field == "segments" {
-			switch v := m["value"].(type) {
-			case string:
-				refs[v] = true
-			case []any:
-				for _, e := range v {
-					if s, ok := e.(string); ok {
-						refs[s] = true
-					}
-				}
-			}
-		}
-	}
-	walk(node)
-	out := make([]string, 0, len(refs))
-	for r := range refs {
-		out = append(out, r)
-	}
-	return leaves, out
 }

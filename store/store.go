@@ -3,15 +3,25 @@
 // score ledger, entry records, run counters and the webhook outbox.
 //
 // Store is an interface so a PostgreSQL backend can follow; SQLite is the
-// default. The engine writes through Tx, one transaction per batch.
+// default. The engine writes through Tx, one transaction per batch. No SQL
+// leaves this package's backends: segment filters come in as parsed
+// filters (flows.Filter), which each backend compiles to its own dialect.
 package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 )
+
+// ErrNoSQL is wrapped by the errors of MatchContacts, SegmentMovers and
+// ScheduleBoundaries for a filter the backend cannot compile faithfully
+// (nothing was read or written); the caller evaluates that filter contact
+// by contact instead.
+var ErrNoSQL = errors.New("filter cannot be compiled to SQL")
 
 // Store is the whole persistence API.
 type Store interface {
@@ -43,15 +53,21 @@ type Store interface {
 	EventApplied(ctx context.Context, id string) (bool, error)
 	CountContacts(ctx context.Context) (int64, error)
 
-	// The dashboard's aggregates.
+	// The dashboard's aggregates. GradeCounts counts contacts by grade, in
+	// grade order. ScoreHistogram spreads total scores over buckets of the
+	// smallest width of 1, 2, 5, 10, 20, 50… that fits max − min + 1 in
+	// buckets, each starting at a multiple of the width, empty ones in
+	// between kept (none when there are no contacts).
 	GradeCounts(ctx context.Context) ([]GradeCount, error)
 	ScoreHistogram(ctx context.Context, buckets int) ([]ScoreBucket, error)
 	EventsPerMinute(ctx context.Context, since time.Time) ([]MinuteCount, error)
 	RecentDisqualified(ctx context.Context, limit int) ([]*model.Contact, error)
-	// MatchContacts counts contacts meeting a compiled segment condition
-	// (segments.SQL) and returns the first sample of them by score.
-	MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error)
-	// Catalog lists event types, tags and attribute names in recent data.
+	// MatchContacts counts the contacts a contact filter matches at now
+	// (nil matches all) and returns the first sample of them by score
+	// (descending, then id).
+	MatchContacts(ctx context.Context, f *flows.Filter, now time.Time, sample int) (int64, []*model.Contact, error)
+	// Catalog lists event types, tags and top-level attribute names in
+	// recent data, sorted, each once.
 	Catalog(ctx context.Context) (eventTypes, tags, attributes []string, err error)
 
 	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error)
@@ -71,7 +87,8 @@ type Store interface {
 	SegmentMembers(ctx context.Context, id string, limit int, after string) ([]*model.Contact, string, error)
 	// ContactIDsAfter pages every contact id in order (whole-database passes).
 	ContactIDsAfter(ctx context.Context, after string, limit int) ([]string, error)
-	// DueContacts lists contacts whose time-based membership is due.
+	// DueContacts lists contacts whose time-based membership is due
+	// (NextEvalAt <= now), earliest first.
 	DueContacts(ctx context.Context, now time.Time, limit int) ([]string, error)
 	// DueRuns lists parked runs whose wake time has come.
 	DueRuns(ctx context.Context, now time.Time, limit int) ([]WaitingRun, error)
@@ -127,17 +144,24 @@ type Tx interface {
 	DecayedAt(contactID, dimension string) (time.Time, error)
 	// DeleteContact deletes a contact and all its data; false when absent.
 	DeleteContact(id string) (bool, error)
-	// SegmentMovers lists the contacts whose membership in a segment
-	// differs from a compiled SQL condition over contacts "c".
-	SegmentMovers(segmentID, cond string, args []any) (entered, exited []string, err error)
+	// SegmentMovers lists, sorted, the contacts whose membership in a
+	// segment differs from what its filter says at now: entered match and
+	// are not members, exited are members that do not match.
+	SegmentMovers(segmentID string, f *flows.Filter, now time.Time) (entered, exited []string, err error)
 	// ApplySegmentMoves writes membership moves in bulk (segment_members and
 	// contacts.segments), for back-fills that start no flows.
 	ApplySegmentMoves(segmentID string, entered, exited []string, at time.Time) error
 	// DueAll makes every contact due for the time-based pass by at.
 	DueAll(at time.Time) error
-	// ScheduleBoundaries brings each contact's next time-based pass forward
-	// to a compiled SQL moment (Unix ms, NULL = none) when that is earlier.
-	ScheduleBoundaries(expr string, args []any) error
+	// ScheduleBoundaries brings each contact's next time-based pass
+	// (ContactRecord.NextEvalAt) forward, when that is earlier, to the first
+	// millisecond after now at which one of the filter's time leaves
+	// (flows.TimeLeaf) can change by time alone: an older_than/newer_than
+	// field time plus its span plus 1 ms, the oldest matching event in a
+	// behaviour window plus the window plus 1 ms. It may be conservative
+	// (a moment at which the whole filter does not change), never late. A
+	// filter without time leaves changes nothing.
+	ScheduleBoundaries(f *flows.Filter, now time.Time) error
 	Commit() error
 	Rollback() error
 }

@@ -3,12 +3,21 @@ package sqlite
 import (
 	"fmt"
 	"time"
+
+	"github.com/scoreflow/scoreflow/flows"
 )
 
-// SegmentMovers runs the compiled condition over every contact once and
+// SegmentMovers runs the compiled filter over every contact once and
 // returns who enters (matches, not a member) and who exits (a member that
-// no longer matches). The condition must be a non-NULL boolean.
-func (t *sqliteTx) SegmentMovers(segmentID, cond string, args []any) ([]string, []string, error) {
+// no longer matches).
+func (t *sqliteTx) SegmentMovers(segmentID string, f *flows.Filter, now time.Time) ([]string, []string, error) {
+	cond, args, err := filterSQL(f, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("segment %s: %w", segmentID, err)
+	}
+	// The compiled filter is never NULL; COALESCE keeps NOT (cond) exact
+	// should that ever break.
+	cond = "COALESCE(" + cond + ", 0)"
 	member := `EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = ? AND m.contact_id = c.id)`
 	entered, err := t.idList(`SELECT c.id FROM contacts c WHERE (`+cond+`) AND NOT `+member+` ORDER BY c.id`,
 		append(append([]any{}, args...), segmentID)...)
@@ -91,7 +100,13 @@ func (t *sqliteTx) DueAll(at time.Time) error {
 	return nil
 }
 
-func (t *sqliteTx) ScheduleBoundaries(expr string, args []any) error {
+// ScheduleBoundaries sets every contact's next-change moment of the filter
+// in one statement (nextChangeSQL), keeping an earlier one.
+func (t *sqliteTx) ScheduleBoundaries(f *flows.Filter, now time.Time) error {
+	expr, args, ok, err := nextChangeSQL(f, now)
+	if err != nil || !ok {
+		return err
+	}
 	q := `UPDATE contacts SET next_eval_at = b.x FROM (SELECT c.id AS id, ` + expr + ` AS x FROM contacts c) AS b
 		WHERE contacts.id = b.id AND b.x IS NOT NULL AND (contacts.next_eval_at IS NULL OR contacts.next_eval_at > b.x)`
 	if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
 )
@@ -143,10 +144,13 @@ func (s *Store) RecentDisqualified(ctx context.Context, limit int) ([]*model.Con
 	return scanContacts(rows)
 }
 
-// MatchContacts counts the contacts meeting a SQL condition on the contacts
-// table aliased "c" (a compiled segment filter, segments.SQL) and returns
-// the first few by score.
-func (s *Store) MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error) {
+// MatchContacts counts the contacts a filter matches (compiled by
+// filterSQL) and returns the first few by score.
+func (s *Store) MatchContacts(ctx context.Context, f *flows.Filter, now time.Time, sample int) (int64, []*model.Contact, error) {
+	cond, args, err := filterSQL(f, now)
+	if err != nil {
+		return 0, nil, fmt.Errorf("match contacts: %w", err)
+	}
 	var n int64
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c WHERE `+cond, args...).Scan(&n); err != nil {
 		return 0, nil, fmt.Errorf("count matching contacts: %w", err)

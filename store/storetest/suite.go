@@ -16,7 +16,8 @@ import (
 )
 
 // Run checks the behaviour every store.Store backend must have. open
-// returns a fresh, empty store that lives until the test ends.
+// returns a fresh, empty store that lives until the test ends. A backend's
+// tests also call FilterProperty, the random test of its filter compiler.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -47,6 +48,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReadersDuringWriteTx", testReadersDuringTx},
 		{"EventApplied", testEventApplied},
 		{"ContactSearch", testContactSearch},
+		{"SegmentMatchTable", testSegmentMatchTable},
+		{"MatchContactsSample", testMatchContactsSample},
+		{"SegmentMovers", testSegmentMovers},
+		{"ScheduleBoundaries", testScheduleBoundaries},
+		{"DecayDue", testDecayDue},
+		{"ScoreHistogram", testScoreHistogram},
+		{"GradeCounts", testGradeCounts},
+		{"Catalog", testCatalog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

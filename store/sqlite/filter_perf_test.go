@@ -1,4 +1,4 @@
-package segments_test
+package sqlite
 
 import (
 	"context"
@@ -12,16 +12,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/scoreflow/scoreflow/segments"
-	"github.com/scoreflow/scoreflow/store/sqlite"
 )
 
 // TestSQLMillionContacts times the whole-database pass of time-based
 // segments over 1,000,000 contacts (ISSUE 4: under 10 s). It builds a
 // database of a few hundred MB, so it runs only with SCOREFLOW_PERF=1:
 //
-//	SCOREFLOW_PERF=1 go test -run TestSQLMillionContacts -v -timeout 30m ./segments/
+//	SCOREFLOW_PERF=1 go test -run TestSQLMillionContacts -v -timeout 30m ./store/sqlite/
 func TestSQLMillionContacts(t *testing.T) {
 	if os.Getenv("SCOREFLOW_PERF") != "1" {
 		t.Skip("set SCOREFLOW_PERF=1 to build 1,000,000 contacts and time the SQL pass")
@@ -29,7 +26,7 @@ func TestSQLMillionContacts(t *testing.T) {
 	const contacts = 1_000_000
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "perf.db")
-	st, err := sqlite.Open(ctx, path) // the schema, as migrations make it
+	st, err := Open(ctx, path) // the schema, as migrations make it
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 
@@ -39,18 +36,18 @@ func TestSQLMillionContacts(t *testing.T) {
 	db.SetMaxOpenConns(1)
 
 	start := time.Now()
-	events := sqlFillContacts(t, db, contacts)
+	events := perfFillContacts(t, db, contacts)
 	_, err = db.Exec(`ANALYZE`)
 	require.NoError(t, err)
 	t.Logf("built %d contacts and %d events in %v", contacts, events, time.Since(start).Round(time.Millisecond))
 
-	since := sqlNow.Add(-60 * sqlDay).UnixMilli()
+	since := filterNow.Add(-60 * perfDay).UnixMilli()
 	for _, tc := range []struct {
 		name, filter string
 		// check counts the same members with hand-written SQL.
 		check string
 	}{
-		{"dead-end playbook", sqlDeadEnd, `SELECT COUNT(*) FROM contacts c WHERE json_extract(attributes, '$.job_role') IN ('student', 'unemployed', 'Student')
+		{"dead-end playbook", deadEndFilter, `SELECT COUNT(*) FROM contacts c WHERE json_extract(attributes, '$.job_role') IN ('student', 'unemployed', 'Student')
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.contact_id = c.id AND e.type = 'email_opened' AND e.ts >= ?1)
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.contact_id = c.id AND e.type = 'page_visited' AND e.ts >= ?1
 				AND instr(lower(json_extract(e.properties, '$.url')), '/blog/') > 0)`},
@@ -59,11 +56,11 @@ func TestSQLMillionContacts(t *testing.T) {
 		{"opened 2+ emails in 60 days, not a student", `{"all":[{"event":"email_opened","within":"60d","count":{"op":"gte","value":2}},
 			{"field":"attributes.job_role","op":"neq","value":"student"}]}`, ""},
 	} {
-		f := sqlParseFilter(t, tc.filter)
-		expr, args, err := segments.SQL(f, sqlNow)
+		f := parseFilter(t, tc.filter)
+		expr, args, err := filterSQL(f, filterNow)
 		require.NoError(t, err)
 		q := `SELECT id FROM contacts c WHERE ` + expr
-		plan := sqlExplain(t, db, q, args)
+		plan := perfExplain(t, db, q, args)
 		start := time.Now()
 		rows, err := db.Query(q, args...)
 		require.NoError(t, err)
@@ -86,9 +83,17 @@ func TestSQLMillionContacts(t *testing.T) {
 	}
 }
 
-// sqlFillContacts writes n contacts in one transaction; about 30% get 1 to 5
+// perfFillContacts writes n contacts in one transaction; about 30% get 1 to 5
 // events (email_opened, page_visited) spread over the last 120 days.
-func sqlFillContacts(t *testing.T, db *sql.DB, n int) int {
+const perfDay = 24 * time.Hour
+
+// deadEndFilter is the dead-end playbook's segment: no email opened and no
+// blog page read in 60 days, a student or unemployed.
+const deadEndFilter = `{"all":[{"event":"email_opened","within":"60d","count":{"op":"eq","value":0}},
+	{"field":"attributes.job_role","op":"in","value":["student","unemployed"]},
+	{"event":"page_visited","where":{"field":"url","op":"contains","value":"/blog/"},"within":"60d","count":{"op":"eq","value":0}}]}`
+
+func perfFillContacts(t *testing.T, db *sql.DB, n int) int {
 	r := rand.New(rand.NewPCG(1, 2))
 	tx, err := db.Begin()
 	require.NoError(t, err)
@@ -100,7 +105,7 @@ func sqlFillContacts(t *testing.T, db *sql.DB, n int) int {
 	roles := []string{"student", "unemployed", "Student", "engineer", "CEO", "marketer", "designer", "founder", "sales", "teacher"}
 	urls := []string{"/blog/scoring", "/pricing", "/Blog/segments", "/docs", "/"}
 	events := 0
-	window := int64(120 * sqlDay / time.Millisecond)
+	window := int64(120 * perfDay / time.Millisecond)
 	for i := range n {
 		id := fmt.Sprintf("c%07d", i)
 		attrs := `{}`
@@ -108,10 +113,10 @@ func sqlFillContacts(t *testing.T, db *sql.DB, n int) int {
 			attrs = fmt.Sprintf(`{"job_role":%q,"company":"Acme %d","employees":%d}`, roles[r.IntN(len(roles))], i%1000, r.IntN(5000))
 		}
 		score := r.IntN(120)
-		created := sqlNow.UnixMilli() - r.Int64N(2*window)
+		created := filterNow.UnixMilli() - r.Int64N(2*window)
 		var last any
 		if r.IntN(3) > 0 {
-			last = sqlNow.UnixMilli() - r.Int64N(window)
+			last = filterNow.UnixMilli() - r.Int64N(window)
 		}
 		_, err := insContact.Exec(id, id+"@example.com", attrs, fmt.Sprintf(`{"fit":%d}`, score), score,
 			[]string{"cold", "warm", "hot"}[score/40], []string{"", "new", "mql"}[r.IntN(3)], created, last)
@@ -124,7 +129,7 @@ func sqlFillContacts(t *testing.T, db *sql.DB, n int) int {
 			if r.IntN(2) == 0 {
 				typ, props = "page_visited", fmt.Sprintf(`{"url":%q}`, urls[r.IntN(len(urls))])
 			}
-			ts := sqlNow.UnixMilli() - r.Int64N(window)
+			ts := filterNow.UnixMilli() - r.Int64N(window)
 			_, err := insEvent.Exec(fmt.Sprintf("%s-%d", id, k), id, typ, ts, props, ts)
 			require.NoError(t, err)
 			events++
@@ -134,7 +139,7 @@ func sqlFillContacts(t *testing.T, db *sql.DB, n int) int {
 	return events
 }
 
-func sqlExplain(t *testing.T, db *sql.DB, q string, args []any) string {
+func perfExplain(t *testing.T, db *sql.DB, q string, args []any) string {
 	rows, err := db.Query(`EXPLAIN QUERY PLAN `+q, args...)
 	require.NoError(t, err)
 	defer rows.Close()
@@ -150,9 +155,9 @@ func sqlExplain(t *testing.T, db *sql.DB, q string, args []any) string {
 }
 
 func BenchmarkSQLCompile(b *testing.B) {
-	f := sqlParseFilter(b, sqlDeadEnd)
+	f := parseFilter(b, deadEndFilter)
 	for b.Loop() {
-		if _, _, err := segments.SQL(f, sqlNow); err != nil {
+		if _, _, err := filterSQL(f, filterNow); err != nil {
 			b.Fatal(err)
 		}
 	}

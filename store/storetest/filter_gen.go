@@ -1,186 +1,20 @@
-package segments_test
+package storetest
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
-	"github.com/scoreflow/scoreflow/segments"
 )
 
-// Sizes of the property test: every filter runs over every contact.
-const (
-	propContacts = 250
-	propFilters  = 400  // nested filters
-	propLeaves   = 2000 // single leaves, which nesting would often mask
-)
-
-// TestSQLMatchesGo is the property test: random filters over random
-// contacts, the compiled SQL against flows.Filter.Match on the engine's view
-// of the same rows. Set SCOREFLOW_SQL_SEED to explore other seeds.
-func TestSQLMatchesGo(t *testing.T) {
-	seed := uint64(20250310)
-	if s := os.Getenv("SCOREFLOW_SQL_SEED"); s != "" {
-		var err error
-		seed, err = strconv.ParseUint(s, 10, 64)
-		require.NoError(t, err)
-	}
-	g := &propGen{r: rand.New(rand.NewPCG(seed, seed^0x5c0ef10e))}
-	d := openSQLDB(t)
-	contacts := make([]sqlContact, propContacts)
-	for i := range contacts {
-		contacts[i] = g.contact(fmt.Sprintf("c%03d", i))
-	}
-	d.write(contacts)
-	subjects := d.subjects()
-	ids := make([]string, 0, len(subjects))
-	for id := range subjects {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-
-	cases, matched, failures := 0, 0, 0
-	leafHits := map[string][2]int{} // "field-kind op" → contacts matched, not matched
-	for i := 0; i < propFilters+propLeaves && failures < 5; i++ {
-		var raw any
-		if i < propFilters {
-			raw = g.filter(0)
-		} else if i%4 == 0 {
-			raw = g.behaviour(0)
-		} else {
-			raw = g.leaf(flows.ContactFilter)
-		}
-		f, errs := flows.ParseFilterValue(raw, flows.ContactFilter)
-		require.Empty(t, errs, "generated an invalid filter: %s", sqlJSON(raw))
-		expr, args, err := segments.SQL(f, sqlNow)
-		require.NoError(t, err, "filter %s", sqlJSON(raw))
-		got, err := d.eval(expr, args)
-		require.NoError(t, err, "filter %s\nSQL: %s", sqlJSON(raw), expr)
-		for _, id := range ids {
-			cases++
-			want, err := f.Match(subjects[id], sqlNow)
-			require.NoError(t, err)
-			if want {
-				matched++
-			}
-			if i >= propFilters {
-				k := propLeafKind(raw)
-				h := leafHits[k]
-				if want {
-					h[0]++
-				} else {
-					h[1]++
-				}
-				leafHits[k] = h
-			}
-			if got[id] == want {
-				continue
-			}
-			failures++
-			fj, _ := f.MarshalJSON()
-			t.Errorf("filter %s\n%s\nGo: %v, SQL: %v\nsmallest disagreeing part: %s",
-				fj, subjects[id], want, got[id], d.culprit(t, raw, id, subjects[id]))
-			break
-		}
-	}
-	t.Logf("seed %d: %d filter×contact cases, %d matched in Go", seed, cases, matched)
-	if testing.Verbose() {
-		keys := make([]string, 0, len(leafHits))
-		for k := range leafHits {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			t.Logf("  %-32s matched %6d, not %6d", k, leafHits[k][0], leafHits[k][1])
-		}
-	}
-	// A generator that matched (almost) nothing or everything tests little.
-	require.Greater(t, matched, cases/20)
-	require.Less(t, matched, cases*19/20)
-}
-
-// culprit finds the deepest part of a filter on which SQL and Go disagree
-// for one contact, to make a failure readable.
-func (d *sqlDB) culprit(t *testing.T, raw any, id string, s *sqlSubject) string {
-	var found string
-	var walk func(v any)
-	walk = func(v any) {
-		m, ok := v.(map[string]any)
-		if !ok || found != "" {
-			return
-		}
-		for _, key := range []string{"all", "any"} {
-			if list, ok := m[key].([]any); ok {
-				for _, c := range list {
-					walk(c)
-				}
-			}
-		}
-		if c, ok := m["not"]; ok {
-			walk(c)
-		}
-		if found != "" {
-			return
-		}
-		f, errs := flows.ParseFilterValue(v, flows.ContactFilter)
-		if len(errs) > 0 {
-			return
-		}
-		expr, args, err := segments.SQL(f, sqlNow)
-		if err != nil {
-			found = fmt.Sprintf("%s: %v", sqlJSON(v), err)
-			return
-		}
-		got, err := d.eval(expr, args)
-		want, _ := f.Match(s, sqlNow)
-		if err != nil || got[id] != want {
-			found = fmt.Sprintf("%s (Go %v, SQL %v, err %v)\nSQL: %s\nargs: %q", sqlJSON(v), want, got[id], err, expr, args)
-		}
-	}
-	walk(raw)
-	return found
-}
-
-// propLeafKind names a single leaf's field kind and op, for coverage counts.
-func propLeafKind(raw any) string {
-	m := raw.(map[string]any)
-	if _, ok := m["event"]; ok {
-		k := "event"
-		if _, ok := m["where"]; ok {
-			k += "+where"
-		}
-		if c, ok := m["count"].(map[string]any); ok {
-			k += " " + c["op"].(string)
-		}
-		return k
-	}
-	field := m["field"].(string)
-	switch {
-	case strings.HasPrefix(field, "attributes."):
-		field = "attributes"
-	case strings.HasPrefix(field, "score."):
-		field = "score.<d>"
-	}
-	return field + " " + m["op"].(string)
-}
-
-func sqlJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
+// The property test's generator: random contacts (raw JSON attributes and
+// event properties full of edge cases: number spellings, RFC 3339 corner
+// cases, Unicode case folding, nesting, dotted keys) and random valid
+// filters whose values are often taken from what the contacts hold.
 
 // propGen draws contacts and filters from small pools, so that filters often
 // meet the values contacts hold.
@@ -208,7 +42,7 @@ func propSpan(s string) time.Duration {
 func propBoundaryTimes() []time.Time {
 	var out []time.Time
 	for _, s := range propSpans {
-		b := sqlNow.Add(-propSpan(s))
+		b := filterNow.Add(-propSpan(s))
 		out = append(out, b, b.Add(-time.Nanosecond), b.Add(time.Nanosecond), b.Truncate(time.Millisecond),
 			b.Truncate(time.Millisecond).Add(time.Millisecond), b.Truncate(time.Second))
 	}
@@ -305,7 +139,7 @@ func (g *propGen) jsonValue(key string, depth int) string {
 	case n < 5 || n < 9 && kind == "num":
 		return g.pick(propNumbers)
 	case n < 16 || depth >= 2:
-		return sqlJSON(g.pick(propTexts[kind]))
+		return jsonText(g.pick(propTexts[kind]))
 	case n < 18:
 		k := g.r.IntN(4)
 		parts := make([]string, k)
@@ -323,7 +157,7 @@ func (g *propGen) object(keys []string, n, depth int) string {
 	perm := g.r.Perm(len(keys))
 	parts := []string{}
 	for _, i := range perm[:min(n, len(keys))] {
-		parts = append(parts, sqlJSON(keys[i])+":"+g.jsonValue(keys[i], depth))
+		parts = append(parts, jsonText(keys[i])+":"+g.jsonValue(keys[i], depth))
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }
@@ -346,7 +180,7 @@ func (g *propGen) subset(pool []string) []string {
 	return out
 }
 
-func (g *propGen) contact(id string) sqlContact {
+func (g *propGen) contact(id string) filterContact {
 	c := &model.Contact{ID: id, Scores: map[string]int64{}, Grade: g.pick(propGrades), DealStage: g.pick(propStages),
 		Tags: g.subset(propTags), Segments: g.subset(propSegments)}
 	for _, d := range propDims {
@@ -360,16 +194,16 @@ func (g *propGen) contact(id string) sqlContact {
 		}
 	}
 	if g.chance(0.3) {
-		c.Disqualified = &model.Disqualification{At: sqlNow.Add(-sqlDay), Reason: "test"}
+		c.Disqualified = &model.Disqualification{At: filterNow.Add(-day), Reason: "test"}
 	}
-	c.CreatedAt = sqlMS(g.someTime(sqlNow, 200*sqlDay))
+	c.CreatedAt = msOf(g.someTime(filterNow, 200*day))
 	if g.chance(0.7) {
-		c.LastActivityAt = sqlPtr(sqlMS(g.someTime(sqlNow, 100*sqlDay)))
+		c.LastActivityAt = ptr(msOf(g.someTime(filterNow, 100*day)))
 	}
-	tc := sqlContact{c: c, attrs: g.object(propAttrKeys, 6+g.r.IntN(14), 0)}
+	tc := filterContact{c: c, attrs: g.object(propAttrKeys, 6+g.r.IntN(14), 0)}
 	g.attrs = append(g.attrs, propDecode(tc.attrs))
 	for range g.r.IntN(7) {
-		ev := sqlEvent{typ: g.pick(propEventTypes), ts: g.someTime(sqlNow, 120*sqlDay)}
+		ev := filterEvent{typ: g.pick(propEventTypes), ts: g.someTime(filterNow, 120*day)}
 		if g.chance(0.8) {
 			ev.props = g.object(propPropKeys, 1+g.r.IntN(4), 0)
 			g.props = append(g.props, propDecode(ev.props))

@@ -121,7 +121,7 @@ func (s *Store) EventsPerMinute(ctx context.Context, since time.Time) ([]store.M
 // RecentDisqualified lists the latest disqualified contacts, newest first.
 func (s *Store) RecentDisqualified(ctx context.Context, limit int) ([]*model.Contact, error) {
 	out, err := scanContacts(s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts c
-		WHERE c.disqualified_at IS NOT NULL ORDER BY c.disqualified_at DESC LIMIT $1`, limitArg(limit)))
+		WHERE c.disqualified_at IS NOT NULL ORDER BY c.disqualified_at DESC, c.seq LIMIT $1`, limitArg(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("recent disqualifications: %w", err)
 	}

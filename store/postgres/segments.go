@@ -150,7 +150,7 @@ func (s *Store) ContactIDsAfter(ctx context.Context, after string, limit int) ([
 
 // DueContacts lists contacts whose time-based membership is due.
 func (s *Store) DueContacts(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return s.ids(ctx, `SELECT id FROM contacts WHERE next_eval_at IS NOT NULL AND next_eval_at <= $1 ORDER BY next_eval_at LIMIT $2`,
+	return s.ids(ctx, `SELECT id FROM contacts WHERE next_eval_at IS NOT NULL AND next_eval_at <= $1 ORDER BY next_eval_at, seq LIMIT $2`,
 		ms(now), limitArg(limit))
 }
 

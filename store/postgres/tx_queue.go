@@ -105,15 +105,22 @@ type contactWrite struct {
 	disqAt, lastAct, nextEval     pgtype.Int8
 }
 
+// contactQueue keeps the first-call order of its contacts: new contacts
+// are inserted in that order, which numbers their seq as SQLite's rowid.
 type contactQueue struct {
-	byID map[string]*contactWrite
+	byID  map[string]*contactWrite
+	order []string
 }
 
 func (q *contactQueue) put(id string, w *contactWrite) {
 	if q.byID == nil {
 		q.byID = map[string]*contactWrite{}
 	}
-	if prev, ok := q.byID[id]; ok && prev.save && !w.save {
+	prev, ok := q.byID[id]
+	switch {
+	case !ok:
+		q.order = append(q.order, id)
+	case prev.save && !w.save:
 		// A touch after a save changes what the save writes.
 		prev.email, prev.lastAct, prev.nextEval = w.email, w.lastAct, w.nextEval
 		return
@@ -121,14 +128,16 @@ func (q *contactQueue) put(id string, w *contactWrite) {
 	q.byID[id] = w
 }
 
+// WITH ORDINALITY … ORDER BY keeps the queue's order for seq.
 const saveContacts = `INSERT INTO contacts (id, email, attributes, scores, score, grade, tags, deal_stage,
 		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at)
 	SELECT r.id, r.email, r.attributes::jsonb, r.scores::jsonb, r.score, r.grade, r.tags::jsonb, r.deal_stage,
 		r.disqualified_at, r.disqualify_reason, r.segments::jsonb, r.created_at, r.last_activity_at, r.next_eval_at
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
 		$9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[])
-		AS r(id, email, attributes, scores, score, grade, tags, deal_stage,
-		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at)
+		WITH ORDINALITY AS r(id, email, attributes, scores, score, grade, tags, deal_stage,
+		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at, n)
+	ORDER BY r.n
 	ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
@@ -139,13 +148,6 @@ const touchContacts = `UPDATE contacts c SET email = r.email, last_activity_at =
 	WHERE c.id = r.id`
 
 func (q *contactQueue) send(b *pgx.Batch, out []sent) []sent {
-	// In id order, so that two writers locking the same contacts lock them
-	// in the same order and cannot deadlock.
-	ids := make([]string, 0, len(q.byID))
-	for id := range q.byID {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
 	var sv struct {
 		id, attrs, scores, grade, tags, stage, segments []string
 		email, reason                                   []pgtype.Text
@@ -157,7 +159,7 @@ func (q *contactQueue) send(b *pgx.Batch, out []sent) []sent {
 		email             []pgtype.Text
 		lastAct, nextEval []pgtype.Int8
 	}
-	for _, id := range ids {
+	for _, id := range q.order {
 		w := q.byID[id]
 		if !w.save {
 			tc.id, tc.email = append(tc.id, id), append(tc.email, w.email)
@@ -178,7 +180,7 @@ func (q *contactQueue) send(b *pgx.Batch, out []sent) []sent {
 		b.Queue(touchContacts, tc.id, tc.email, tc.lastAct, tc.nextEval)
 		out = append(out, sent{what: fmt.Sprintf("touch %d contacts", len(tc.id))})
 	}
-	q.byID = nil
+	*q = contactQueue{}
 	return out
 }
 

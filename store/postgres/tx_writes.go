@@ -167,11 +167,7 @@ func (t *writeTx) EnqueueWebhook(d model.WebhookDelivery) error {
 		}
 		headers = pgtype.Text{String: string(b), Valid: true}
 	}
-	body := d.Body
-	if body == nil {
-		body = []byte{} // the column is NOT NULL; SQLite stores an empty blob
-	}
-	t.q.hooks.add(d.Key, d.URL, headers, body, ms(d.NextAt), ms(d.CreatedAt))
+	t.q.hooks.add(d.Key, d.URL, headers, d.Body, ms(d.NextAt), ms(d.CreatedAt))
 	t.q.dirty |= tHooks
 	return nil
 }

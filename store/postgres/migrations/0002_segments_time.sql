@@ -21,8 +21,9 @@ CREATE TABLE segment_members (
 -- The next moment a contact's membership can change by time alone (an
 -- event leaving a window, a newer_than boundary); the scheduled pass only
 -- looks at contacts whose moment has come.
+-- seq orders contacts due at the same moment as SQLite's index does (by rowid).
 ALTER TABLE contacts ADD COLUMN next_eval_at BIGINT;
-CREATE INDEX contacts_next_eval ON contacts (next_eval_at) WHERE next_eval_at IS NOT NULL;
+CREATE INDEX contacts_next_eval ON contacts (next_eval_at, seq) WHERE next_eval_at IS NOT NULL;
 
 -- Runs parked at a delay node; resumed once, after wake_at.
 CREATE TABLE waiting_runs (

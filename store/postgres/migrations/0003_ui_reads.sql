@@ -11,5 +11,5 @@ CREATE TABLE event_minutes (
 -- without it every such read scans all of flow_stats.
 CREATE INDEX flow_stats_minute ON flow_stats (minute);
 
--- Recent disqualifications, newest first.
-CREATE INDEX contacts_disqualified ON contacts (disqualified_at DESC) WHERE disqualified_at IS NOT NULL;
+-- Recent disqualifications, newest first (ties by seq, as SQLite's rowid).
+CREATE INDEX contacts_disqualified ON contacts (disqualified_at DESC, seq) WHERE disqualified_at IS NOT NULL;

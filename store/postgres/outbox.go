@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+const webhookColumns = `id, key, url, headers, body, status, attempts, COALESCE(last_error, ''), next_at, created_at`
+
+func scanWebhook(rows pgx.Rows) (model.WebhookDelivery, error) {
+	var d model.WebhookDelivery
+	var headers pgtype.Text
+	var next, created int64
+	if err := rows.Scan(&d.ID, &d.Key, &d.URL, &headers, &d.Body, &d.Status, &d.Attempts, &d.LastError, &next, &created); err != nil {
+		return d, err
+	}
+	if headers.Valid {
+		if err := json.Unmarshal([]byte(headers.String), &d.Headers); err != nil {
+			return d, fmt.Errorf("webhook %d headers: %w", d.ID, err)
+		}
+	}
+	d.NextAt, d.CreatedAt = fromMS(next), fromMS(created)
+	return d, nil
+}
+
+func (s *Store) queryWebhooks(ctx context.Context, q string, args ...any) ([]model.WebhookDelivery, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read webhook outbox: %w", err)
+	}
+	defer rows.Close()
+	out := []model.WebhookDelivery{}
+	for rows.Next() {
+		d, err := scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read webhook outbox: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read webhook outbox: %w", err)
+	}
+	return out, nil
+}
+
+// DueWebhooks returns pending deliveries whose time has come, oldest first.
+func (s *Store) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error) {
+	return s.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox
+		WHERE status = 'pending' AND next_at <= $1 ORDER BY next_at, id LIMIT $2`, ms(now), limitArg(limit))
+}
+
+// Webhooks lists deliveries in a state ("" = all), newest first.
+func (s *Store) Webhooks(ctx context.Context, status string, limit int) ([]model.WebhookDelivery, error) {
+	if status == "" {
+		return s.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox ORDER BY id DESC LIMIT $1`, limitArg(limit))
+	}
+	return s.queryWebhooks(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox WHERE status = $1 ORDER BY id DESC LIMIT $2`,
+		status, limitArg(limit))
+}
+
+func (s *Store) markWebhook(ctx context.Context, id int64, q string, args ...any) error {
+	if _, err := s.pool.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("update webhook %d in the outbox: %w", id, err)
+	}
+	return nil
+}
+
+// MarkWebhookDelivered implements webhook.Store.
+func (s *Store) MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error {
+	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET status = 'delivered', attempts = $1, done_at = $2, last_error = NULL WHERE id = $3`,
+		attempts, ms(at), id)
+}
+
+// MarkWebhookRetry implements webhook.Store.
+func (s *Store) MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
+	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4`,
+		attempts, ms(next), lastErr, id)
+}
+
+// MarkWebhookFailed implements webhook.Store.
+func (s *Store) MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error {
+	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET status = 'failed', attempts = $1, last_error = $2, done_at = $3 WHERE id = $4`,
+		attempts, lastErr, ms(at), id)
+}
+
+// RecordDeadEvent keeps a message that could not be applied.
+func (s *Store) RecordDeadEvent(ctx context.Context, d store.DeadEvent) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO dead_events (stream_seq, subject, event_id, payload, error, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		int64(d.StreamSeq), d.Subject, text(d.EventID), d.Payload, d.Error, ms(d.At)); err != nil {
+		return fmt.Errorf("record dead event %d: %w", d.StreamSeq, err)
+	}
+	return nil
+}
+
+// DeadEvents lists the latest messages that could not be applied.
+func (s *Store) DeadEvents(ctx context.Context, limit int) ([]store.DeadEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT stream_seq, subject, COALESCE(event_id, ''), payload, error, at FROM dead_events
+		ORDER BY id DESC LIMIT $1`, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("dead events: %w", err)
+	}
+	defer rows.Close()
+	out := []store.DeadEvent{}
+	for rows.Next() {
+		var d store.DeadEvent
+		var seq, at int64
+		if err := rows.Scan(&seq, &d.Subject, &d.EventID, &d.Payload, &d.Error, &at); err != nil {
+			return nil, fmt.Errorf("dead events: %w", err)
+		}
+		d.StreamSeq, d.At = uint64(seq), fromMS(at)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dead events: %w", err)
+	}
+	return out, nil
+}

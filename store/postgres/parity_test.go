@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/internal/pgtest"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/sqlite"
 )
 
 // openSQLite is the one line that knows where the SQLite store lives.
 func openSQLite(t *testing.T) store.Store {
 	t.Helper()
-	s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "parity.db"))
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parity.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,29 +175,30 @@ func parityScript(t *testing.T, s store.Store) []string {
 	_, err = s.GetSegment(ctx, "nope")
 	see("GetSegment nope", nil, err)
 
-	// The bulk segment pass, with a condition both dialects read.
+	// The bulk segment pass, with a filter each backend compiles.
+	vip := parityFilter(t, `{"all":[{"field":"score","op":"gte","value":12},{"field":"grade","op":"neq","value":"hot"}]}`)
 	inTx(func(tx store.Tx) {
-		entered, exited, err := tx.SegmentMovers("vip", "c.score >= ? AND c.grade <> ?", []any{12, "hot"})
+		entered, exited, err := tx.SegmentMovers("vip", vip, base)
 		see("SegmentMovers vip", [][]string{entered, exited}, err)
 		must(tx.ApplySegmentMoves("vip", entered, exited, base.Add(time.Hour)))
-		entered, exited, err = tx.SegmentMovers("vip", "c.score >= ? AND c.grade <> ?", []any{12, "hot"})
+		entered, exited, err = tx.SegmentMovers("vip", vip, base)
 		see("SegmentMovers vip again", [][]string{entered, exited}, err)
 		must(tx.ApplySegmentMoves("eu", []string{"c09", "c00"}, []string{"c01"}, base))
 		must(tx.ApplySegmentMoves("eu", nil, nil, base))
 	})
 	members("vip")
 	members("eu")
-	n, sample, err := s.MatchContacts(ctx, "c.score > ? AND c.grade = ?", []any{0, "cold"}, 2)
+	n, sample, err := s.MatchContacts(ctx, parityFilter(t, `{"all":[{"field":"score","op":"gt","value":0},{"field":"grade","op":"eq","value":"cold"}]}`), base, 2)
 	see("MatchContacts", []any{n, ids(sample)}, err)
-	n, sample, err = s.MatchContacts(ctx, "c.score > ?", []any{100000}, 5)
+	n, sample, err = s.MatchContacts(ctx, parityFilter(t, `{"field":"score","op":"gt","value":100000}`), base, 5)
 	see("MatchContacts none", []any{n, ids(sample)}, err)
-	n, sample, err = s.MatchContacts(ctx, "c.score > ?", []any{0}, 0)
+	n, sample, err = s.MatchContacts(ctx, parityFilter(t, `{"field":"score","op":"gt","value":0}`), base, 0)
 	see("MatchContacts no sample", []any{n, ids(sample)}, err)
 
 	due, err := s.DueContacts(ctx, base.Add(5*time.Minute), 100)
 	see("DueContacts", due, err)
 	inTx(func(tx store.Tx) {
-		must(tx.ScheduleBoundaries("c.created_at + ?", []any{int64(30 * 60 * 1000)}))
+		must(tx.ScheduleBoundaries(parityFilter(t, `{"field":"created_at","op":"newer_than","value":"30m"}`), base))
 	})
 	due, err = s.DueContacts(ctx, base.Add(3*time.Hour), 100)
 	see("DueContacts after ScheduleBoundaries", due, err)
@@ -355,4 +358,13 @@ func sortedStats(st []store.NodeStats) []store.NodeStats {
 		}
 	}
 	return st
+}
+
+func parityFilter(t *testing.T, raw string) *flows.Filter {
+	t.Helper()
+	f, errs := flows.ParseFilter(json.RawMessage(raw), flows.ContactFilter)
+	if len(errs) > 0 {
+		t.Fatalf("filter %s: %v", raw, errs)
+	}
+	return f
 }

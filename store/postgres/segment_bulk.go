@@ -3,85 +3,106 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 )
 
-// The whole-database segment work: compiled conditions run over contacts
-// "c" (MatchContacts, SegmentMovers, ScheduleBoundaries) and the bulk
-// writes of what they find. The conditions arrive as SQL with ?
-// placeholders for now; rebind numbers them for PostgreSQL.
+// The whole-database segment work: filters compiled to SQL over contacts
+// "c" (filter_sql.go) run in one statement each (MatchContacts,
+// SegmentMovers, ScheduleBoundaries), and the bulk writes of what they
+// find. A filter the compiler refuses is an error wrapping store.ErrNoSQL,
+// before anything is read or written; the caller then evaluates it contact
+// by contact.
 
-// rebind replaces each ? placeholder of q, outside quoted strings and
-// identifiers, with $first, $first+1, …, and returns the next free number.
-func rebind(q string, first int) (string, int) {
-	var b strings.Builder
-	n := first
-	var quote byte // the quote we are inside, or 0
-	for i := 0; i < len(q); i++ {
-		ch := q[i]
-		switch {
-		case quote != 0:
-			if ch == quote {
-				quote = 0 // a doubled quote closes and reopens: same result
-			}
-		case ch == '\'' || ch == '"':
-			quote = ch
-		case ch == '?':
-			b.WriteString("$" + strconv.Itoa(n))
-			n++
-			continue
-		}
-		b.WriteByte(ch)
-	}
-	return b.String(), n
+// countedRow scans a leading count column into n before the row's own
+// columns, so a query can carry its total on every row of its sample.
+type countedRow struct {
+	pgx.Row
+	n *int64
 }
 
-// MatchContacts counts the contacts meeting a SQL condition on contacts
-// "c" and returns the first few by score.
-func (s *Store) MatchContacts(ctx context.Context, cond string, args []any, sample int) (int64, []*model.Contact, error) {
-	where, next := rebind(cond, 1)
-	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM contacts c WHERE `+where, args...).Scan(&n); err != nil {
-		return 0, nil, fmt.Errorf("count matching contacts: %w", err)
+func (r countedRow) Scan(dest ...any) error { return r.Row.Scan(append([]any{r.n}, dest...)...) }
+
+// MatchContacts implements store.Store in one statement: the count is an
+// uncorrelated subquery evaluated once, beside the sample read in score
+// order (which the score index can serve), both on one snapshot. No sample
+// row means no match. The SQL differs with every filter, so it is sent
+// unprepared (QueryExecModeExec) rather than filling the statement cache of
+// a pooled connection with one-off previews.
+func (s *Store) MatchContacts(ctx context.Context, f *flows.Filter, now time.Time, sample int) (int64, []*model.Contact, error) {
+	args := &sqlArgs{}
+	cond, err := filterSQL(f, now, args)
+	if err != nil {
+		return 0, nil, fmt.Errorf("match contacts: %w", err)
 	}
-	if n == 0 || sample <= 0 {
+	if sample <= 0 {
+		q, vals := args.finish(`SELECT COUNT(*) FROM contacts c WHERE ` + cond)
+		var n int64
+		if err := s.pool.QueryRow(ctx, q, append([]any{pgx.QueryExecModeExec}, vals...)...).Scan(&n); err != nil {
+			return 0, nil, fmt.Errorf("count matching contacts: %w", err)
+		}
 		return n, []*model.Contact{}, nil
 	}
-	list, err := scanContacts(s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts c WHERE `+where+
-		` ORDER BY c.score DESC, c.id LIMIT $`+strconv.Itoa(next), append(append([]any{}, args...), sample)...))
+	q, vals := args.finish(`SELECT (SELECT COUNT(*) FROM contacts c WHERE ` + cond + `), ` + contactColumns +
+		` FROM contacts c WHERE ` + cond + ` ORDER BY c.score DESC, c.id LIMIT ` + args.int(int64(sample)))
+	rows, err := s.pool.Query(ctx, q, append([]any{pgx.QueryExecModeExec}, vals...)...)
 	if err != nil {
-		return 0, nil, fmt.Errorf("sample matching contacts: %w", err)
+		return 0, nil, fmt.Errorf("match contacts: %w", err)
+	}
+	defer rows.Close()
+	var n int64
+	list := []*model.Contact{}
+	for rows.Next() {
+		c, err := scanContact(countedRow{Row: rows, n: &n})
+		if err != nil {
+			return 0, nil, fmt.Errorf("match contacts: %w", err)
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("match contacts: %w", err)
 	}
 	return n, list, nil
 }
 
-// SegmentMovers runs the compiled condition over every contact and returns
-// who enters (matches, not a member) and who exits (a member that no
-// longer matches), both in one round trip. The condition must be a
-// non-NULL boolean.
-func (t *writeTx) SegmentMovers(segmentID, cond string, args []any) ([]string, []string, error) {
-	where, next := rebind(cond, 1)
-	member := `EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = $` + strconv.Itoa(next) + ` AND m.contact_id = c.id)`
-	all := append(append([]any{}, args...), segmentID)
+// SegmentMovers implements store.Tx in one statement and one pass over the
+// contacts: the filter is evaluated once per contact and compared with its
+// membership (a lookup in segment_members' primary key); those that differ
+// move, in by matching and out by not. The filter is never NULL; COALESCE
+// keeps the comparison exact should that ever break.
+func (t *writeTx) SegmentMovers(segmentID string, f *flows.Filter, now time.Time) ([]string, []string, error) {
+	args := &sqlArgs{}
+	cond, err := filterSQL(f, now, args)
+	if err != nil {
+		return nil, nil, fmt.Errorf("segment %s: %w", segmentID, err)
+	}
+	q, vals := args.finish(`SELECT c.id, m.contact_id IS NULL FROM contacts c
+		LEFT JOIN segment_members m ON m.segment_id = ` + args.text(segmentID) + ` AND m.contact_id = c.id
+		WHERE COALESCE(` + cond + `, false) = (m.contact_id IS NULL) ORDER BY c.id`)
 	var entered, exited []string
-	err := t.roundTrip(tAll, func(b *pgx.Batch) {
-		b.Queue(`SELECT c.id FROM contacts c WHERE (`+where+`) AND NOT `+member+` ORDER BY c.id`, all...)
-		b.Queue(`SELECT c.id FROM contacts c WHERE `+member+` AND NOT (`+where+`) ORDER BY c.id`, all...)
-	}, func(br pgx.BatchResults) error {
-		var err error
-		if entered, err = scanIDs(br.Query()); err != nil {
-			return fmt.Errorf("who enters: %w", err)
+	err = t.roundTrip(tAll, func(b *pgx.Batch) { b.Queue(q, vals...) }, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
 		}
-		if exited, err = scanIDs(br.Query()); err != nil {
-			return fmt.Errorf("who exits: %w", err)
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var enters bool
+			if err := rows.Scan(&id, &enters); err != nil {
+				return err
+			}
+			if enters {
+				entered = append(entered, id)
+			} else {
+				exited = append(exited, id)
+			}
 		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("segment %s movers: %w", segmentID, err)
@@ -153,13 +174,21 @@ func (t *writeTx) DueAll(at time.Time) error {
 	return nil
 }
 
-// ScheduleBoundaries implements store.Tx: each contact's next pass moves
-// to the compiled moment v when v is earlier (a NULL v compares false).
-func (t *writeTx) ScheduleBoundaries(expr string, args []any) error {
-	v, _ := rebind(expr, 1)
-	q := `UPDATE contacts c SET next_eval_at = b.v FROM (SELECT c.id, (` + v + `) AS v FROM contacts c) b
-		WHERE c.id = b.id AND b.v < COALESCE(c.next_eval_at, 9223372036854775807)`
-	if err := t.exec(q, args...); err != nil {
+// ScheduleBoundaries implements store.Tx in one statement: each contact's
+// next pass moves to the filter's next-change moment (nextChangeSQL) when
+// that is earlier; a NULL moment compares false and changes nothing.
+func (t *writeTx) ScheduleBoundaries(f *flows.Filter, now time.Time) error {
+	args := &sqlArgs{}
+	expr, ok, err := nextChangeSQL(f, now, args)
+	if err != nil {
+		return fmt.Errorf("schedule the time pass: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	q, vals := args.finish(`UPDATE contacts u SET next_eval_at = b.v FROM (SELECT c.id, ` + expr + ` AS v FROM contacts c) b
+		WHERE u.id = b.id AND b.v < COALESCE(u.next_eval_at, 9223372036854775807)`)
+	if err := t.exec(q, vals...); err != nil {
 		return fmt.Errorf("schedule the time pass: %w", err)
 	}
 	return nil

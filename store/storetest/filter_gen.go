@@ -23,6 +23,19 @@ type propGen struct {
 	// What generated contacts and events hold, decoded: filters often
 	// take their values from here.
 	attrs, props []map[string]any
+	// noNUL stands U+0001 for NUL in the texts drawn, for a backend whose
+	// text cannot hold NUL (PostgreSQL): data it refuses to store is no
+	// data it must filter, and filters drawn from the same texts still
+	// meet what contacts hold.
+	noNUL bool
+}
+
+// str is a text of the pools as this backend can store it.
+func (g *propGen) str(s string) string {
+	if g.noNUL {
+		return strings.ReplaceAll(s, "\x00", "\x01")
+	}
+	return s
 }
 
 func (g *propGen) pick(list []string) string { return list[g.r.IntN(len(list))] }
@@ -139,7 +152,7 @@ func (g *propGen) jsonValue(key string, depth int) string {
 	case n < 5 || n < 9 && kind == "num":
 		return g.pick(propNumbers)
 	case n < 16 || depth >= 2:
-		return jsonText(g.pick(propTexts[kind]))
+		return jsonText(g.str(g.pick(propTexts[kind])))
 	case n < 18:
 		k := g.r.IntN(4)
 		parts := make([]string, k)
@@ -170,6 +183,13 @@ func (g *propGen) someTime(around time.Time, spread time.Duration) time.Time {
 	return around.Add(-time.Duration(g.r.Int64N(int64(spread))))
 }
 
+func (g *propGen) strs(list []string) []string {
+	for i, s := range list {
+		list[i] = g.str(s)
+	}
+	return list
+}
+
 func (g *propGen) subset(pool []string) []string {
 	out := []string{}
 	for _, s := range pool {
@@ -182,7 +202,7 @@ func (g *propGen) subset(pool []string) []string {
 
 func (g *propGen) contact(id string) filterContact {
 	c := &model.Contact{ID: id, Scores: map[string]int64{}, Grade: g.pick(propGrades), DealStage: g.pick(propStages),
-		Tags: g.subset(propTags), Segments: g.subset(propSegments)}
+		Tags: g.strs(g.subset(propTags)), Segments: g.subset(propSegments)}
 	for _, d := range propDims {
 		if g.chance(0.5) {
 			v := g.r.Int64N(200) - 50
@@ -324,7 +344,7 @@ func (g *propGen) text(field string, piece bool) string {
 	case "segments":
 		pool = propSegments
 	}
-	s := g.pick(pool)
+	s := g.str(g.pick(pool))
 	switch g.r.IntN(4) {
 	case 0:
 		s = strings.ToUpper(s)

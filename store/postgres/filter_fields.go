@@ -167,8 +167,28 @@ func (c *sqlCompiler) contactLeaf(l sqlLeaf) (sqlExpr, error) {
 }
 
 // listLeaf is a leaf on a jsonb array of strings (tags, segments): op holds
-// for some element.
+// for some element. Equality (eq, in, contains) is jsonb's ?| over every
+// spelling that lowercases to the wanted texts (listSpellings), which reads
+// no element text and can use a GIN index on the column; other ops, and
+// texts with too many spellings, test each element.
 func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, error) {
+	if op == flows.OpEq || op == flows.OpIn {
+		var wants []string
+		if op == flows.OpEq && l.want.kind == "string" {
+			wants = []string{l.want.lower}
+		}
+		for _, w := range l.set {
+			if w.kind == "string" {
+				wants = append(wants, w.lower)
+			}
+		}
+		if spellings, ok := listSpellings(wants); ok {
+			if len(spellings) == 0 {
+				return sqlFalse, nil
+			}
+			return sqlExpr{text: col + " ?| " + c.args.texts(spellings)}, nil
+		}
+	}
 	j := c.alias("j")
 	p, err := c.textPred(l, op, "("+j+".v COLLATE \"C\")")
 	if err != nil || p.text == "false" {
@@ -176,6 +196,51 @@ func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, err
 	}
 	return sqlExpr{text: "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col + ") = 'array' THEN " + col +
 		" END) " + j + "(v) WHERE " + p.text + ")"}, nil
+}
+
+// maxSpellings bounds the texts one list leaf binds for ?|.
+const maxSpellings = 256
+
+// listSpellings lists every text whose runes lowercase one by one (as
+// unicode.ToLower) to the runes of one of the lowercase wants: each rune
+// of a want may be itself, its ASCII uppercase or any other rune that
+// lowercases to it (K, the Kelvin sign, for k). Equality of a stored text
+// with one of them is exactly flows' case-insensitive equality with that
+// want. Wants PostgreSQL cannot store have none; false when a want has a
+// rune that lowercases again (whose spellings flows would not match alike)
+// or when there would be more than maxSpellings.
+func listSpellings(wants []string) ([]string, bool) {
+	ct := lowerTable()
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range wants {
+		if !storable(w) || seen[w] {
+			continue
+		}
+		seen[w] = true
+		variants := []string{""}
+		for _, q := range w {
+			if ct.unfixed[q] {
+				return nil, false
+			}
+			runes := append([]rune{q}, ct.from[q]...)
+			if q >= 'a' && q <= 'z' {
+				runes = append(runes, q-'a'+'A')
+			}
+			if len(variants)*len(runes)+len(out) > maxSpellings {
+				return nil, false
+			}
+			next := make([]string, 0, len(variants)*len(runes))
+			for _, v := range variants {
+				for _, r := range runes {
+					next = append(next, v+string(r))
+				}
+			}
+			variants = next
+		}
+		out = append(out, variants...)
+	}
+	return out, true
 }
 
 // intLeaf is a leaf on a bigint column that is always present (score).

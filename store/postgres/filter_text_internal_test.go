@@ -1,0 +1,75 @@
+package postgres
+
+import (
+	"slices"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TestLowerTable checks the case table against every rune: it must hold
+// each rune unicode.ToLower changes, and each non-ASCII preimage.
+func TestLowerTable(t *testing.T) {
+	ct := lowerTable()
+	from := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		l := unicode.ToLower(r)
+		if l == r {
+			if ct.unfixed[r] {
+				t.Fatalf("%U is fixed by ToLower but listed as changing", r)
+			}
+			continue
+		}
+		if !ct.unfixed[r] {
+			t.Fatalf("%U lowercases to %U but is not listed", r, l)
+		}
+		if r >= utf8.RuneSelf {
+			from++
+		}
+	}
+	n := 0
+	for _, rs := range ct.from {
+		n += len(rs)
+	}
+	if n != from {
+		t.Fatalf("table lists %d non-ASCII preimages, want %d", n, from)
+	}
+}
+
+// TestListSpellings compares the spellings of wants with every string of
+// their length, built from all runes, that lowercases to them rune by rune.
+func TestListSpellings(t *testing.T) {
+	preimages := map[rune][]rune{}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		l := unicode.ToLower(r)
+		preimages[l] = append(preimages[l], r)
+	}
+	for _, want := range []string{"k", "i", "vip", "ß", "ǆ", "å", "ω", "σ", "ς", "kelvin", "i̇", "", "日本", "1_0"} {
+		expect := []string{""}
+		for _, q := range want {
+			var next []string
+			for _, v := range expect {
+				for _, r := range preimages[q] {
+					next = append(next, v+string(r))
+				}
+			}
+			expect = next
+		}
+		got, ok := listSpellings([]string{want})
+		if !ok {
+			t.Errorf("%q: no spellings", want)
+			continue
+		}
+		slices.Sort(expect)
+		slices.Sort(got)
+		if !slices.Equal(got, expect) {
+			t.Errorf("%q: spellings %q, want %q", want, got, expect)
+		}
+	}
+	if got, ok := listSpellings([]string{"x\x00", "\xff"}); !ok || len(got) != 0 {
+		t.Errorf("unstorable wants: %q, %v; want none", got, ok)
+	}
+	if _, ok := listSpellings([]string{"kkkkkkkkkk"}); ok {
+		t.Error("3^10 spellings are more than a leaf binds")
+	}
+}

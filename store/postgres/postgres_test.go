@@ -282,8 +282,8 @@ func TestFailedQueuedWriteFailsCommit(t *testing.T) {
 	}
 }
 
-// TestFailedQueuedWriteFailsBatch: a queued write the server refuses (text
-// with a NUL byte, which PostgreSQL cannot store) surfaces at the next
+// TestFailedQueuedWriteFailsBatch: a queued write the server refuses (JSON
+// holding \u0000, which jsonb cannot store) surfaces at the next
 // round trip that sends it; the batch then refuses every call, and Commit
 // reports the first failure and applies nothing.
 func TestFailedQueuedWriteFailsBatch(t *testing.T) {
@@ -299,14 +299,19 @@ func TestFailedQueuedWriteFailsBatch(t *testing.T) {
 	if err := tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: "ok", CreatedAt: base}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.InsertEvent(&model.Event{ID: "e1", Type: "bad\x00type", Timestamp: base}, "ok", base); err != nil {
+	bad := &model.Event{ID: "e1", Type: "custom", Timestamp: base, Properties: map[string]any{"x": "a\x00b"}}
+	if err := tx.InsertEvent(bad, "ok", base); err != nil {
 		t.Fatal(err)
 	}
 	// A read of another table does not send the events.
 	if r, err := tx.LoadContact("ok"); err != nil || r == nil {
 		t.Fatalf("LoadContact = %v, %v", r, err)
 	}
-	_, err = tx.CountContactEvents("ok", "custom", time.Time{})
+	// Neither does a count: it adds the queued events itself.
+	if n, err := tx.CountContactEvents("ok", "custom", time.Time{}); err != nil || n != 1 {
+		t.Fatalf("CountContactEvents = %d, %v; want the queued event counted", n, err)
+	}
+	err = tx.ContactEvents("ok", "custom", time.Time{}, func(map[string]any) bool { return true })
 	if err == nil || !strings.Contains(err.Error(), "insert 1 events") {
 		t.Fatalf("read after the bad write = %v, want the insert's error", err)
 	}

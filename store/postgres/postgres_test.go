@@ -325,3 +325,63 @@ func TestFailedQueuedWriteFailsBatch(t *testing.T) {
 		t.Errorf("contact of the failed batch: %v, want not found", err)
 	}
 }
+
+// TestServerDown: while the server is down an empty Begin/Commit fails
+// (the engine's health check relies on it) and so does a batch; once it
+// is back the same store works again, without a restart.
+func TestServerDown(t *testing.T) {
+	ctx := context.Background()
+	cluster := pgtest.Private(t)
+	s := openAt(t, cluster.URL(t))
+	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	batch := func(id string) error {
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: id, CreatedAt: base}}); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	healthy := func() error {
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	if err := batch("before"); err != nil {
+		t.Fatal(err)
+	}
+	if err := healthy(); err != nil {
+		t.Fatalf("health check with the server up: %v", err)
+	}
+
+	cluster.Crash(t)
+	defer cluster.Start(t)
+	if err := healthy(); err == nil {
+		t.Error("health check passed with the server down")
+	}
+	if err := batch("during"); err == nil {
+		t.Error("a batch committed with the server down")
+	}
+	if _, err := s.GetContact(ctx, "before"); err == nil {
+		t.Error("a read succeeded with the server down")
+	}
+
+	cluster.Start(t)
+	if err := healthy(); err != nil {
+		t.Errorf("health check after the restart: %v", err)
+	}
+	if err := batch("after"); err != nil {
+		t.Fatalf("batch after the restart: %v", err)
+	}
+	for id, want := range map[string]bool{"before": true, "during": false, "after": true} {
+		_, err := s.GetContact(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("contact %s stored = %v, want %v (%v)", id, got, want, err)
+		}
+	}
+}

@@ -116,7 +116,14 @@ func (t *writeTx) Commit() error {
 		return fmt.Errorf("commit batch: %w", t.err)
 	}
 	if !t.begun && t.q.dirty == 0 {
-		return nil // nothing was read or written
+		// Nothing was read or written, but a Begin and Commit that succeed
+		// must still mean the server answers: the engine's health check is
+		// exactly that pair.
+		if err := t.conn.Ping(t.ctx); err != nil {
+			t.err = err
+			return fmt.Errorf("commit batch: %w", err)
+		}
+		return nil
 	}
 	err := t.roundTrip(tAll, func(b *pgx.Batch) { b.Queue("COMMIT") }, func(br pgx.BatchResults) error {
 		tag, err := br.Exec()

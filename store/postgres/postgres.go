@@ -29,6 +29,8 @@ type Store struct {
 	// lower is the SQL function call that lower-cases text the Unicode way
 	// whatever the database's locale (see searchFold).
 	lower func(expr string) string
+	// entries caches committed flow entries for the write batches.
+	entries *entryCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -47,7 +49,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{pool: pool, host: host, now: time.Now}
+	s := &Store{pool: pool, host: host, now: time.Now, entries: newEntryCache()}
 	if _, err := migrate(ctx, pool, s.now); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", host, err)

@@ -253,18 +253,6 @@ type entryQueue struct {
 const insertEntries = `INSERT INTO flow_entries (flow_id, contact_id, at)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`
 
-// count counts the queued entries of a contact into a flow at or after
-// since (ms).
-func (q *entryQueue) count(flow, contact string, since int64) int {
-	n := 0
-	for i := range q.flow {
-		if q.flow[i] == flow && q.contact[i] == contact && q.at[i] >= since {
-			n++
-		}
-	}
-	return n
-}
-
 func (q *entryQueue) send(b *pgx.Batch, out []sent) []sent {
 	b.Queue(insertEntries, q.flow, q.contact, q.at)
 	out = append(out, sent{what: fmt.Sprintf("record %d flow entries", len(q.flow))})

@@ -13,9 +13,9 @@ import (
 
 // The batch's reads, and the writes whose result the caller needs at once.
 // Each is one round trip that first sends the queued writes of the tables
-// it reads, or, where counting them here is simple (entries, event counts,
-// the oldest event, decay marks), adds the queued rows to the server's
-// answer and leaves them queued.
+// it reads, or, where counting them here is simple (event counts, the
+// oldest event, decay marks), adds the queued rows to the server's answer
+// and leaves them queued. Flow entries are counted in entries.go.
 
 // SeenEvents implements store.Tx: one query for any number of ids.
 func (t *writeTx) SeenEvents(ids []string) (map[string]bool, error) {
@@ -49,18 +49,30 @@ func (t *writeTx) SeenEvents(ids []string) (map[string]bool, error) {
 	return seen, nil
 }
 
-// LoadContact implements store.Tx.
+// LoadContact implements store.Tx. The contact's flow entries come in
+// the same round trip, so that counting them costs none (entries.go).
 func (t *writeTx) LoadContact(id string) (*store.ContactRecord, error) {
 	var rec *store.ContactRecord
+	withEntries := t.needEntries(id)
 	err := t.roundTrip(tContacts, func(b *pgx.Batch) {
 		b.Queue(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = $1`, id)
+		if withEntries {
+			b.Queue(entriesQuery, id)
+		}
 	}, func(br pgx.BatchResults) error {
 		r, err := scanContactRecord(br.QueryRow())
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
 		}
 		rec = r
-		return err
+		if !withEntries {
+			return nil
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		return t.storedEntries(id, rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load contact %s: %w", id, err)
@@ -98,24 +110,6 @@ func (t *writeTx) queryRow(flush table, sql string, args []any, dest ...any) err
 		return pgx.ErrNoRows
 	}
 	return err
-}
-
-// CountEntries implements store.Tx: the stored entries, counted by the
-// server, plus the queued ones, counted here, so the queue stays queued
-// (the engine records an entry right after counting).
-func (t *writeTx) CountEntries(flowID, contactID string, since time.Time) (int, error) {
-	var n int
-	var err error
-	if since.IsZero() {
-		err = t.queryRow(0, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = $1 AND contact_id = $2`, []any{flowID, contactID}, &n)
-	} else {
-		err = t.queryRow(0, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = $1 AND contact_id = $2 AND at >= $3`,
-			[]any{flowID, contactID, ms(since)}, &n)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("count entries of %s into %s: %w", contactID, flowID, err)
-	}
-	return n + t.q.entries.count(flowID, contactID, ms(since)), nil
 }
 
 // ContactEvents implements store.Tx. fn runs while the result streams in,
@@ -271,6 +265,7 @@ func (t *writeTx) DeleteContact(id string) (bool, error) {
 	if n > 0 {
 		// Its events are gone: their ids may be applied anew.
 		t.known = map[string]bool{}
+		t.entries.forgetContact(id)
 	}
 	return n > 0, nil
 }

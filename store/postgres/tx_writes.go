@@ -124,6 +124,7 @@ func (t *writeTx) RecordEntry(flowID, contactID string, at time.Time) error {
 	q := &t.q.entries
 	q.flow, q.contact, q.at = append(q.flow, flowID), append(q.contact, contactID), append(q.at, ms(at))
 	t.q.dirty |= tEntries
+	add(&t.entries.own, flowID, contactID, ms(at))
 	return nil
 }
 

@@ -109,12 +109,14 @@ CREATE TABLE ledger (
 CREATE INDEX ledger_contact ON ledger (contact_id, id);
 
 -- Entries into once/limited flows, so entry modes hold across restarts.
+-- Led by contact_id (unlike SQLite's): a batch reads a contact's entries
+-- into every flow at once, and deleting a contact finds them.
 CREATE TABLE flow_entries (
     flow_id     TEXT    COLLATE "C" NOT NULL,
     contact_id  TEXT    COLLATE "C" NOT NULL,
     at          BIGINT  NOT NULL
 );
-CREATE INDEX flow_entries_key ON flow_entries (flow_id, contact_id, at);
+CREATE INDEX flow_entries_key ON flow_entries (contact_id, flow_id, at);
 
 -- Per-minute counters of runs through each node (the canvas overlay).
 CREATE TABLE flow_stats (
@@ -155,3 +157,12 @@ CREATE TABLE webhook_outbox (
     done_at     BIGINT
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE status = 'pending';
+
+-- scoreflow_stale aborts a transaction whose batch relied on data this
+-- process cached and another changed (SQLSTATE 40001, as for any
+-- serialisation failure: the batch is retried). PostgreSQL only.
+CREATE FUNCTION scoreflow_stale(what text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% changed since this process cached them', what USING ERRCODE = '40001';
+END
+$$;

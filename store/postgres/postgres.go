@@ -1,11 +1,19 @@
 // Package postgres is the PostgreSQL store.Store: the SQLite store's
 // tables, columns and answers on a server that several Scoreflow processes
-// can share.
+// can share. Its schema is its own embedded migrations (migrations/*.sql),
+// applied by Open and Migrate.
 //
 // Reads go through a connection pool concurrently with the engine's write
 // transaction. That transaction queues its writes and sends them together
 // (see writeTx), so a batch of events costs a few round trips, not one per
 // row.
+//
+// The answers do not depend on the database's locale: text columns are
+// COLLATE "C" (ordering by code point, as SQLite's), and contact search
+// lower-cases through ICU's root collation (see searchFold). Where SQLite
+// would store what PostgreSQL cannot, a batch fails instead: a NUL
+// character in text, and \u0000 in JSON (jsonb refuses it); the engine then
+// applies that batch's events one by one and sets the offending one aside.
 package postgres
 
 import (

@@ -160,6 +160,11 @@ func (t *writeTx) EnqueueWebhook(d model.WebhookDelivery) error {
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("queue webhook %s: %w", d.Key, err)
 	}
+	if d.Body == nil {
+		// The column is NOT NULL: refused now, as SQLite refuses it, rather
+		// than failing the whole batch at its commit.
+		return fmt.Errorf("queue webhook %s: no body", d.Key)
+	}
 	var headers pgtype.Text
 	if len(d.Headers) > 0 {
 		b, err := json.Marshal(d.Headers)

@@ -58,6 +58,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, host: host, now: time.Now, entries: newEntryCache()}
+	if err := checkEncoding(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", host, err)
+	}
 	if _, err := migrate(ctx, pool, s.now); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", host, err)
@@ -77,6 +81,9 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 		return nil, err
 	}
 	defer pool.Close()
+	if err := checkEncoding(ctx, pool); err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", host, err)
+	}
 	applied, err := migrate(ctx, pool, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", host, err)
@@ -108,6 +115,19 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, string, error) {
 		return nil, host, connectError(host, cfg.ConnConfig.Password, err)
 	}
 	return pool, host, nil
+}
+
+// checkEncoding refuses a database that cannot hold any Unicode text, as
+// contacts' and events' text may be, before migrations create tables in it.
+func checkEncoding(ctx context.Context, pool *pgxpool.Pool) error {
+	var enc string
+	if err := pool.QueryRow(ctx, `SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()`).Scan(&enc); err != nil {
+		return fmt.Errorf("read the database encoding: %w", err)
+	}
+	if enc != "UTF8" {
+		return fmt.Errorf("the database's encoding is %s; Scoreflow needs UTF8 (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)", enc)
+	}
+	return nil
 }
 
 // openError is a failure to reach the server, told in one line; the

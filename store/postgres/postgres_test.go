@@ -189,6 +189,7 @@ func TestOpenErrors(t *testing.T) {
 		{"nothing listens", "postgres://scoreflow:" + password + "@127.0.0.1:1/db", []string{"postgres 127.0.0.1:1: connect: connection refused"}},
 		{"not a URL", "postgres://scoreflow:" + password + "@127.0.0.1:notaport/db", []string{"postgres:", "invalid URL"}},
 		{"no such database", missing, []string{"postgres 127.0.0.1:", "does not exist", "3D000"}},
+		{"not UTF8", pgtest.NewDatabase(t, "ENCODING 'LATIN1' LOCALE 'C'"), []string{"postgres 127.0.0.1:", "encoding is LATIN1", "needs UTF8"}},
 		{"no such host", "postgres://scoreflow:" + password + "@no-such-host.invalid:5432/db", []string{"postgres no-such-host.invalid:5432:", "no-such-host.invalid"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -71,10 +71,14 @@ func createDatabase(t testing.TB, adminURL, options string) string {
 		t.Fatalf("pgtest: %s must be a postgres:// URL", EnvServer)
 	}
 	name := fmt.Sprintf("sf_%d_%d_%s", os.Getpid(), dbSeq.Add(1), slug(t.Name()))
-	if !strings.Contains(strings.ToUpper(options), "LOCALE") && !strings.Contains(strings.ToUpper(options), "LC_") {
+	upper := strings.ToUpper(options)
+	if !strings.Contains(upper, "LOCALE") && !strings.Contains(upper, "LC_") {
 		options = "LOCALE 'C' " + options
 	}
-	stmt := `CREATE DATABASE "` + name + `" TEMPLATE template0 ENCODING 'UTF8' ` + options
+	if !strings.Contains(upper, "ENCODING") {
+		options = "ENCODING 'UTF8' " + options
+	}
+	stmt := `CREATE DATABASE "` + name + `" TEMPLATE template0 ` + options
 	if err := admin(adminURL, stmt); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}

@@ -1,11 +1,19 @@
 // Package postgres is the PostgreSQL store.Store: the SQLite store's
 // tables, columns and answers on a server that several Scoreflow processes
-// can share.
+// can share. Its schema is its own embedded migrations (migrations/*.sql),
+// applied by Open and Migrate.
 //
 // Reads go through a connection pool concurrently with the engine's write
 // transaction. That transaction queues its writes and sends them together
 // (see writeTx), so a batch of events costs a few round trips, not one per
 // row.
+//
+// The answers do not depend on the database's locale: text columns are
+// COLLATE "C" (ordering by code point, as SQLite's), and contact search
+// lower-cases through ICU's root collation (see searchFold). Where SQLite
+// would store what PostgreSQL cannot, a batch fails instead: a NUL
+// character in text, and \u0000 in JSON (jsonb refuses it); the engine then
+// applies that batch's events one by one and sets the offending one aside.
 package postgres
 
 import (
@@ -29,6 +37,8 @@ type Store struct {
 	// lower is the SQL function call that lower-cases text the Unicode way
 	// whatever the database's locale (see searchFold).
 	lower func(expr string) string
+	// entries caches committed flow entries for the write batches.
+	entries *entryCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -47,7 +57,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{pool: pool, host: host, now: time.Now}
+	s := &Store{pool: pool, host: host, now: time.Now, entries: newEntryCache()}
+	if err := checkEncoding(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", host, err)
+	}
 	if _, err := migrate(ctx, pool, s.now); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", host, err)
@@ -67,6 +81,9 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 		return nil, err
 	}
 	defer pool.Close()
+	if err := checkEncoding(ctx, pool); err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", host, err)
+	}
 	applied, err := migrate(ctx, pool, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", host, err)
@@ -98,6 +115,19 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, string, error) {
 		return nil, host, connectError(host, cfg.ConnConfig.Password, err)
 	}
 	return pool, host, nil
+}
+
+// checkEncoding refuses a database that cannot hold any Unicode text, as
+// contacts' and events' text may be, before migrations create tables in it.
+func checkEncoding(ctx context.Context, pool *pgxpool.Pool) error {
+	var enc string
+	if err := pool.QueryRow(ctx, `SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()`).Scan(&enc); err != nil {
+		return fmt.Errorf("read the database encoding: %w", err)
+	}
+	if enc != "UTF8" {
+		return fmt.Errorf("the database's encoding is %s; Scoreflow needs UTF8 (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)", enc)
+	}
+	return nil
 }
 
 // openError is a failure to reach the server, told in one line; the

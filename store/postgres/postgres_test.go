@@ -189,6 +189,7 @@ func TestOpenErrors(t *testing.T) {
 		{"nothing listens", "postgres://scoreflow:" + password + "@127.0.0.1:1/db", []string{"postgres 127.0.0.1:1: connect: connection refused"}},
 		{"not a URL", "postgres://scoreflow:" + password + "@127.0.0.1:notaport/db", []string{"postgres:", "invalid URL"}},
 		{"no such database", missing, []string{"postgres 127.0.0.1:", "does not exist", "3D000"}},
+		{"not UTF8", pgtest.NewDatabase(t, "ENCODING 'LATIN1' LOCALE 'C'"), []string{"postgres 127.0.0.1:", "encoding is LATIN1", "needs UTF8"}},
 		{"no such host", "postgres://scoreflow:" + password + "@no-such-host.invalid:5432/db", []string{"postgres no-such-host.invalid:5432:", "no-such-host.invalid"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -282,8 +283,8 @@ func TestFailedQueuedWriteFailsCommit(t *testing.T) {
 	}
 }
 
-// TestFailedQueuedWriteFailsBatch: a queued write the server refuses (text
-// with a NUL byte, which PostgreSQL cannot store) surfaces at the next
+// TestFailedQueuedWriteFailsBatch: a queued write the server refuses (JSON
+// holding \u0000, which jsonb cannot store) surfaces at the next
 // round trip that sends it; the batch then refuses every call, and Commit
 // reports the first failure and applies nothing.
 func TestFailedQueuedWriteFailsBatch(t *testing.T) {
@@ -299,14 +300,19 @@ func TestFailedQueuedWriteFailsBatch(t *testing.T) {
 	if err := tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: "ok", CreatedAt: base}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.InsertEvent(&model.Event{ID: "e1", Type: "bad\x00type", Timestamp: base}, "ok", base); err != nil {
+	bad := &model.Event{ID: "e1", Type: "custom", Timestamp: base, Properties: map[string]any{"x": "a\x00b"}}
+	if err := tx.InsertEvent(bad, "ok", base); err != nil {
 		t.Fatal(err)
 	}
 	// A read of another table does not send the events.
 	if r, err := tx.LoadContact("ok"); err != nil || r == nil {
 		t.Fatalf("LoadContact = %v, %v", r, err)
 	}
-	_, err = tx.CountContactEvents("ok", "custom", time.Time{})
+	// Neither does a count: it adds the queued events itself.
+	if n, err := tx.CountContactEvents("ok", "custom", time.Time{}); err != nil || n != 1 {
+		t.Fatalf("CountContactEvents = %d, %v; want the queued event counted", n, err)
+	}
+	err = tx.ContactEvents("ok", "custom", time.Time{}, func(map[string]any) bool { return true })
 	if err == nil || !strings.Contains(err.Error(), "insert 1 events") {
 		t.Fatalf("read after the bad write = %v, want the insert's error", err)
 	}
@@ -318,5 +324,65 @@ func TestFailedQueuedWriteFailsBatch(t *testing.T) {
 	}
 	if _, err := s.GetContact(ctx, "ok"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("contact of the failed batch: %v, want not found", err)
+	}
+}
+
+// TestServerDown: while the server is down an empty Begin/Commit fails
+// (the engine's health check relies on it) and so does a batch; once it
+// is back the same store works again, without a restart.
+func TestServerDown(t *testing.T) {
+	ctx := context.Background()
+	cluster := pgtest.Private(t)
+	s := openAt(t, cluster.URL(t))
+	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	batch := func(id string) error {
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: id, CreatedAt: base}}); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	healthy := func() error {
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	if err := batch("before"); err != nil {
+		t.Fatal(err)
+	}
+	if err := healthy(); err != nil {
+		t.Fatalf("health check with the server up: %v", err)
+	}
+
+	cluster.Crash(t)
+	defer cluster.Start(t)
+	if err := healthy(); err == nil {
+		t.Error("health check passed with the server down")
+	}
+	if err := batch("during"); err == nil {
+		t.Error("a batch committed with the server down")
+	}
+	if _, err := s.GetContact(ctx, "before"); err == nil {
+		t.Error("a read succeeded with the server down")
+	}
+
+	cluster.Start(t)
+	if err := healthy(); err != nil {
+		t.Errorf("health check after the restart: %v", err)
+	}
+	if err := batch("after"); err != nil {
+		t.Fatalf("batch after the restart: %v", err)
+	}
+	for id, want := range map[string]bool{"before": true, "during": false, "after": true} {
+		_, err := s.GetContact(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("contact %s stored = %v, want %v (%v)", id, got, want, err)
+		}
 	}
 }

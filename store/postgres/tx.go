@@ -23,6 +23,7 @@ import (
 // then aborted on the server, every later call returns that error, and
 // Commit rolls back, so nothing of the batch is applied.
 type writeTx struct {
+	s     *Store
 	ctx   context.Context
 	conn  *pgxpool.Conn // nil once committed or rolled back
 	begun bool          // BEGIN has been sent
@@ -34,6 +35,8 @@ type writeTx struct {
 	// absent. InsertEvent refuses a known duplicate at once, as SQLite's
 	// unique index does, and looks an unknown id up before queueing it.
 	known map[string]bool
+
+	entries batchEntries // see entries.go
 }
 
 var _ store.Tx = (*writeTx)(nil)
@@ -47,7 +50,7 @@ func (s *Store) Begin(ctx context.Context) (store.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
-	return &writeTx{ctx: ctx, conn: conn, known: map[string]bool{}}, nil
+	return &writeTx{s: s, ctx: ctx, conn: conn, known: map[string]bool{}}, nil
 }
 
 // roundTrip sends BEGIN if it has not gone yet, the queued writes of the
@@ -62,6 +65,9 @@ func (t *writeTx) roundTrip(flush table, reads func(b *pgx.Batch), results func(
 	if !t.begun {
 		b.Queue("BEGIN")
 		writes = append(writes, sent{what: "begin"})
+	}
+	if flush&t.q.dirty&tEntries != 0 {
+		t.entries.noteFlushed(&t.q.entries)
 	}
 	writes = t.q.send(b, flush, writes)
 	if reads != nil {
@@ -116,9 +122,25 @@ func (t *writeTx) Commit() error {
 		return fmt.Errorf("commit batch: %w", t.err)
 	}
 	if !t.begun && t.q.dirty == 0 {
-		return nil // nothing was read or written
+		// Nothing was read or written, but a Begin and Commit that succeed
+		// must still mean the server answers: the engine's health check is
+		// exactly that pair.
+		if err := t.conn.Ping(t.ctx); err != nil {
+			t.err = err
+			return fmt.Errorf("commit batch: %w", err)
+		}
+		return nil
 	}
-	err := t.roundTrip(tAll, func(b *pgx.Batch) { b.Queue("COMMIT") }, func(br pgx.BatchResults) error {
+	checked := false
+	err := t.roundTrip(tAll, func(b *pgx.Batch) {
+		checked = t.queueEntryCheck(b)
+		b.Queue("COMMIT")
+	}, func(br pgx.BatchResults) error {
+		if checked {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("check the cached flow entries: %w", err)
+			}
+		}
 		tag, err := br.Exec()
 		if err != nil {
 			return fmt.Errorf("commit: %w", err)
@@ -131,8 +153,11 @@ func (t *writeTx) Commit() error {
 	})
 	if err != nil {
 		t.abort()
+		// Whatever failed, the cache may hold what the table does not.
+		t.s.entries.contacts.Purge()
 		return fmt.Errorf("commit batch: %w", err)
 	}
+	t.committedEntries()
 	return nil
 }
 

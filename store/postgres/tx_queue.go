@@ -200,6 +200,20 @@ const insertEvents = `INSERT INTO events (id, contact_id, type, ts, properties, 
 		WITH ORDINALITY AS r(id, contact_id, type, ts, properties, traits, applied_at, n)
 	ORDER BY r.n`
 
+// match counts the queued events of a contact and type at or after since
+// (ms) and returns the oldest one's time.
+func (q *eventQueue) match(contact, typ string, since int64) (n int, oldest int64) {
+	for i := range q.id {
+		if q.contact[i] == contact && q.typ[i] == typ && q.ts[i] >= since {
+			if n == 0 || q.ts[i] < oldest {
+				oldest = q.ts[i]
+			}
+			n++
+		}
+	}
+	return n, oldest
+}
+
 func (q *eventQueue) send(b *pgx.Batch, out []sent) []sent {
 	b.Queue(insertEvents, q.id, q.contact, q.typ, q.ts, q.props, q.traits, q.applied)
 	out = append(out, sent{what: fmt.Sprintf("insert %d events", len(q.id)), conflict: true})

@@ -13,7 +13,9 @@ import (
 
 // The batch's reads, and the writes whose result the caller needs at once.
 // Each is one round trip that first sends the queued writes of the tables
-// it reads.
+// it reads, or, where counting them here is simple (event counts, the
+// oldest event, decay marks), adds the queued rows to the server's answer
+// and leaves them queued. Flow entries are counted in entries.go.
 
 // SeenEvents implements store.Tx: one query for any number of ids.
 func (t *writeTx) SeenEvents(ids []string) (map[string]bool, error) {
@@ -47,18 +49,30 @@ func (t *writeTx) SeenEvents(ids []string) (map[string]bool, error) {
 	return seen, nil
 }
 
-// LoadContact implements store.Tx.
+// LoadContact implements store.Tx. The contact's flow entries come in
+// the same round trip, so that counting them costs none (entries.go).
 func (t *writeTx) LoadContact(id string) (*store.ContactRecord, error) {
 	var rec *store.ContactRecord
+	withEntries := t.needEntries(id)
 	err := t.roundTrip(tContacts, func(b *pgx.Batch) {
 		b.Queue(`SELECT `+contactColumns+` FROM contacts c WHERE c.id = $1`, id)
+		if withEntries {
+			b.Queue(entriesQuery, id)
+		}
 	}, func(br pgx.BatchResults) error {
 		r, err := scanContactRecord(br.QueryRow())
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
 		}
 		rec = r
-		return err
+		if !withEntries {
+			return nil
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		return t.storedEntries(id, rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load contact %s: %w", id, err)
@@ -96,22 +110,6 @@ func (t *writeTx) queryRow(flush table, sql string, args []any, dest ...any) err
 		return pgx.ErrNoRows
 	}
 	return err
-}
-
-// CountEntries implements store.Tx.
-func (t *writeTx) CountEntries(flowID, contactID string, since time.Time) (int, error) {
-	var n int
-	var err error
-	if since.IsZero() {
-		err = t.queryRow(tEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = $1 AND contact_id = $2`, []any{flowID, contactID}, &n)
-	} else {
-		err = t.queryRow(tEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = $1 AND contact_id = $2 AND at >= $3`,
-			[]any{flowID, contactID, ms(since)}, &n)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("count entries of %s into %s: %w", contactID, flowID, err)
-	}
-	return n, nil
 }
 
 // ContactEvents implements store.Tx. fn runs while the result streams in,
@@ -160,20 +158,22 @@ func (t *writeTx) eachRow(flush table, sql string, args []any, fn func(rows pgx.
 	})
 }
 
-// CountContactEvents implements store.Tx.
+// CountContactEvents implements store.Tx: stored events counted by the
+// server plus queued ones counted here.
 func (t *writeTx) CountContactEvents(contactID, eventType string, since time.Time) (int, error) {
 	var n int
 	var err error
 	if since.IsZero() {
-		err = t.queryRow(tEvents, `SELECT COUNT(*) FROM events WHERE contact_id = $1 AND type = $2`, []any{contactID, eventType}, &n)
+		err = t.queryRow(0, `SELECT COUNT(*) FROM events WHERE contact_id = $1 AND type = $2`, []any{contactID, eventType}, &n)
 	} else {
-		err = t.queryRow(tEvents, `SELECT COUNT(*) FROM events WHERE contact_id = $1 AND type = $2 AND ts >= $3`,
+		err = t.queryRow(0, `SELECT COUNT(*) FROM events WHERE contact_id = $1 AND type = $2 AND ts >= $3`,
 			[]any{contactID, eventType, ms(since)}, &n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("count %s events of %s: %w", eventType, contactID, err)
 	}
-	return n, nil
+	queued, _ := t.q.events.match(contactID, eventType, ms(since))
+	return n + queued, nil
 }
 
 // OldestContactEvents implements store.Tx; like ContactEvents, fn must not
@@ -198,20 +198,27 @@ func (t *writeTx) OldestContactEvents(contactID, eventType string, since time.Ti
 	return nil
 }
 
-// OldestContactEvent implements store.Tx.
+// OldestContactEvent implements store.Tx: the older of the oldest stored
+// event and the oldest queued one.
 func (t *writeTx) OldestContactEvent(contactID, eventType string, since time.Time) (time.Time, bool, error) {
 	var ts pgtype.Int8
-	if err := t.queryRow(tEvents, `SELECT MIN(ts) FROM events WHERE contact_id = $1 AND type = $2 AND ts >= $3`,
+	if err := t.queryRow(0, `SELECT MIN(ts) FROM events WHERE contact_id = $1 AND type = $2 AND ts >= $3`,
 		[]any{contactID, eventType, ms(since)}, &ts); err != nil {
 		return time.Time{}, false, fmt.Errorf("oldest %s event of %s: %w", eventType, contactID, err)
+	}
+	if n, oldest := t.q.events.match(contactID, eventType, ms(since)); n > 0 && (!ts.Valid || oldest < ts.Int64) {
+		ts = pgtype.Int8{Int64: oldest, Valid: true}
 	}
 	return fromMS(ts.Int64), ts.Valid, nil
 }
 
-// DecayedAt implements store.Tx.
+// DecayedAt implements store.Tx; a queued mark is the newest.
 func (t *writeTx) DecayedAt(contactID, dimension string) (time.Time, error) {
+	if at, ok := t.q.decay.at[decayKey{contactID, dimension}]; ok {
+		return fromMS(at), nil
+	}
 	var at int64
-	err := t.queryRow(tDecay, `SELECT decayed_at FROM score_decay WHERE contact_id = $1 AND dimension = $2`, []any{contactID, dimension}, &at)
+	err := t.queryRow(0, `SELECT decayed_at FROM score_decay WHERE contact_id = $1 AND dimension = $2`, []any{contactID, dimension}, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -222,10 +229,11 @@ func (t *writeTx) DecayedAt(contactID, dimension string) (time.Time, error) {
 }
 
 // TakeRun implements store.Tx: the caller needs to know at once whether
-// the run was still parked, so the delete is not queued.
+// the run was still parked, so the delete is not queued. Queued runs have
+// no id yet, so none of them can be the one taken: they stay queued.
 func (t *writeTx) TakeRun(id int64) (bool, error) {
 	var taken bool
-	err := t.roundTrip(tParked, func(b *pgx.Batch) { b.Queue(`DELETE FROM waiting_runs WHERE id = $1`, id) }, func(br pgx.BatchResults) error {
+	err := t.roundTrip(0, func(b *pgx.Batch) { b.Queue(`DELETE FROM waiting_runs WHERE id = $1`, id) }, func(br pgx.BatchResults) error {
 		tag, err := br.Exec()
 		taken = tag.RowsAffected() == 1
 		return err
@@ -257,6 +265,7 @@ func (t *writeTx) DeleteContact(id string) (bool, error) {
 	if n > 0 {
 		// Its events are gone: their ids may be applied anew.
 		t.known = map[string]bool{}
+		t.entries.forgetContact(id)
 	}
 	return n > 0, nil
 }

@@ -124,6 +124,7 @@ func (t *writeTx) RecordEntry(flowID, contactID string, at time.Time) error {
 	q := &t.q.entries
 	q.flow, q.contact, q.at = append(q.flow, flowID), append(q.contact, contactID), append(q.at, ms(at))
 	t.q.dirty |= tEntries
+	add(&t.entries.own, flowID, contactID, ms(at))
 	return nil
 }
 
@@ -158,6 +159,11 @@ func (t *writeTx) AddNodeStats(stats []store.NodeStats) error {
 func (t *writeTx) EnqueueWebhook(d model.WebhookDelivery) error {
 	if err := t.usable(); err != nil {
 		return fmt.Errorf("queue webhook %s: %w", d.Key, err)
+	}
+	if d.Body == nil {
+		// The column is NOT NULL: refused now, as SQLite refuses it, rather
+		// than failing the whole batch at its commit.
+		return fmt.Errorf("queue webhook %s: no body", d.Key)
 	}
 	var headers pgtype.Text
 	if len(d.Headers) > 0 {

@@ -189,26 +189,6 @@ func TestBatchRoundTrips(t *testing.T) {
 	}
 }
 
-func TestRebind(t *testing.T) {
-	for _, c := range []struct {
-		in    string
-		first int
-		want  string
-		next  int
-	}{
-		{"c.score >= ?", 1, "c.score >= $1", 2},
-		{"a = ? AND b IN (?, ?)", 3, "a = $3 AND b IN ($4, $5)", 6},
-		{`x = '?' AND "we?rd" = ?`, 1, `x = '?' AND "we?rd" = $1`, 2},
-		{`x = 'it''s ?' OR y = ?`, 1, `x = 'it''s ?' OR y = $1`, 2},
-		{"no placeholders", 1, "no placeholders", 1},
-	} {
-		got, next := rebind(c.in, c.first)
-		if got != c.want || next != c.next {
-			t.Errorf("rebind(%q, %d) = %q, %d; want %q, %d", c.in, c.first, got, next, c.want, c.next)
-		}
-	}
-}
-
 func TestBucketWidthAndFloor(t *testing.T) {
 	for _, c := range []struct {
 		span    int64

@@ -168,9 +168,10 @@ func (c *sqlCompiler) contactLeaf(l sqlLeaf) (sqlExpr, error) {
 
 // listLeaf is a leaf on a jsonb array of strings (tags, segments): op holds
 // for some element. Equality (eq, in, contains) is jsonb's ?| over every
-// spelling that lowercases to the wanted texts (listSpellings), which reads
-// no element text and can use a GIN index on the column; other ops, and
-// texts with too many spellings, test each element.
+// spelling that lowercases to the wanted texts (listSpellings), which folds
+// no element text: over a million contacts, 0.15 s for "vip" (12
+// spellings) against 0.6 s testing each element. Other ops, and texts with
+// more spellings than that pays for, test each element.
 func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, error) {
 	if op == flows.OpEq || op == flows.OpIn {
 		var wants []string
@@ -198,8 +199,10 @@ func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, err
 		" END) " + j + "(v) WHERE " + p.text + ")"}, nil
 }
 
-// maxSpellings bounds the texts one list leaf binds for ?|.
-const maxSpellings = 256
+// maxSpellings bounds the texts one list leaf binds for ?|, which checks
+// each against each element: past about a hundred it is slower than
+// folding the elements (0.67 s for 128 against 0.5 s).
+const maxSpellings = 64
 
 // listSpellings lists every text whose runes lowercase one by one (as
 // unicode.ToLower) to the runes of one of the lowercase wants: each rune

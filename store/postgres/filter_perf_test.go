@@ -37,7 +37,8 @@ func TestPostgresMillionContacts(t *testing.T) {
 	now := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 	start := time.Now()
 	// About 30% of contacts get 1 to 5 events (email_opened, page_visited)
-	// over the last 120 days; a tenth have no attributes.
+	// over the last 120 days; a tenth have no attributes; each of five tags
+	// is on a tenth of the contacts, "churned" on one in 10,000.
 	nowMS := now.UnixMilli()
 	for _, q := range []struct {
 		sql  string
@@ -49,7 +50,8 @@ func TestPostgresMillionContacts(t *testing.T) {
 			CASE WHEN random() < 0.1 THEN '{}'::jsonb ELSE jsonb_build_object(
 				'job_role', (ARRAY['student','unemployed','Student','engineer','CEO','marketer','designer','founder','sales','teacher'])[1 + floor(random() * 10)::int],
 				'company', 'Acme ' || (i % 1000), 'employees', floor(random() * 5000)::int) END,
-			jsonb_build_object('fit', sc), sc, (ARRAY['cold','warm','hot'])[1 + sc / 40], tg, (ARRAY['','new','mql'])[1 + floor(random() * 3)::int], '[]',
+			jsonb_build_object('fit', sc), sc, (ARRAY['cold','warm','hot'])[1 + sc / 40],
+			tg || CASE WHEN i % 10000 = 0 THEN '["churned"]'::jsonb ELSE '[]' END, (ARRAY['','new','mql'])[1 + floor(random() * 3)::int], '[]',
 			$1::bigint - floor(random() * 240 * 86400000)::bigint,
 			CASE WHEN random() < 0.67 THEN $1::bigint - floor(random() * 120 * 86400000)::bigint END
 		FROM generate_series(1, $2::int) i,
@@ -81,6 +83,7 @@ func TestPostgresMillionContacts(t *testing.T) {
 			{"field":"attributes.job_role","op":"neq","value":"student"}]}`},
 		{"hot", `{"field":"score","op":"gte","value":100}`},
 		{"a tag", `{"field":"tags","op":"contains","value":"VIP"}`},
+		{"a rare tag", `{"field":"tags","op":"in","value":["Churned","lost"]}`},
 		{"inactive 30 days", `{"field":"last_activity_at","op":"older_than","value":"30d"}`},
 		{"employees over 4000", `{"field":"attributes.employees","op":"gt","value":4000}`},
 	} {

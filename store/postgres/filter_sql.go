@@ -57,7 +57,10 @@ import (
 //     every other rune that unicode.ToLower maps to it (É → é, K → k,
 //     İ → i) is replaced first; for the runes the filter's text holds this
 //     is exactly Go's rune-by-rune lowering. Comparisons are by bytes
-//     (COLLATE "C"): =, strpos, starts_with, right.
+//     (COLLATE "C"; the database is UTF8, which Open checks): =, strpos,
+//     starts_with, right. Equality with an element of tags or segments is
+//     rather jsonb's ?| over every spelling that lowercases to the value
+//     (K, k and the Kelvin sign for k), when there are few.
 //   - Numbers compare as float64 without ever converting to float in SQL:
 //     the filter's float64 w is turned in Go into the exact interval of
 //     reals that round to it (the midpoints to its neighbours, ends

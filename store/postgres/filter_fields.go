@@ -199,53 +199,6 @@ func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, err
 		" END) " + j + "(v) WHERE " + p.text + ")"}, nil
 }
 
-// maxSpellings bounds the texts one list leaf binds for ?|, which checks
-// each against each element: past about a hundred it is slower than
-// folding the elements (0.67 s for 128 against 0.5 s).
-const maxSpellings = 64
-
-// listSpellings lists every text whose runes lowercase one by one (as
-// unicode.ToLower) to the runes of one of the lowercase wants: each rune
-// of a want may be itself, its ASCII uppercase or any other rune that
-// lowercases to it (K, the Kelvin sign, for k). Equality of a stored text
-// with one of them is exactly flows' case-insensitive equality with that
-// want. Wants PostgreSQL cannot store have none; false when a want has a
-// rune that lowercases again (whose spellings flows would not match alike)
-// or when there would be more than maxSpellings.
-func listSpellings(wants []string) ([]string, bool) {
-	ct := lowerTable()
-	var out []string
-	seen := map[string]bool{}
-	for _, w := range wants {
-		if !storable(w) || seen[w] {
-			continue
-		}
-		seen[w] = true
-		variants := []string{""}
-		for _, q := range w {
-			if ct.unfixed[q] {
-				return nil, false
-			}
-			runes := append([]rune{q}, ct.from[q]...)
-			if q >= 'a' && q <= 'z' {
-				runes = append(runes, q-'a'+'A')
-			}
-			if len(variants)*len(runes)+len(out) > maxSpellings {
-				return nil, false
-			}
-			next := make([]string, 0, len(variants)*len(runes))
-			for _, v := range variants {
-				for _, r := range runes {
-					next = append(next, v+string(r))
-				}
-			}
-			variants = next
-		}
-		out = append(out, variants...)
-	}
-	return out, true
-}
-
 // intLeaf is a leaf on a bigint column that is always present (score).
 func (c *sqlCompiler) intLeaf(l sqlLeaf, col string) sqlExpr {
 	switch l.op {

@@ -108,3 +108,67 @@ func TestScheduleBoundariesOfAttributeTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleBoundariesPrune: as segments' NextChange, a time-free part
+// that settles an "all" (false) or an "any" (true) leaves no moment.
+func TestScheduleBoundariesPrune(t *testing.T) {
+	ctx := context.Background()
+	s := openAt(t, pgtest.URL(t))
+	now := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+	active := now.Add(-10 * 24 * time.Hour)
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for id, role := range map[string]string{"student": "Student", "ceo": "CEO"} {
+		c := &model.Contact{ID: id, CreatedAt: now, LastActivityAt: &active}
+		if err := tx.SaveContact(&store.ContactRecord{Contact: c, Attributes: `{"job_role":"` + role + `"}`}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inactiveAt := active.Add(30*24*time.Hour).UnixMilli() + 1
+	for _, tc := range []struct {
+		filter string
+		want   map[string]int64
+	}{
+		{`{"all":[{"field":"attributes.job_role","op":"eq","value":"student"},{"field":"last_activity_at","op":"older_than","value":"30d"}]}`,
+			map[string]int64{"student": inactiveAt}},
+		{`{"any":[{"field":"attributes.job_role","op":"eq","value":"student"},{"field":"last_activity_at","op":"older_than","value":"30d"}]}`,
+			map[string]int64{"ceo": inactiveAt}},
+		{`{"not":{"all":[{"field":"attributes.job_role","op":"eq","value":"student"},{"not":{"field":"last_activity_at","op":"older_than","value":"30d"}}]}}`,
+			map[string]int64{"student": inactiveAt}},
+		{`{"all":[{"any":[]},{"field":"last_activity_at","op":"older_than","value":"30d"}]}`, map[string]int64{}},
+		{`{"any":[{"all":[]},{"field":"last_activity_at","op":"older_than","value":"30d"}]}`, map[string]int64{}},
+		{`{"all":[{"field":"score","op":"gte","value":0},{"any":[{"field":"last_activity_at","op":"older_than","value":"30d"},
+			{"field":"last_activity_at","op":"older_than","value":"20d"}]}]}`,
+			map[string]int64{"student": active.Add(20*24*time.Hour).UnixMilli() + 1, "ceo": active.Add(20*24*time.Hour).UnixMilli() + 1}},
+	} {
+		f, errs := flows.ParseFilter(json.RawMessage(tc.filter), flows.ContactFilter)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		for _, id := range []string{"student", "ceo"} {
+			r, err := tx.LoadContact(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.NextEvalAt = 0
+			if err := tx.SaveContact(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.ScheduleBoundaries(f, now); err != nil {
+			t.Fatalf("%s: %v", tc.filter, err)
+		}
+		for _, id := range []string{"student", "ceo"} {
+			r, err := tx.LoadContact(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.NextEvalAt != tc.want[id] {
+				t.Errorf("%s: %s next pass at %d, want %d", tc.filter, id, r.NextEvalAt, tc.want[id])
+			}
+		}
+	}
+}

@@ -408,3 +408,27 @@ func TestFilterSQLNilAndKind(t *testing.T) {
 		t.Errorf("no time leaf: ok %v, %v; want nothing to schedule", ok, err)
 	}
 }
+
+// TestReadFilteredFailure: a query that fails on the server is reported,
+// and its connection goes back to the pool usable.
+func TestReadFilteredFailure(t *testing.T) {
+	s := openInternal(t, "")
+	ctx := context.Background()
+	for range 3 * defaultMaxConns {
+		err := s.readFiltered(ctx, `SELECT 1 / $1::bigint`, []any{int64(0)}, func(rows pgx.Rows) error {
+			for rows.Next() {
+			}
+			return rows.Err()
+		})
+		if err == nil || !strings.Contains(err.Error(), "division by zero") {
+			t.Fatalf("readFiltered = %v, want division by zero", err)
+		}
+	}
+	if got := s.pool.Stat().TotalConns(); got != 1 {
+		t.Errorf("%d connections after the failures, want the one reused", got)
+	}
+	n, _, err := s.MatchContacts(ctx, nil, filterNow, 10)
+	if err != nil || n != 0 {
+		t.Errorf("MatchContacts after the failures = %d, %v", n, err)
+	}
+}

@@ -37,10 +37,13 @@ type countedRow struct {
 
 func (r countedRow) Scan(dest ...any) error { return r.Row.Scan(append([]any{r.n}, dest...)...) }
 
-// MatchContacts implements store.Store in one statement: the count is an
-// uncorrelated subquery evaluated once, beside the sample read in score
-// order (which the score index can serve), both on one snapshot. No sample
-// row means no match.
+// MatchContacts implements store.Store in one statement that evaluates the
+// filter once per contact: the matches' ids and scores are gathered once
+// (a materialized CTE), counted, and the sample's rows read by id. Reading
+// the sample in score order through the score index instead would stop
+// early when most contacts match but read the whole table at random when
+// few do (1.5 s for a rare tag over a million contacts, against 0.6 s).
+// No sample row means no match.
 func (s *Store) MatchContacts(ctx context.Context, f *flows.Filter, now time.Time, sample int) (int64, []*model.Contact, error) {
 	args := &sqlArgs{}
 	cond, err := filterSQL(f, now, args)
@@ -58,8 +61,10 @@ func (s *Store) MatchContacts(ctx context.Context, f *flows.Filter, now time.Tim
 			return rows.Scan(&n)
 		})
 	} else {
-		q, vals := args.finish(`SELECT (SELECT COUNT(*) FROM contacts c WHERE ` + cond + `), ` + contactColumns +
-			` FROM contacts c WHERE ` + cond + ` ORDER BY c.score DESC, c.id LIMIT ` + args.int(int64(sample)))
+		q, vals := args.finish(`WITH m AS MATERIALIZED (SELECT c.id, c.score FROM contacts c WHERE ` + cond + `)
+			SELECT (SELECT COUNT(*) FROM m), ` + contactColumns + `
+			FROM (SELECT m.id, m.score FROM m ORDER BY m.score DESC, m.id LIMIT ` + args.int(int64(sample)) + `) t
+			JOIN contacts c ON c.id = t.id ORDER BY t.score DESC, t.id`)
 		err = s.readFiltered(ctx, q, vals, func(rows pgx.Rows) error {
 			for rows.Next() {
 				c, err := scanContact(countedRow{Row: rows, n: &n})

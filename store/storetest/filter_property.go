@@ -40,7 +40,9 @@ const propSegment = "property-test"
 // then, its sample). cases is how many filter×contact pairs to check; each
 // population of propContacts contacts (a fresh store from open) takes up to
 // propFilters filters. SCOREFLOW_PROPERTY_CASES overrides cases and
-// SCOREFLOW_PROPERTY_SEED the seed, to explore further.
+// SCOREFLOW_PROPERTY_SEED the seed, to explore further. For a backend that
+// cannot store NUL in text (storesNUL; PostgreSQL cannot) the generated
+// texts hold U+0001 in its place.
 func FilterProperty(t *testing.T, open func(t *testing.T) store.Store, cases int) {
 	if s := os.Getenv("SCOREFLOW_PROPERTY_CASES"); s != "" {
 		n, err := strconv.Atoi(s)

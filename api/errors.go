@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // newID names what the server assigns an id to (events, flows). Version 7
@@ -55,6 +56,11 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, body = fiber.StatusConflict, errorDetail{Code: "conflict", Message: err.Error()}
 	case errors.As(err, &fe):
 		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: fe.Message}
+	case store.IsUnavailable(s.cfg.Store, err):
+		// The database is down or restarting: nothing was changed, and the
+		// same request will work once it is back.
+		c.Set(fiber.HeaderRetryAfter, "2")
+		status, body = fiber.StatusServiceUnavailable, errorDetail{Code: "unavailable", Message: "the database is unavailable; retry shortly"}
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", methodName(c.Method()), "path", c.Path(), "status", status,

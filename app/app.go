@@ -1,4 +1,4 @@
-// Package app assembles one Scoreflow process: the SQLite store, NATS
+// Package app assembles one Scoreflow process: the store (SQLite or PostgreSQL), NATS
 // (embedded or external), the engine, the webhook dispatcher and the HTTP
 // API. `scoreflow serve`, `scoreflow bench` and the end-to-end tests all
 // start Scoreflow through it, so they run the same wiring.
@@ -24,7 +24,7 @@ import (
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/store"
-	"github.com/scoreflow/scoreflow/store/sqlite"
+	"github.com/scoreflow/scoreflow/store/stores"
 	"github.com/scoreflow/scoreflow/ui"
 	"github.com/scoreflow/scoreflow/webhook"
 
@@ -37,6 +37,9 @@ import (
 type Config struct {
 	HTTPAddr             string // "" = no listener (tests use App.HTTP.Test)
 	DataDir              string
+	// Store is --store: "" keeps SQLite in DataDir; a postgres:// URL keeps
+	// all state in PostgreSQL (CONTRACT §7).
+	Store                string
 	NATSURL              string // external NATS; "" = embedded
 	NATSListen           string // embedded server address, "off" = in-process only
 	AdminKey             string
@@ -124,12 +127,19 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		return nil, err
 	}
 	a = &App{Config: cfg, log: cfg.Logger, Metrics: metrics.New()}
+	// The deferred close holds its own pointer: "return nil, err" below
+	// sets the named result to nil before deferred calls run.
+	started := a
 	defer func() {
 		if err != nil {
-			a.close()
+			started.close()
 		}
 	}()
-	if a.Store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "scoreflow.db")); err != nil {
+	target, err := stores.Resolve(cfg.Store, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if a.Store, err = stores.Open(ctx, target); err != nil {
 		return nil, err
 	}
 	if cfg.Examples {

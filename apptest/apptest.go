@@ -1,6 +1,6 @@
 // Package apptest starts real Scoreflow instances for tests: a temp data
-// dir, a real embedded nats-server on a random port, a real SQLite file,
-// the real engine and API. Nothing is mocked. Helpers poll for outcomes
+// dir, a real embedded nats-server on a random port, a real SQLite file (or
+// a real PostgreSQL database, see EachStore), the real engine and API. Nothing is mocked. Helpers poll for outcomes
 // instead of sleeping, in the style of nats-server's checkFor.
 package apptest
 
@@ -32,6 +32,9 @@ func Start(t testing.TB, cfg app.Config) *app.App {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Store == "" {
+		cfg.Store = StoreFor(t, cfg.DataDir)
 	}
 	if cfg.NATSListen == "" && cfg.NATSURL == "" {
 		cfg.NATSListen = "127.0.0.1:-1"

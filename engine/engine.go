@@ -535,6 +535,11 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
+		// A commit whose answer was lost (the server went away mid-COMMIT)
+		// may still have committed: the cache is dropped, so the retry reads
+		// contacts from the store as they really are instead of applying the
+		// next events on top of the state before. Commits rarely fail.
+		e.contacts.Purge()
 		return nil, err
 	}
 	for id, cs := range u.contacts {

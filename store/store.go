@@ -23,6 +23,27 @@ import (
 // by contact instead.
 var ErrNoSQL = errors.New("filter cannot be compiled to SQL")
 
+// ErrUnavailable marks a failure to reach the database (down, restarting,
+// connections refused): nothing was written, and the same call can succeed
+// later. The API answers 503 for it and the engine waits and retries.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Classifier is implemented by backends that can tell an unreachable
+// database from their own errors (the API's 503, the engine's waiting).
+type Classifier interface {
+	IsUnavailable(err error) bool
+}
+
+// IsUnavailable reports whether err means the store could not be reached:
+// ErrUnavailable, or an error st's backend classifies so.
+func IsUnavailable(st Store, err error) bool {
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	c, ok := st.(Classifier)
+	return ok && c.IsUnavailable(err)
+}
+
 // Store is the whole persistence API.
 type Store interface {
 	// Begin starts the write transaction of one engine batch.

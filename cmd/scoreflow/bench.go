@@ -27,10 +27,12 @@ import (
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/stores"
 )
 
 // bench runs a whole Scoreflow in a temp dir and pushes events through the
-// real road: JetStream publish → stream → engine batch → SQLite commit.
+// real road: JetStream publish → stream → engine batch → store commit
+// (SQLite, or PostgreSQL with -store).
 func bench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,6 +42,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Int("rate", 0, "publish rate in events/s (0 = as fast as JetStream takes them)")
 	batch := fs.Int("batch-size", 1000, "engine batch size")
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
+	storeURL := fs.String("store", "", "run on this empty PostgreSQL (postgres://…) instead of SQLite in the data directory")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
 	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
@@ -60,7 +63,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopProfile()
 	}
-	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, playbook: *playbook}
+	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, store: *storeURL, playbook: *playbook}
 	if *viaHTTP {
 		cfg.http = &httpLoad{clients: *clients, perRequest: *perRequest}
 	}
@@ -74,6 +77,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 type benchConfig struct {
 	events, contacts, idle, rate, batch int
 	dir                                 string
+	store                               string // "" = SQLite in dir
 	playbook                            bool
 	http                                *httpLoad // nil: publish straight to NATS
 }
@@ -113,7 +117,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	ctx := context.Background()
 	appCfg := app.Config{
-		DataDir: dir, NATSListen: "off", BatchSize: cfg.batch, OnCommit: onCommit,
+		DataDir: dir, Store: cfg.store, NATSListen: "off", BatchSize: cfg.batch, OnCommit: onCommit,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if cfg.http != nil {
@@ -124,6 +128,12 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return err
 	}
 	defer a.Shutdown(context.Background())
+	if n, err := a.Store.CountContacts(ctx); err != nil || n > 0 {
+		if err == nil {
+			err = fmt.Errorf("the store holds %d contacts already: bench needs an empty database", n)
+		}
+		return err
+	}
 	if err := app.LoadModel(ctx, a.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg.playbook); err != nil {
 		return err
 	}
@@ -143,6 +153,9 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "scoreflow bench: %d events, %d contacts, %s + %d idle flows, batch %d, %s, %s, GOMAXPROCS=%d\n",
 		cfg.events, cfg.contacts, model, cfg.idle, cfg.batch, road, rateLabel(cfg.rate), runtime.GOMAXPROCS(0))
+	if target, err := stores.Resolve(cfg.store, dir); err == nil {
+		fmt.Fprintf(out, "store          %s\n", target)
+	}
 
 	var requests []time.Duration
 	var start time.Time

@@ -3,6 +3,8 @@
 //	scoreflow serve [flags]        run API, engine, scheduler and (by default) an embedded NATS
 //	scoreflow validate FILE...     check flow files offline
 //	scoreflow bench [flags]        push events end to end and print throughput and latency
+//	scoreflow migrate [flags]      apply pending store migrations and exit
+//	scoreflow store copy [flags]   copy a stopped Scoreflow's state into an empty PostgreSQL
 //	scoreflow version
 package main
 
@@ -46,6 +48,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(args[1:], stdout, stderr)
+	case "store":
+		return storeCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "scoreflow", version)
 		return 0
@@ -65,6 +71,8 @@ commands:
   serve      run the API, the engine and an embedded NATS (see 'scoreflow serve -h')
   validate   check flow files: scoreflow validate flow.json...
   bench      end-to-end benchmark: scoreflow bench -events 200000
+  migrate    apply the store's pending migrations: scoreflow migrate --store postgres://…
+  store      store copy --from DIR|FILE|URL --to postgres://…: move a stopped Scoreflow's state
   version    print the version
 `)
 }
@@ -96,6 +104,7 @@ func serve(args []string, stderr io.Writer) int {
 	var logLevel, bodyLimit, rateLimit, cpuProfile string
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr("SCOREFLOW_HTTP", "127.0.0.1:8080"), "HTTP listen address (API, UI, webhooks) [SCOREFLOW_HTTP]")
 	fs.StringVar(&cfg.DataDir, "data", envOr("SCOREFLOW_DATA", "./scoreflow-data"), "directory of the SQLite database and the embedded JetStream store [SCOREFLOW_DATA]")
+	fs.StringVar(&cfg.Store, "store", envOr("SCOREFLOW_STORE", ""), "keep all state in PostgreSQL: postgres://user:pass@host:5432/db; empty = SQLite in --data [SCOREFLOW_STORE]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("SCOREFLOW_NATS_URL", ""), "use this NATS (JetStream enabled) instead of embedding one [SCOREFLOW_NATS_URL]")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", envOr("SCOREFLOW_NATS_LISTEN", "127.0.0.1:4222"), "where the embedded NATS listens; off = in-process only [SCOREFLOW_NATS_LISTEN]")
 	fs.StringVar(&cfg.AdminKey, "admin-key", envOr("SCOREFLOW_ADMIN_KEY", ""), "bearer key for /api/v1/* [SCOREFLOW_ADMIN_KEY]")

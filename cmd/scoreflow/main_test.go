@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scoreflow/scoreflow/internal/pgtest"
 )
 
 // binary is the scoreflow command built once for the subprocess tests.
@@ -47,7 +49,8 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "go build:", err)
 		return 1
 	}
-	return m.Run()
+	// pgtest.Main stops the private PostgreSQL the store tests start.
+	return pgtest.Main(m)
 }
 
 // --- validate, version, usage: in process ---

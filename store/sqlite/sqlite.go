@@ -51,6 +51,9 @@ type Store struct {
 	stmts    *statements
 	prepErr  error
 
+	// applied lists the migrations this Open applied.
+	applied []string
+
 	checkpoint *sql.DB
 	stop       chan struct{}
 	stopped    chan struct{}
@@ -80,7 +83,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	s := &Store{write: write, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	if _, err := s.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -130,29 +133,41 @@ func (s *Store) Close() error {
 	return errors.Join(s.checkpoint.Close(), s.read.Close(), s.write.Close())
 }
 
+// Migrate applies pending migrations to the database file (creating it)
+// and returns the names of those it applied: `scoreflow migrate`.
+func Migrate(ctx context.Context, path string) ([]string, error) {
+	s, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.applied, nil
+}
+
 // migrate applies embedded migrations whose version is not recorded yet,
 // all in one transaction, so a failed upgrade leaves the old schema intact.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) ([]string, error) {
 	entries, err := migrationFiles.ReadDir("migrations")
 	if err != nil {
-		return fmt.Errorf("read migrations: %w", err)
+		return nil, fmt.Errorf("read migrations: %w", err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate: begin: %w", err)
+		return nil, fmt.Errorf("migrate: begin: %w", err)
 	}
 	defer tx.Rollback()
+	var applied []string
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
 	for _, e := range entries {
 		name := e.Name()
 		num, _, ok := strings.Cut(name, "_")
 		version, err := strconv.Atoi(num)
 		if !ok || err != nil {
-			return fmt.Errorf("migration %s: name must start with a number and '_'", name)
+			return nil, fmt.Errorf("migration %s: name must start with a number and '_'", name)
 		}
 		var one int
 		err = tx.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE version = ?`, version).Scan(&one)
@@ -160,24 +175,26 @@ func (s *Store) migrate(ctx context.Context) error {
 			continue
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return nil, fmt.Errorf("migration %s: %w", name, err)
 		}
 		body, err := migrationFiles.ReadFile("migrations/" + name)
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return nil, fmt.Errorf("migration %s: %w", name, err)
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return nil, fmt.Errorf("migration %s: %w", name, err)
 		}
+		applied = append(applied, name)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 			version, name, ms(s.now())); err != nil {
-			return fmt.Errorf("record migration %s: %w", name, err)
+			return nil, fmt.Errorf("record migration %s: %w", name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
+		return nil, fmt.Errorf("migrate: commit: %w", err)
 	}
-	return nil
+	s.applied = applied
+	return applied, nil
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

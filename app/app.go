@@ -35,8 +35,8 @@ import (
 
 // Config is the process configuration (CONTRACT §1 plus extensions).
 type Config struct {
-	HTTPAddr             string // "" = no listener (tests use App.HTTP.Test)
-	DataDir              string
+	HTTPAddr string // "" = no listener (tests use App.HTTP.Test)
+	DataDir  string
 	// Store is --store: "" keeps SQLite in DataDir; a postgres:// URL keeps
 	// all state in PostgreSQL (CONTRACT §7).
 	Store                string

@@ -35,11 +35,9 @@ import (
 
 // Config is the process configuration (CONTRACT §1 plus extensions).
 type Config struct {
-	HTTPAddr string // "" = no listener (tests use App.HTTP.Test)
-	DataDir  string
-	// Store is --store: "" keeps SQLite in DataDir; a postgres:// URL keeps
-	// all state in PostgreSQL (CONTRACT §7).
-	Store                string
+	HTTPAddr             string // "" = no listener (tests use App.HTTP.Test)
+	DataDir              string
+	Store                string // --store: "" = SQLite in DataDir; postgres://… = PostgreSQL (CONTRACT §7)
 	NATSURL              string // external NATS; "" = embedded
 	NATSListen           string // embedded server address, "off" = in-process only
 	AdminKey             string

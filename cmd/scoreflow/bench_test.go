@@ -1,16 +1,17 @@
 package main
 
 import (
-	"database/sql"
-	"path/filepath"
+	"context"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scoreflow/scoreflow/internal/pgtest"
+	"github.com/scoreflow/scoreflow/store/stores"
 )
 
 // TestBench runs the benchmark command small on each road and checks that
@@ -28,11 +29,19 @@ func TestBench(t *testing.T) {
 		{"http single events", []string{"-http", "-clients", "8"}, "HTTP single events from 8 clients", 1500, 0},
 		{"http batches", []string{"-http", "-clients", "2", "-per-request", "100"}, "HTTP batches of 100 from 2 clients", 15, 0},
 		{"http at a rate", []string{"-http", "-clients", "4", "-rate", "3000"}, "sending at 3000 events/s", 1500, 400 * time.Millisecond},
+		{"nats on postgres", []string{"-store", "postgres"}, "NATS", 0, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			args := append([]string{"bench", "-events", "1500", "-contacts", "150", "-idle-flows", "10", "-data", dir}, tc.args...)
+			storeURL := ""
+			for i, a := range args {
+				if a == "postgres" && args[i-1] == "-store" {
+					storeURL = pgtest.URL(t)
+					args[i] = storeURL
+				}
+			}
 			code, out, errOut := runCmd(args...)
 			require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			assert.Contains(t, out, tc.road)
@@ -53,15 +62,28 @@ func TestBench(t *testing.T) {
 				assert.NotContains(t, out, "answered 202")
 			}
 
-			db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "scoreflow.db")+"?mode=ro")
+			// Every event once, each contact created: read back through a store
+			// of our own on the benchmark's database.
+			target, err := stores.Resolve(storeURL, dir)
 			require.NoError(t, err)
-			defer db.Close()
-			var events, distinct, contacts int
-			require.NoError(t, db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT id) FROM events`).Scan(&events, &distinct))
-			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM contacts`).Scan(&contacts))
+			st, err := stores.Open(context.Background(), target)
+			require.NoError(t, err)
+			defer st.Close()
+			minutes, err := st.EventsPerMinute(context.Background(), time.Time{})
+			require.NoError(t, err)
+			events := 0
+			for _, m := range minutes {
+				events += int(m.Count)
+			}
+			contacts, err := st.CountContacts(context.Background())
+			require.NoError(t, err)
 			assert.Equal(t, 1500, events)
-			assert.Equal(t, 1500, distinct)
-			assert.Equal(t, 150, contacts)
+			assert.EqualValues(t, 150, contacts)
+			for _, id := range []string{"b-0", "b-777", "b-1499"} {
+				applied, err := st.EventApplied(context.Background(), id)
+				require.NoError(t, err)
+				assert.True(t, applied, id)
+			}
 		})
 	}
 }

@@ -136,7 +136,12 @@ func (s *Scheduler) runJob(ctx context.Context, j *scheduledJob) (err error) {
 	}()
 	n, err := j.run(ctx)
 	if err == nil {
-		s.log.Info("job ran", "job", j.name, "items", n, "took", time.Since(start).Round(time.Millisecond).String())
+		// Work done is news; an idle pass every few seconds is not.
+		level := slog.LevelInfo
+		if n == 0 {
+			level = slog.LevelDebug
+		}
+		s.log.Log(ctx, level, "job ran", "job", j.name, "items", n, "took", time.Since(start).Round(time.Millisecond).String())
 	}
 	return err
 }

@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -55,4 +58,43 @@ func TestSchedulerRecoversPanicsAndNeverOverlaps(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"boom": "failed", "slow": "ok", "segments": "never run", "delays": "never run", "decay": "never run"}, got)
 	assert.Equal(t, http.StatusOK, apptest.Do(t, a, http.MethodGet, "/readyz", nil).Status, "still serving after the panic")
+}
+
+// TestIdleJobsLogAtDebug: a pass that found nothing logs at debug, one that
+// did work at info, so an idle server's log stays quiet.
+func TestIdleJobsLogAtDebug(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a := apptest.Start(t, app.Config{Schedules: apptest.Off, Logger: log})
+	items := 0
+	require.NoError(t, a.Scheduler.Add("work", "off", func(context.Context) (int, error) { return items, nil }))
+	for _, n := range []int{0, 3} {
+		items = n
+		require.NoError(t, a.Scheduler.RunNow(context.Background(), "work"))
+	}
+	var levels []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		var rec struct{ Level, Msg, Job string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "job ran" && rec.Job == "work" {
+			levels = append(levels, rec.Level)
+		}
+	}
+	assert.Equal(t, []string{"DEBUG", "INFO"}, levels)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -53,15 +53,21 @@ func Validate(f *Flow, env Env) []model.FieldError {
 func Compile(f *Flow, env Env) (*Compiled, error) {
 	c, errs := compile(f, env)
 	if len(errs) > 0 {
-		return nil, model.Invalid("invalid_flow", invalidMessage(errs), errs...)
+		return nil, model.Invalid("invalid_flow", invalidMessage(f, errs), errs...)
 	}
 	return c, nil
 }
 
-func invalidMessage(errs []model.FieldError) string {
+// invalidMessage names the first error; one inside a node names the node
+// by its id, as the canvas shows it, with the index path (CONTRACT §3).
+func invalidMessage(f *Flow, errs []model.FieldError) string {
 	first := errs[0]
 	if first.Path == "" {
 		return "the flow is invalid: " + first.Message
+	}
+	var i int
+	if _, err := fmt.Sscanf(first.Path, "nodes[%d]", &i); err == nil && i >= 0 && i < len(f.Nodes) && f.Nodes[i].ID != "" {
+		return fmt.Sprintf("the flow is invalid: node %q (%s) %s", f.Nodes[i].ID, first.Path, first.Message)
 	}
 	return fmt.Sprintf("the flow is invalid: %s %s", first.Path, first.Message)
 }

@@ -373,8 +373,16 @@ func TestCompileErrorMessageNamesTheFirstPath(t *testing.T) {
 	f.Nodes[2].Config["points"] = "ten"
 	_, err := flows.Compile(f, flows.Env{})
 	inv := requireInvalid(t, err)
-	assert.Equal(t, "the flow is invalid: nodes[2].config.points must be an integer", inv.Message)
+	assert.Equal(t, `the flow is invalid: node "a1" (nodes[2].config.points) must be an integer`, inv.Message)
 	assert.Equal(t, []model.FieldError{{Path: "nodes[2].config.points", Message: "must be an integer"}}, inv.Details)
+
+	f = mustParse(t, contractFlow)
+	f.Nodes[1].Type = "action.launch_rocket"
+	_, err = flows.Compile(f, flows.Env{})
+	inv = requireInvalid(t, err)
+	assert.Equal(t, `the flow is invalid: node "c1" (nodes[1].type) unknown node type "action.launch_rocket"`, inv.Message,
+		"the message names the node as the canvas shows it, the detail its index")
+	assert.Equal(t, "nodes[1].type", inv.Details[0].Path)
 
 	f = mustParse(t, contractFlow)
 	f.Nodes, f.Edges = f.Nodes[1:], nil

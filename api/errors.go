@@ -54,6 +54,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			{Path: "version", Message: fmt.Sprintf("the current version is %d", stale.Current)}}}
 	case errors.Is(err, model.ErrConflict):
 		status, body = fiber.StatusConflict, errorDetail{Code: "conflict", Message: err.Error()}
+	case errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge && fe.Message == utils.StatusMessage(fe.Code):
+		// The server refused the body while reading it (over the largest
+		// limit of any route): say which limit and what to do.
+		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: tooLargeMessage(c.Path(), s.routeLimit(c.Path()))}
 	case errors.As(err, &fe):
 		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: fe.Message}
 	case store.IsUnavailable(s.cfg.Store, err):

@@ -20,11 +20,33 @@ import (
 func bodyLimit(n int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if len(c.Request().Body()) > n {
-			return fiber.NewError(fiber.StatusRequestEntityTooLarge,
-				fmt.Sprintf("the request body is over the %d-byte limit of this endpoint", n))
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge, tooLargeMessage(c.Path(), n))
 		}
 		return c.Next()
 	}
+}
+
+// tooLargeMessage says what the limit is and what to do instead, by route.
+func tooLargeMessage(path string, limit int) string {
+	msg := fmt.Sprintf("the request body is over the %s limit of %s", sizeText(limit), path)
+	switch {
+	case path == "/api/v1/events":
+		return msg + fmt.Sprintf("; send at most %d events per request, in several requests, or raise --body-limit", MaxBatch)
+	case strings.HasPrefix(path, "/v1/"):
+		return msg + " (Segment's own limits: 32 KB a call, 500 KB a batch); send smaller batches"
+	}
+	return msg + "; send a smaller body, or raise --body-limit"
+}
+
+// sizeText writes a byte count as people read limits: 1 MiB, 512 KiB.
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d-byte", n)
 }
 
 // decompress inflates a gzip or deflate request body (SDKs such as
@@ -134,4 +156,22 @@ func (s *Server) limit(c *fiber.Ctx, client string) error {
 	// analytics.js reads Segment's own header to back off.
 	c.Set("X-RateLimit-Reset", secs)
 	return fiber.NewError(fiber.StatusTooManyRequests, "rate limit exceeded; retry after "+secs+"s")
+}
+
+// routeLimit is the body limit of the route a path belongs to.
+func (s *Server) routeLimit(path string) int {
+	switch {
+	case strings.HasPrefix(path, "/api/v1/"):
+		return s.cfg.BodyLimit
+	case strings.HasPrefix(path, "/webhooks/"):
+		return max(s.cfg.BodyLimit, webhookMinLimit)
+	case strings.HasPrefix(path, "/v1/"):
+		for _, r := range segmentRoutes {
+			if "/v1"+r.path == path {
+				return r.limit
+			}
+		}
+		return segmentBatchLimit
+	}
+	return s.maxBody
 }

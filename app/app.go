@@ -22,6 +22,7 @@ import (
 	"github.com/scoreflow/scoreflow/api"
 	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/engine"
+	"github.com/scoreflow/scoreflow/internal/linger"
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/store"
 	"github.com/scoreflow/scoreflow/store/stores"
@@ -212,7 +213,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			if err := a.HTTP.Listener(a.listener); err != nil {
+			if err := a.HTTP.Listener(linger.Listen(a.listener)); err != nil {
 				a.log.Error("http server stopped", "err", err)
 			}
 		}()

@@ -564,6 +564,26 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 	return u, nil
 }
 
+// prefetch names to the store, in one call, the contacts the batch will
+// load: those of its new events that the cache does not hold (a store with
+// costly round trips reads them all at once).
+func (u *unit) prefetch(items []pending) error {
+	var ids []string
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		id := it.ev.ContactID
+		if id == "" || seen[id] || u.seen[it.ev.ID] || u.eng.contacts.Contains(id) {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return u.tx.PrefetchContacts(ids)
+}
+
 func (e *Engine) applyAll(u *unit, items []pending) error {
 	ids := make([]string, len(items))
 	for i, it := range items {
@@ -574,6 +594,9 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 		return err
 	}
 	u.seen = seen
+	if err := u.prefetch(items); err != nil {
+		return err
+	}
 	for _, it := range items {
 		if err := u.apply(it.ev); err != nil {
 			return err

@@ -128,6 +128,10 @@ type Tx interface {
 	// SeenEvents returns which of ids were applied before.
 	SeenEvents(ids []string) (map[string]bool, error)
 	LoadContact(id string) (*ContactRecord, error) // nil, nil when absent
+	// PrefetchContacts says the batch is about to load these contacts, so a
+	// backend with costly round trips can read them all at once; LoadContact
+	// still answers as if it had not been called (a hint, never a change).
+	PrefetchContacts(ids []string) error
 	ContactIDByEmail(email string) (string, error) // "" when absent
 	// SaveContact writes a contact, encoding the JSON columns whose
 	// encoding in r is empty and filling them in.

@@ -139,11 +139,18 @@ func (t *writeTx) storedEntries(contact string, rows pgx.Rows) error {
 	if err != nil {
 		return err
 	}
+	t.setStoredEntries(contact, f)
+	return nil
+}
+
+// setStoredEntries makes what the table holds of a contact's entries its
+// base, less the batch's own entries already sent (they are counted as
+// the batch's).
+func (t *writeTx) setStoredEntries(contact string, f flowEntries) {
 	for flow, sent := range t.entries.flushed[contact] {
 		f[flow] = without(f[flow], sent)
 	}
 	t.entries.setBase(contact, f, false)
-	return nil
 }
 
 // without returns a minus one occurrence of each value in b.

@@ -37,6 +37,7 @@ type writeTx struct {
 	known map[string]bool
 
 	entries batchEntries // see entries.go
+	ahead   prefetched   // see prefetch.go
 }
 
 var _ store.Tx = (*writeTx)(nil)

@@ -52,6 +52,9 @@ func (t *writeTx) SeenEvents(ids []string) (map[string]bool, error) {
 // LoadContact implements store.Tx. The contact's flow entries come in
 // the same round trip, so that counting them costs none (entries.go).
 func (t *writeTx) LoadContact(id string) (*store.ContactRecord, error) {
+	if rec, ok := t.takeAhead(id); ok {
+		return rec, nil
+	}
 	var rec *store.ContactRecord
 	withEntries := t.needEntries(id)
 	err := t.roundTrip(tContacts, func(b *pgx.Batch) {
@@ -262,6 +265,7 @@ func (t *writeTx) DeleteContact(id string) (bool, error) {
 	if err := t.queryRow(tAll, deleteContact, []any{id}, &n); err != nil {
 		return false, fmt.Errorf("delete contact %s: %w", id, err)
 	}
+	t.dropAhead(id)
 	if n > 0 {
 		// Its events are gone: their ids may be applied anew.
 		t.known = map[string]bool{}

@@ -36,6 +36,7 @@ func (t *writeTx) SaveContact(r *store.ContactRecord) error {
 	}
 	t.q.contacts.put(c.ID, w)
 	t.q.dirty |= tContacts
+	t.dropAhead(c.ID)
 	return nil
 }
 
@@ -51,6 +52,7 @@ func (t *writeTx) TouchContact(r *store.ContactRecord) error {
 	}
 	t.q.contacts.put(c.ID, w)
 	t.q.dirty |= tContacts
+	t.dropAhead(c.ID)
 	return nil
 }
 

@@ -172,6 +172,10 @@ func (t *sqliteTx) LoadContact(id string) (*store.ContactRecord, error) {
 	return c, nil
 }
 
+// PrefetchContacts implements store.Tx: a read here costs no round trip,
+// so there is nothing to gain by reading ahead.
+func (t *sqliteTx) PrefetchContacts([]string) error { return nil }
+
 func (t *sqliteTx) ContactIDByEmail(email string) (string, error) {
 	var id string
 	err := t.stmt(t.st.contactByEmail).QueryRow(email).Scan(&id)

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TxContactEmptyParts", testContactEmptyParts},
 		{"TxTouchContact", testTouchContact},
 		{"TxContactIDByEmail", testContactIDByEmail},
+		{"TxPrefetchContacts", testPrefetch},
 		{"TxEntries", testEntries},
 		{"TxNodeStats", testNodeStats},
 		{"TxRunFailures", testRunFailures},

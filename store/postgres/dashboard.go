@@ -7,6 +7,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/rowcodec"
 )
 
 // Reads behind the UI: run counters of every flow, the dashboard's
@@ -67,8 +68,8 @@ func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreB
 	if n == 0 {
 		return []store.ScoreBucket{}, nil
 	}
-	width := bucketWidth(hi-lo+1, buckets)
-	lo = floorTo(lo, width)
+	width := rowcodec.BucketWidth(hi-lo+1, buckets)
+	lo = rowcodec.FloorTo(lo, width)
 	// score >= lo, so integer division is floor division here, as in SQLite.
 	rows, err := s.pool.Query(ctx, `SELECT (score - $1::bigint) / $2::bigint, COUNT(*) FROM contacts GROUP BY 1 ORDER BY 1`, lo, width)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package rowcodec
 
 import (
 	"testing"
@@ -16,7 +16,7 @@ func TestBucketWidth(t *testing.T) {
 		{1000, 20, 50}, {1001, 20, 100}, {600, 20, 50}, {10, 0, 10},
 	}
 	for _, c := range cases {
-		got := bucketWidth(c.span, c.buckets)
+		got := BucketWidth(c.span, c.buckets)
 		assert.Equal(t, c.want, got, "span %d in %d buckets", c.span, c.buckets)
 		assert.LessOrEqual(t, (c.span+got-1)/got, int64(max(c.buckets, 1)))
 	}
@@ -27,6 +27,6 @@ func TestFloorTo(t *testing.T) {
 		{0, 5, 0}, {4, 5, 0}, {5, 5, 5}, {-1, 5, -5}, {-5, 5, -5}, {-6, 5, -10}, {-100, 50, -100}, {7, 1, 7},
 	}
 	for _, c := range cases {
-		assert.Equal(t, c.want, floorTo(c.v, c.w), "floor %d to %d", c.v, c.w)
+		assert.Equal(t, c.want, FloorTo(c.v, c.w), "floor %d to %d", c.v, c.w)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/scoreflow/scoreflow/internal/pgtest"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
 // What the compiler's pieces do on the server, checked against flows on
@@ -182,9 +183,9 @@ func TestTimeTextSQL(t *testing.T) {
 // containment and affixes on words; on a database with the C locale and on
 // one whose default is ICU's Turkish (where lower('I') would be 'ı').
 func TestFoldSQL(t *testing.T) {
-	ct := lowerTable()
+	ct := filtersql.LowerTable()
 	wants := map[rune]bool{}
-	for l := range ct.from {
+	for l := range ct.From {
 		wants[l] = true
 	}
 	for _, cr := range unicode.CaseRanges {
@@ -201,7 +202,7 @@ func TestFoldSQL(t *testing.T) {
 			s := openInternal(t, db.options)
 			for _, l := range slices.Sorted(maps.Keys(wants)) {
 				texts := append([]string{string(l), string(unicode.ToUpper(l)), string(unicode.ToTitle(l))}, others...)
-				for _, r := range ct.from[l] {
+				for _, r := range ct.From[l] {
 					texts = append(texts, string(r), "x"+string(r))
 				}
 				compareOnTexts(t, s, "eq", string(l), texts, nil)

@@ -84,12 +84,7 @@ func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreB
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Empty buckets in between are kept, so the chart's x axis is linear.
-	out := make([]store.ScoreBucket, 0, last+1)
-	for b := int64(0); b <= last; b++ {
-		out = append(out, store.ScoreBucket{From: lo + b*width, To: lo + (b+1)*width, Count: counts[b]})
-	}
-	return out, nil
+	return rowcodec.Buckets(lo, width, last, counts), nil
 }
 
 // EventsPerMinute lists the per-minute counts of applied events since a

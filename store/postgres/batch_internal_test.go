@@ -189,23 +189,6 @@ func TestBatchRoundTrips(t *testing.T) {
 	}
 }
 
-func TestBucketWidthAndFloor(t *testing.T) {
-	for _, c := range []struct {
-		span    int64
-		buckets int
-		want    int64
-	}{{1, 20, 1}, {21, 20, 2}, {101, 20, 10}, {1001, 20, 100}, {10, 0, 10}} {
-		if got := bucketWidth(c.span, c.buckets); got != c.want {
-			t.Errorf("bucketWidth(%d, %d) = %d, want %d", c.span, c.buckets, got, c.want)
-		}
-	}
-	for _, c := range []struct{ v, w, want int64 }{{4, 5, 0}, {-1, 5, -5}, {-6, 5, -10}, {7, 1, 7}} {
-		if got := floorTo(c.v, c.w); got != c.want {
-			t.Errorf("floorTo(%d, %d) = %d, want %d", c.v, c.w, got, c.want)
-		}
-	}
-}
-
 // TestEntryCache: after a batch has counted a contact's entries into a
 // flow, later batches count them without a round trip; an entry recorded
 // behind the cache's back (another process) fails the commit of the batch

@@ -40,7 +40,7 @@ func scanContactRecord(row pgx.Row) (*store.ContactRecord, error) {
 		return nil, err
 	}
 	c.Email = email.String
-	if err := decodeContactJSON(&c, attrs, scores, tags, segments); err != nil {
+	if err := store.DecodeContactJSON(&c, attrs, scores, tags, segments); err != nil {
 		return nil, fmt.Errorf("decode contact %s: %w", c.ID, err)
 	}
 	if disqAt.Valid {
@@ -49,25 +49,6 @@ func scanContactRecord(row pgx.Row) (*store.ContactRecord, error) {
 	c.CreatedAt = fromMS(created)
 	c.LastActivityAt = nullMS(lastAct)
 	return &store.ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}, nil
-}
-
-func decodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) error {
-	c.Attributes = map[string]any{}
-	c.Scores = map[string]int64{}
-	c.Tags = []string{}
-	c.Segments = []string{}
-	for _, p := range []struct {
-		raw string
-		dst any
-	}{{attrs, &c.Attributes}, {scores, &c.Scores}, {tags, &c.Tags}, {segments, &c.Segments}} {
-		if p.raw == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(p.raw), p.dst); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // scanContacts reads every row of a contacts query and closes it.
@@ -143,7 +124,7 @@ func (s *Store) ListContacts(ctx context.Context, q store.ContactQuery) ([]*mode
 		cmp, order = ">", "c.score ASC, c.id ASC"
 	}
 	if q.Cursor != "" {
-		score, id, err := decodeCursor(q.Cursor)
+		score, id, err := store.DecodeCursor(q.Cursor)
 		if err != nil {
 			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
 		}
@@ -163,7 +144,7 @@ func (s *Store) ListContacts(ctx context.Context, q store.ContactQuery) ([]*mode
 	if len(out) > q.Limit {
 		out = out[:q.Limit]
 		last := out[len(out)-1]
-		next = encodeCursor(last.Score, last.ID)
+		next = store.EncodeCursor(last.Score, last.ID)
 	}
 	return out, next, nil
 }

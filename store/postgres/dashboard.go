@@ -7,6 +7,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/rowcodec"
 )
 
 // Reads behind the UI: run counters of every flow, the dashboard's
@@ -67,8 +68,8 @@ func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreB
 	if n == 0 {
 		return []store.ScoreBucket{}, nil
 	}
-	width := bucketWidth(hi-lo+1, buckets)
-	lo = floorTo(lo, width)
+	width := rowcodec.BucketWidth(hi-lo+1, buckets)
+	lo = rowcodec.FloorTo(lo, width)
 	// score >= lo, so integer division is floor division here, as in SQLite.
 	rows, err := s.pool.Query(ctx, `SELECT (score - $1::bigint) / $2::bigint, COUNT(*) FROM contacts GROUP BY 1 ORDER BY 1`, lo, width)
 	if err != nil {
@@ -88,12 +89,7 @@ func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreB
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("score histogram: %w", err)
 	}
-	// Empty buckets in between are kept, so the chart's x axis is linear.
-	out := make([]store.ScoreBucket, 0, last+1)
-	for b := int64(0); b <= last; b++ {
-		out = append(out, store.ScoreBucket{From: lo + b*width, To: lo + (b+1)*width, Count: counts[b]})
-	}
-	return out, nil
+	return rowcodec.Buckets(lo, width, last, counts), nil
 }
 
 // EventsPerMinute lists the per-minute counts of applied events since a

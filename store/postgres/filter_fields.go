@@ -2,95 +2,25 @@ package postgres
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
 // Field leaves: the value prepared as flows prepares it, then a contact
 // field mapped to its column by the table of contact fields, or an event
 // property (filter_json.go).
 
-// sqlWant is a field leaf's value, prepared as flows prepares it.
-type sqlWant struct {
-	kind   string // "null", "string", "number", "bool"
-	lower  string // string, lowercased as strings.ToLower does
-	num    float64
-	b      bool
-	t      time.Time // a string that parses as RFC3339
-	isTime bool
-}
-
-func sqlWantOf(v any) (sqlWant, error) {
-	switch x := v.(type) {
-	case nil:
-		return sqlWant{kind: "null"}, nil
-	case string:
-		w := sqlWant{kind: "string", lower: strings.ToLower(x)}
-		w.t, w.isTime = sqlParseTime(x)
-		return w, nil
-	case float64:
-		return sqlWant{kind: "number", num: x}, nil
-	case bool:
-		return sqlWant{kind: "bool", b: x}, nil
-	}
-	return sqlWant{}, fmt.Errorf("%w: unexpected value %T", store.ErrNoSQL, v)
-}
-
-// sqlParseTime is flows' parseTime: the same shape check, then time.Parse.
-func sqlParseTime(s string) (time.Time, bool) {
-	if len(s) < len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	return t, err == nil
-}
-
-// sqlLeaf is a field condition with its op split into a positive op and
-// whether it is negated.
-type sqlLeaf struct {
-	field string
-	op    flows.Op // eq in contains exists gt gte lt lte starts_with ends_with older_than newer_than
-	want  sqlWant
-	set   []sqlWant
-	since time.Time // older_than/newer_than: now minus the span
-}
-
 func (c *sqlCompiler) field(fc *flows.FieldCond, props string) (sqlExpr, error) {
-	l := sqlLeaf{field: fc.Field()}
-	op, negate := fc.Op().Positive()
-	l.op = op
-	switch op {
-	case flows.OpExists:
-	case flows.OpIn:
-		list, ok := fc.Value().([]any)
-		if !ok {
-			return sqlExpr{}, fmt.Errorf("%w: in needs a list", store.ErrNoSQL)
-		}
-		for _, v := range list {
-			w, err := sqlWantOf(v)
-			if err != nil {
-				return sqlExpr{}, err
-			}
-			l.set = append(l.set, w)
-		}
-	case flows.OpOlderThan, flows.OpNewerThan:
-		l.since = c.now.Add(-fc.Span())
-	case flows.OpEq, flows.OpContains, flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte, flows.OpStartsWith, flows.OpEndsWith:
-		w, err := sqlWantOf(fc.Value())
-		if err != nil {
-			return sqlExpr{}, err
-		}
-		l.want = w
-	default:
-		return sqlExpr{}, fmt.Errorf("%w: unknown op %s", store.ErrNoSQL, op)
+	l, negate, err := filtersql.LeafOf(fc, c.now)
+	if err != nil {
+		return sqlExpr{}, err
 	}
 	var e sqlExpr
-	var err error
 	if props != "" {
-		e, err = c.jsonLeaf(l, props, jsonPathOf(l.field, ""))
+		e, err = c.jsonLeaf(l, props, jsonPathOf(l.Field, ""))
 	} else {
 		e, err = c.contactLeaf(l)
 	}
@@ -105,10 +35,10 @@ func (c *sqlCompiler) field(fc *flows.FieldCond, props string) (sqlExpr, error) 
 
 // contactLeaf compiles the positive op of a leaf on a contact field, by how
 // the table of contact fields says the store keeps it.
-func (c *sqlCompiler) contactLeaf(l sqlLeaf) (sqlExpr, error) {
-	f, rest, ok := flows.LookupContactField(l.field)
+func (c *sqlCompiler) contactLeaf(l filtersql.Leaf) (sqlExpr, error) {
+	f, rest, ok := flows.LookupContactField(l.Field)
 	if !ok {
-		return sqlExpr{}, fmt.Errorf("%w: unknown contact field %q", store.ErrNoSQL, l.field)
+		return sqlExpr{}, fmt.Errorf("%w: unknown contact field %q", store.ErrNoSQL, l.Field)
 	}
 	col := "c." + f.Column
 	switch {
@@ -125,34 +55,34 @@ func (c *sqlCompiler) contactLeaf(l sqlLeaf) (sqlExpr, error) {
 		return c.numberLeaf(l, v), nil
 	case f.Storage == flows.StoredColumn && f.Type == flows.FieldText:
 		// "" is absent (no grade, no stage).
-		if l.op == flows.OpExists {
+		if l.Op == flows.OpExists {
 			return sqlExpr{text: col + " <> ''"}, nil
 		}
-		p, err := c.textPred(l, l.op, col)
+		p, err := c.textPred(l, l.Op, col)
 		if err != nil || p.text == "false" {
 			return p, err
 		}
 		return sqlExpr{text: col + " <> '' AND (" + p.text + ")"}, nil
 	case f.Storage == flows.StoredList:
-		if l.op == flows.OpExists {
+		if l.Op == flows.OpExists {
 			return sqlExpr{text: "jsonb_typeof(" + col + ") = 'array'"}, nil
 		}
-		op := l.op
+		op := l.Op
 		if op == flows.OpContains {
 			op = flows.OpEq // contains on an array: has the element
 		}
 		return c.listLeaf(l, op, col)
 	case f.Storage == flows.StoredPresence && f.Type == flows.FieldBool:
-		if l.op != flows.OpEq || l.want.kind != "bool" {
-			return sqlExpr{}, fmt.Errorf("%w: %s takes eq/neq true/false", store.ErrNoSQL, l.field)
+		if l.Op != flows.OpEq || l.Want.Kind != "bool" {
+			return sqlExpr{}, fmt.Errorf("%w: %s takes eq/neq true/false", store.ErrNoSQL, l.Field)
 		}
-		if l.want.b {
+		if l.Want.B {
 			return sqlExpr{text: col + " IS NOT NULL"}, nil
 		}
 		return sqlExpr{text: col + " IS NULL"}, nil
 	case f.Storage == flows.StoredMillis:
 		// NULL is absent (no activity yet); created_at is never NULL.
-		if l.op == flows.OpExists {
+		if l.Op == flows.OpExists {
 			return sqlExpr{text: col + " IS NOT NULL"}, nil
 		}
 		p := c.msLeaf(l, col)
@@ -161,9 +91,9 @@ func (c *sqlCompiler) contactLeaf(l sqlLeaf) (sqlExpr, error) {
 		}
 		return sqlExpr{text: col + " IS NOT NULL AND (" + p.text + ")"}, nil
 	case f.Storage == flows.StoredObjectPath:
-		return c.jsonLeaf(l, col, jsonPathOf(l.field, f.Name))
+		return c.jsonLeaf(l, col, jsonPathOf(l.Field, f.Name))
 	}
-	return sqlExpr{}, fmt.Errorf("%w: no SQL form for %s (%s stored as kind %d)", store.ErrNoSQL, l.field, f.Type, f.Storage)
+	return sqlExpr{}, fmt.Errorf("%w: no SQL form for %s (%s stored as kind %d)", store.ErrNoSQL, l.Field, f.Type, f.Storage)
 }
 
 // listLeaf is a leaf on a jsonb array of strings (tags, segments): op holds
@@ -172,15 +102,15 @@ func (c *sqlCompiler) contactLeaf(l sqlLeaf) (sqlExpr, error) {
 // no element text: over a million contacts, 0.15 s for "vip" (12
 // spellings) against 0.6 s testing each element. Other ops, and texts with
 // more spellings than that pays for, test each element.
-func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, error) {
+func (c *sqlCompiler) listLeaf(l filtersql.Leaf, op flows.Op, col string) (sqlExpr, error) {
 	if op == flows.OpEq || op == flows.OpIn {
 		var wants []string
-		if op == flows.OpEq && l.want.kind == "string" {
-			wants = []string{l.want.lower}
+		if op == flows.OpEq && l.Want.Kind == "string" {
+			wants = []string{l.Want.Lower}
 		}
-		for _, w := range l.set {
-			if w.kind == "string" {
-				wants = append(wants, w.lower)
+		for _, w := range l.Set {
+			if w.Kind == "string" {
+				wants = append(wants, w.Lower)
 			}
 		}
 		if spellings, ok := listSpellings(wants); ok {
@@ -200,45 +130,45 @@ func (c *sqlCompiler) listLeaf(l sqlLeaf, op flows.Op, col string) (sqlExpr, err
 }
 
 // intLeaf is a leaf on a bigint column that is always present (score).
-func (c *sqlCompiler) intLeaf(l sqlLeaf, col string) sqlExpr {
-	switch l.op {
+func (c *sqlCompiler) intLeaf(l filtersql.Leaf, col string) sqlExpr {
+	switch l.Op {
 	case flows.OpExists:
 		return sqlTrue
 	case flows.OpEq, flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte:
-		if l.want.kind != "number" {
+		if l.Want.Kind != "number" {
 			return sqlFalse
 		}
-		return c.intCompare(col, l.op, l.want.num)
+		return c.intCompare(col, l.Op, l.Want.Num)
 	case flows.OpIn:
-		return c.intIn(col, setNumbers(l.set))
+		return c.intIn(col, setNumbers(l.Set))
 	}
 	return sqlFalse
 }
 
 // numberLeaf is a leaf on a numeric that is always present (score.<d>).
-func (c *sqlCompiler) numberLeaf(l sqlLeaf, v string) sqlExpr {
-	switch l.op {
+func (c *sqlCompiler) numberLeaf(l filtersql.Leaf, v string) sqlExpr {
+	switch l.Op {
 	case flows.OpExists:
 		return sqlTrue
 	case flows.OpEq, flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte:
-		if l.want.kind != "number" {
+		if l.Want.Kind != "number" {
 			return sqlFalse
 		}
-		return c.numericCompare(v, l.op, l.want.num)
+		return c.numericCompare(v, l.Op, l.Want.Num)
 	case flows.OpIn:
-		return c.numericIn(v, setNumbers(l.set))
+		return c.numericIn(v, setNumbers(l.Set))
 	}
 	return sqlFalse
 }
 
 // setNumbers is the numbers of an in list, once each.
-func setNumbers(set []sqlWant) []float64 {
+func setNumbers(set []filtersql.Want) []float64 {
 	var out []float64
 	seen := map[float64]bool{}
 	for _, w := range set {
-		if w.kind == "number" && !seen[w.num] {
-			seen[w.num] = true
-			out = append(out, w.num)
+		if w.Kind == "number" && !seen[w.Num] {
+			seen[w.Num] = true
+			out = append(out, w.Num)
 		}
 	}
 	return out
@@ -248,19 +178,19 @@ var sqlOrderOps = map[flows.Op]string{flows.OpGt: ">", flows.OpGte: ">=", flows.
 
 // msLeaf is a leaf on a Unix-ms column (created_at, last_activity_at);
 // the caller guards against NULL.
-func (c *sqlCompiler) msLeaf(l sqlLeaf, col string) sqlExpr {
-	switch l.op {
+func (c *sqlCompiler) msLeaf(l filtersql.Leaf, col string) sqlExpr {
+	switch l.Op {
 	case flows.OpExists:
 		return sqlTrue
 	case flows.OpEq:
-		if !l.want.isTime {
+		if !l.Want.IsTime {
 			return sqlFalse
 		}
-		return c.msCompare(col, flows.OpEq, l.want.t)
+		return c.msCompare(col, flows.OpEq, l.Want.T)
 	case flows.OpIn:
 		var list []int64
-		for _, w := range l.set {
-			if ms, exact := msOf(w.t); w.isTime && exact {
+		for _, w := range l.Set {
+			if ms, exact := filtersql.MsOf(w.T); w.IsTime && exact {
 				list = append(list, ms)
 			}
 		}
@@ -272,50 +202,23 @@ func (c *sqlCompiler) msLeaf(l sqlLeaf, col string) sqlExpr {
 		}
 		return sqlExpr{text: col + " = ANY(" + c.args.ints(list) + ")"}
 	case flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte:
-		if !l.want.isTime {
+		if !l.Want.IsTime {
 			return sqlFalse
 		}
-		return c.msCompare(col, l.op, l.want.t)
+		return c.msCompare(col, l.Op, l.Want.T)
 	case flows.OpOlderThan:
-		return c.msCompare(col, flows.OpLt, l.since)
+		return c.msCompare(col, flows.OpLt, l.Since)
 	case flows.OpNewerThan:
-		return c.msCompare(col, flows.OpGte, l.since)
+		return c.msCompare(col, flows.OpGte, l.Since)
 	}
 	return sqlFalse
 }
 
-// msOf splits t into whole Unix ms (rounded down) and whether no
-// sub-millisecond part remains.
-func msOf(t time.Time) (int64, bool) {
-	return t.UnixMilli(), t.Nanosecond()%int(time.Millisecond) == 0
-}
-
-// msCompare compares a whole-ms column with a nanosecond time exactly: with
-// q = t in ms rounded down and a remainder, col > t ⇔ col > q, and so on.
+// msCompare compares a whole-ms column with a nanosecond time exactly, by
+// filtersql.MsBound.
 func (c *sqlCompiler) msCompare(col string, op flows.Op, t time.Time) sqlExpr {
-	q, exact := msOf(t)
-	sym := ""
-	switch op {
-	case flows.OpEq:
-		if !exact {
-			return sqlFalse
-		}
-		sym = "="
-	case flows.OpGt:
-		sym = ">"
-	case flows.OpGte:
-		sym = ">"
-		if exact {
-			sym = ">="
-		}
-	case flows.OpLt:
-		sym = "<="
-		if exact {
-			sym = "<"
-		}
-	case flows.OpLte:
-		sym = "<="
-	default:
+	sym, q, ok := filtersql.MsBound(op, t)
+	if !ok {
 		return sqlFalse
 	}
 	return sqlExpr{text: col + " " + sym + " " + c.args.int(q)}

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
 // Values inside jsonb documents (attributes, event properties) and the
@@ -79,15 +80,15 @@ func (c *sqlCompiler) jsonValue(doc string, path jsonPath) string {
 // attribute, an event property): a scalar is tested itself, an array
 // element by element, an object never; contains is a substring test on a
 // string and element equality in an array.
-func (c *sqlCompiler) jsonLeaf(l sqlLeaf, doc string, path jsonPath) (sqlExpr, error) {
+func (c *sqlCompiler) jsonLeaf(l filtersql.Leaf, doc string, path jsonPath) (sqlExpr, error) {
 	x := c.jsonValue(doc, path)
 	if x == jsonNone {
 		return sqlFalse, nil // absent: exists and every positive op fail
 	}
-	if l.op == flows.OpExists {
+	if l.Op == flows.OpExists {
 		return sqlExpr{text: "COALESCE(jsonb_typeof(" + x + ") <> 'null', false)"}, nil
 	}
-	elemOp := l.op
+	elemOp := l.Op
 	if elemOp == flows.OpContains {
 		elemOp = flows.OpEq
 	}
@@ -100,13 +101,13 @@ func (c *sqlCompiler) jsonLeaf(l sqlLeaf, doc string, path jsonPath) (sqlExpr, e
 	if elem.text != "false" {
 		array = "EXISTS (SELECT 1 FROM jsonb_array_elements(" + x + ") " + j + "(e) WHERE " + elem.text + ")"
 	}
-	return c.scalarCase(l, l.op, x, array)
+	return c.scalarCase(l, l.Op, x, array)
 }
 
 // scalarCase is op on the jsonb value x by its JSON type: flows' matchScalar
 // on a string, number or boolean, array (when not "") on an array, false on
 // anything else. It is never NULL.
-func (c *sqlCompiler) scalarCase(l sqlLeaf, op flows.Op, x, array string) (sqlExpr, error) {
+func (c *sqlCompiler) scalarCase(l filtersql.Leaf, op flows.Op, x, array string) (sqlExpr, error) {
 	str, err := c.textPred(l, op, "(("+x+" #>> '{}') COLLATE \"C\")")
 	if err != nil {
 		return sqlExpr{}, err
@@ -133,25 +134,25 @@ func (c *sqlCompiler) scalarCase(l sqlLeaf, op flows.Op, x, array string) (sqlEx
 // textPred is flows' matchString for op on a text t (COLLATE "C", repeated
 // in the result): false unless t holds what op looks for. For a non-NULL t
 // the result is never NULL.
-func (c *sqlCompiler) textPred(l sqlLeaf, op flows.Op, t string) (sqlExpr, error) {
-	w := l.want
+func (c *sqlCompiler) textPred(l filtersql.Leaf, op flows.Op, t string) (sqlExpr, error) {
+	w := l.Want
 	switch op {
 	case flows.OpEq:
-		if w.kind != "string" || !storable(w.lower) {
+		if w.Kind != "string" || !storable(w.Lower) {
 			return sqlFalse, nil
 		}
-		f, err := c.fold(t, []string{w.lower})
+		f, err := c.fold(t, []string{w.Lower})
 		if err != nil {
 			return sqlExpr{}, err
 		}
-		return sqlExpr{text: f + " = " + c.args.text(w.lower)}, nil
+		return sqlExpr{text: f + " = " + c.args.text(w.Lower)}, nil
 	case flows.OpIn:
 		var strs []string
 		seen := map[string]bool{}
-		for _, s := range l.set {
-			if s.kind == "string" && storable(s.lower) && !seen[s.lower] {
-				seen[s.lower] = true
-				strs = append(strs, s.lower)
+		for _, s := range l.Set {
+			if s.Kind == "string" && storable(s.Lower) && !seen[s.Lower] {
+				seen[s.Lower] = true
+				strs = append(strs, s.Lower)
 			}
 		}
 		if len(strs) == 0 {
@@ -166,69 +167,69 @@ func (c *sqlCompiler) textPred(l sqlLeaf, op flows.Op, t string) (sqlExpr, error
 		}
 		return sqlExpr{text: f + " = ANY(" + c.args.texts(strs) + ")"}, nil
 	case flows.OpContains, flows.OpStartsWith, flows.OpEndsWith:
-		if w.kind != "string" || !storable(w.lower) {
+		if w.Kind != "string" || !storable(w.Lower) {
 			return sqlFalse, nil
 		}
-		if w.lower == "" {
+		if w.Lower == "" {
 			return sqlTrue, nil
 		}
-		f, err := c.fold(t, []string{w.lower})
+		f, err := c.fold(t, []string{w.Lower})
 		if err != nil {
 			return sqlExpr{}, err
 		}
 		// Byte comparisons of valid UTF-8: a byte match is a rune match.
 		switch op {
 		case flows.OpContains:
-			return sqlExpr{text: "strpos(" + f + ", " + c.args.text(w.lower) + ") > 0"}, nil
+			return sqlExpr{text: "strpos(" + f + ", " + c.args.text(w.Lower) + ") > 0"}, nil
 		case flows.OpStartsWith:
-			return sqlExpr{text: "starts_with(" + f + ", " + c.args.text(w.lower) + ")"}, nil
+			return sqlExpr{text: "starts_with(" + f + ", " + c.args.text(w.Lower) + ")"}, nil
 		}
-		n := int64(utf8.RuneCountInString(w.lower))
-		return sqlExpr{text: "right(" + f + ", " + c.args.bind(n, "integer") + ") = " + c.args.text(w.lower)}, nil
+		n := int64(utf8.RuneCountInString(w.Lower))
+		return sqlExpr{text: "right(" + f + ", " + c.args.bind(n, "integer") + ") = " + c.args.text(w.Lower)}, nil
 	case flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte:
-		if w.isTime {
-			return c.timeText(t, sqlOrderOps[op], w.t.Unix(), int64(w.t.Nanosecond())), nil
+		if w.IsTime {
+			return c.timeText(t, sqlOrderOps[op], w.T.Unix(), int64(w.T.Nanosecond())), nil
 		}
-		if w.kind != "number" {
+		if w.Kind != "number" {
 			return sqlFalse, nil
 		}
-		return c.numericText(t, op, w.num), nil
+		return c.numericText(t, op, w.Num), nil
 	case flows.OpOlderThan:
 		// A time before since is older; any other time is newer.
-		return c.timeText(t, "<", l.since.Unix(), int64(l.since.Nanosecond())), nil
+		return c.timeText(t, "<", l.Since.Unix(), int64(l.Since.Nanosecond())), nil
 	case flows.OpNewerThan:
-		return c.timeText(t, ">=", l.since.Unix(), int64(l.since.Nanosecond())), nil
+		return c.timeText(t, ">=", l.Since.Unix(), int64(l.Since.Nanosecond())), nil
 	}
 	return sqlFalse, nil
 }
 
 // numberPred is flows' matchNumber for op on an exact numeric v.
-func (c *sqlCompiler) numberPred(l sqlLeaf, op flows.Op, v string) sqlExpr {
+func (c *sqlCompiler) numberPred(l filtersql.Leaf, op flows.Op, v string) sqlExpr {
 	switch op {
 	case flows.OpEq, flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte:
-		if l.want.kind != "number" {
+		if l.Want.Kind != "number" {
 			return sqlFalse
 		}
-		return c.numericCompare(v, op, l.want.num)
+		return c.numericCompare(v, op, l.Want.Num)
 	case flows.OpIn:
-		return c.numericIn(v, setNumbers(l.set))
+		return c.numericIn(v, setNumbers(l.Set))
 	}
 	return sqlFalse
 }
 
 // boolPred is flows' matchBool for op on a jsonb boolean x.
-func boolPred(l sqlLeaf, op flows.Op, x string) sqlExpr {
+func boolPred(l filtersql.Leaf, op flows.Op, x string) sqlExpr {
 	hasTrue, hasFalse := false, false
 	switch op {
 	case flows.OpEq:
-		if l.want.kind != "bool" {
+		if l.Want.Kind != "bool" {
 			return sqlFalse
 		}
-		hasTrue, hasFalse = l.want.b, !l.want.b
+		hasTrue, hasFalse = l.Want.B, !l.Want.B
 	case flows.OpIn:
-		for _, w := range l.set {
-			if w.kind == "bool" {
-				hasTrue, hasFalse = hasTrue || w.b, hasFalse || !w.b
+		for _, w := range l.Set {
+			if w.Kind == "bool" {
+				hasTrue, hasFalse = hasTrue || w.B, hasFalse || !w.B
 			}
 		}
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/scoreflow/scoreflow/internal/pgtest"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
+	"github.com/scoreflow/scoreflow/store/storetest"
 )
 
 // What the compiler's pieces do on the server, checked against flows on
@@ -182,9 +184,9 @@ func TestTimeTextSQL(t *testing.T) {
 // containment and affixes on words; on a database with the C locale and on
 // one whose default is ICU's Turkish (where lower('I') would be 'ı').
 func TestFoldSQL(t *testing.T) {
-	ct := lowerTable()
+	ct := filtersql.LowerTable()
 	wants := map[rune]bool{}
-	for l := range ct.from {
+	for l := range ct.From {
 		wants[l] = true
 	}
 	for _, cr := range unicode.CaseRanges {
@@ -201,7 +203,7 @@ func TestFoldSQL(t *testing.T) {
 			s := openInternal(t, db.options)
 			for _, l := range slices.Sorted(maps.Keys(wants)) {
 				texts := append([]string{string(l), string(unicode.ToUpper(l)), string(unicode.ToTitle(l))}, others...)
-				for _, r := range ct.from[l] {
+				for _, r := range ct.From[l] {
 					texts = append(texts, string(r), "x"+string(r))
 				}
 				compareOnTexts(t, s, "eq", string(l), texts, nil)
@@ -256,76 +258,48 @@ func TestFilterSQLNeverNull(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fields := []string{"score", "score.fit", "score.none", "grade", "deal_stage", "tags", "segments", "disqualified",
-		"created_at", "last_activity_at", "attributes.a", "attributes.a.b", "attributes.a.b.c", "attributes.s", "attributes.n", "attributes.none"}
-	props := []string{"a", "a.b", "a.b.c", "s", "n", "none"}
-	ops := []string{"eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "not_contains", "exists", "not_exists",
-		"starts_with", "ends_with", "older_than", "newer_than"}
 	long := make([]any, 70)
 	for i := range long {
 		long[i] = []any{"x", float64(i), "2025-03-01T00:00:00Z", true}[i%4]
 	}
 	values := []any{nil, "x", "", 12.0, true, false, "2025-03-01T00:00:00Z", []any{"x", 12.0, true, nil, "2025-03-01T00:00:00Z"}, long, "30d", "x\x00"}
-	var leaves []string
-	for _, op := range ops {
-		for _, v := range values {
-			for _, f := range fields {
-				leaves = append(leaves, jsonOf(map[string]any{"field": f, "op": op, "value": v}))
-			}
-			for _, p := range props {
-				where := jsonOf(map[string]any{"field": p, "op": op, "value": v})
-				leaves = append(leaves, `{"event":"t","within":"60d","where":`+where+`}`,
-					`{"event":"t","where":`+where+`,"count":{"op":"eq","value":0}}`)
-			}
-		}
-	}
 	compiled := 0
-	for _, leaf := range leaves {
-		for _, raw := range []string{leaf, `{"not":` + leaf + `}`, `{"any":[` + leaf + `,{"field":"score","op":"gt","value":100}]}`} {
-			f, errs := flows.ParseFilter(json.RawMessage(raw), flows.ContactFilter)
-			if len(errs) > 0 {
-				continue // an op the value or field does not take
-			}
-			args := &sqlArgs{}
-			expr, err := filterSQL(f, filterNow, args)
-			if errors.Is(err, store.ErrNoSQL) {
-				continue
-			}
-			if err != nil {
+	for _, raw := range storetest.LeafFilters(values) {
+		f, errs := flows.ParseFilter(json.RawMessage(raw), flows.ContactFilter)
+		if len(errs) > 0 {
+			continue // an op the value or field does not take
+		}
+		args := &sqlArgs{}
+		expr, err := filterSQL(f, filterNow, args)
+		if errors.Is(err, store.ErrNoSQL) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		compiled++
+		q, vals := args.finish(`SELECT c.id, ` + expr + ` FROM contacts c ORDER BY c.id`)
+		rows, err := s.pool.Query(ctx, q, vals...)
+		if err != nil {
+			t.Fatalf("%s: %v\nSQL: %s", raw, err, q)
+		}
+		for rows.Next() {
+			var id string
+			var v pgtype.Bool
+			if err := rows.Scan(&id, &v); err != nil {
 				t.Fatalf("%s: %v", raw, err)
 			}
-			compiled++
-			q, vals := args.finish(`SELECT c.id, ` + expr + ` FROM contacts c ORDER BY c.id`)
-			rows, err := s.pool.Query(ctx, q, vals...)
-			if err != nil {
-				t.Fatalf("%s: %v\nSQL: %s", raw, err, q)
+			if !v.Valid {
+				t.Errorf("%s on %s gave NULL\nSQL: %s", raw, id, q)
 			}
-			for rows.Next() {
-				var id string
-				var v pgtype.Bool
-				if err := rows.Scan(&id, &v); err != nil {
-					t.Fatalf("%s: %v", raw, err)
-				}
-				if !v.Valid {
-					t.Errorf("%s on %s gave NULL\nSQL: %s", raw, id, q)
-				}
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatalf("%s: %v\nSQL: %s", raw, err, q)
-			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v\nSQL: %s", raw, err, q)
 		}
 	}
 	if compiled < 1000 {
 		t.Errorf("compiled %d filters; the test compiles fewer than it means to", compiled)
 	}
-}
-
-func jsonOf(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
 }
 
 // TestFilterSQLBindsValues checks that nothing of the filter's text reaches

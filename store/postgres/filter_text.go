@@ -3,12 +3,10 @@ package postgres
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/scoreflow/scoreflow/flows"
-	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
 // Text as flows reads it, in SQL: Go's rune-by-rune lowercasing, the
@@ -21,32 +19,6 @@ func storable(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
-// caseTable maps each rune that unicode.ToLower produces from some other
-// rune to the non-ASCII runes it is produced from (the ASCII ones are
-// lower()'s business), and records runes that ToLower would change again.
-type caseTable struct {
-	from    map[rune][]rune
-	unfixed map[rune]bool // ToLower(r) != r
-}
-
-var lowerTable = sync.OnceValue(func() caseTable {
-	ct := caseTable{from: map[rune][]rune{}, unfixed: map[rune]bool{}}
-	// unicode.ToLower changes only runes of unicode.CaseRanges.
-	for _, cr := range unicode.CaseRanges {
-		for r := rune(cr.Lo); r <= rune(cr.Hi); r++ {
-			l := unicode.ToLower(r)
-			if l == r {
-				continue
-			}
-			ct.unfixed[r] = true
-			if r >= utf8.RuneSelf {
-				ct.from[l] = append(ct.from[l], r)
-			}
-		}
-	}
-	return ct
-})
-
 // fold is the text t (COLLATE "C") lowercased as flows compares it with the
 // lowercased texts wants: lower() for ASCII (with the C collation it folds
 // nothing else, whatever the database's locale), then for every rune of the
@@ -54,29 +26,13 @@ var lowerTable = sync.OnceValue(func() caseTable {
 // Runes of t that lowercase to none of the wants' runes match none of them
 // either way.
 func (c *sqlCompiler) fold(t string, wants []string) (string, error) {
-	ct := lowerTable()
-	type pair struct{ from, to rune }
-	var pairs []pair
-	seen := map[rune]bool{}
-	for _, w := range wants {
-		for _, q := range w {
-			if seen[q] {
-				continue
-			}
-			seen[q] = true
-			if ct.unfixed[q] {
-				// Lowercase text that lowercases again: SQL could not
-				// tell which runes Go would match to it.
-				return "", fmt.Errorf("%w: %q has no stable lowercase", store.ErrNoSQL, q)
-			}
-			for _, r := range ct.from[q] {
-				pairs = append(pairs, pair{r, q})
-			}
-		}
+	pairs, err := filtersql.FoldPairs(wants)
+	if err != nil {
+		return "", err
 	}
 	out := "lower(" + t + ")"
 	for _, p := range pairs {
-		out = "replace(" + out + ", " + c.args.text(string(p.from)) + ", " + c.args.text(string(p.to)) + ")"
+		out = "replace(" + out + ", " + c.args.text(string(p.From)) + ", " + c.args.text(string(p.To)) + ")"
 	}
 	return out, nil
 }
@@ -95,7 +51,7 @@ const maxSpellings = 64
 // rune that lowercases again (whose spellings flows would not match alike)
 // or when there would be more than maxSpellings.
 func listSpellings(wants []string) ([]string, bool) {
-	ct := lowerTable()
+	ct := filtersql.LowerTable()
 	var out []string
 	seen := map[string]bool{}
 	for _, w := range wants {
@@ -105,10 +61,10 @@ func listSpellings(wants []string) ([]string, bool) {
 		seen[w] = true
 		variants := []string{""}
 		for _, q := range w {
-			if ct.unfixed[q] {
+			if ct.Unfixed[q] {
 				return nil, false
 			}
-			runes := append([]rune{q}, ct.from[q]...)
+			runes := append([]rune{q}, ct.From[q]...)
 			if q >= 'a' && q <= 'z' {
 				runes = append(runes, q-'a'+'A')
 			}

@@ -21,7 +21,7 @@ func (t *writeTx) SaveContact(r *store.ContactRecord) error {
 		return fmt.Errorf("save contact %s: %w", r.Contact.ID, err)
 	}
 	c := r.Contact
-	if err := encodeParts(r); err != nil {
+	if err := store.EncodeParts(r); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	w := &contactWrite{save: true, email: text(c.Email), attrs: r.Attributes, scores: r.Scores, score: c.Score,

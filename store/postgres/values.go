@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/scoreflow/scoreflow/model"
-	"github.com/scoreflow/scoreflow/store"
 )
 
 // Conversions between Go values and columns, the same as the SQLite
@@ -55,41 +52,6 @@ func limitArg(n int) any {
 		return nil
 	}
 	return n
-}
-
-// encodeParts fills in the JSON encodings a contact record lacks.
-func encodeParts(r *store.ContactRecord) error {
-	c := r.Contact
-	for _, p := range []struct {
-		dst *string
-		v   any
-	}{{&r.Attributes, nonNilMap(c.Attributes)}, {&r.Scores, nonNilMap(c.Scores)}, {&r.Tags, nonNil(c.Tags)}, {&r.Segments, nonNil(c.Segments)}} {
-		if *p.dst != "" {
-			continue
-		}
-		b, err := json.Marshal(p.v)
-		if err != nil {
-			return err
-		}
-		*p.dst = string(b)
-	}
-	return nil
-}
-
-// nonNilMap keeps a nil map from being stored as JSON null, which would
-// read back as a nil map and reach the API as "attributes": null.
-func nonNilMap[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return map[string]V{}
-	}
-	return m
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // jsonColumn is the column value of a JSON object: the raw form when the
@@ -148,44 +110,3 @@ func gradeCase(st model.Settings) (string, []any) {
 }
 
 // The contact list's keyset cursor, the same text as the SQLite store's.
-
-func encodeCursor(score int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(score, 10) + ":" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", fmt.Errorf("malformed cursor")
-	}
-	num, id, ok := strings.Cut(string(b), ":")
-	score, err := strconv.ParseInt(num, 10, 64)
-	if !ok || err != nil {
-		return 0, "", fmt.Errorf("malformed cursor")
-	}
-	return score, id, nil
-}
-
-// bucketWidth is the smallest of 1, 2, 5, 10, 20, 50, … that fits span in
-// at most buckets buckets.
-func bucketWidth(span int64, buckets int) int64 {
-	if buckets < 1 {
-		buckets = 1
-	}
-	for scale := int64(1); ; scale *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if w := m * scale; (span+w-1)/w <= int64(buckets) {
-				return w
-			}
-		}
-	}
-}
-
-// floorTo rounds v down to a multiple of w, negative numbers included.
-func floorTo(v, w int64) int64 {
-	r := v % w
-	if r < 0 {
-		r += w
-	}
-	return v - r
-}

@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -36,7 +34,7 @@ func scanContactRecord(sc interface{ Scan(...any) error }) (*store.ContactRecord
 		return nil, err
 	}
 	c.Email = email.String
-	if err := decodeContactJSON(&c, attrs, scores, tags, segments); err != nil {
+	if err := store.DecodeContactJSON(&c, attrs, scores, tags, segments); err != nil {
 		return nil, fmt.Errorf("decode contact %s: %w", c.ID, err)
 	}
 	if disqAt.Valid {
@@ -45,25 +43,6 @@ func scanContactRecord(sc interface{ Scan(...any) error }) (*store.ContactRecord
 	c.CreatedAt = fromMS(created)
 	c.LastActivityAt = nullMS(lastAct)
 	return &store.ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}, nil
-}
-
-func decodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) error {
-	c.Attributes = map[string]any{}
-	c.Scores = map[string]int64{}
-	c.Tags = []string{}
-	c.Segments = []string{}
-	for _, p := range []struct {
-		raw string
-		dst any
-	}{{attrs, &c.Attributes}, {scores, &c.Scores}, {tags, &c.Tags}, {segments, &c.Segments}} {
-		if p.raw == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(p.raw), p.dst); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // GetContact implements Store.
@@ -131,7 +110,7 @@ func (s *Store) ListContacts(ctx context.Context, q store.ContactQuery) ([]*mode
 		cmp, order = ">", "score ASC, id ASC"
 	}
 	if q.Cursor != "" {
-		score, id, err := decodeCursor(q.Cursor)
+		score, id, err := store.DecodeCursor(q.Cursor)
 		if err != nil {
 			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
 		}
@@ -156,26 +135,9 @@ func (s *Store) ListContacts(ctx context.Context, q store.ContactQuery) ([]*mode
 	if len(out) > q.Limit {
 		out = out[:q.Limit]
 		last := out[len(out)-1]
-		next = encodeCursor(last.Score, last.ID)
+		next = store.EncodeCursor(last.Score, last.ID)
 	}
 	return out, next, nil
-}
-
-func encodeCursor(score int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(score, 10) + ":" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", fmt.Errorf("malformed cursor")
-	}
-	num, id, ok := strings.Cut(string(b), ":")
-	score, err := strconv.ParseInt(num, 10, 64)
-	if !ok || err != nil {
-		return 0, "", fmt.Errorf("malformed cursor")
-	}
-	return score, id, nil
 }
 
 // History returns a contact's score changes, newest first.

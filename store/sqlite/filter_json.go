@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
 // Values inside JSON documents (attributes, event properties) and the
@@ -72,13 +73,13 @@ func (p sqlPath) expr(doc string) sqlExpr {
 // attribute, an event property). json_each over the path yields the scalar
 // itself (key NULL) or each element of an array (integer keys); an
 // object's members (text keys) never match.
-func (c *sqlCompiler) jsonLeaf(l sqlLeaf, doc string, path sqlPath) (sqlExpr, error) {
-	if l.op == flows.OpExists {
+func (c *sqlCompiler) jsonLeaf(l filtersql.Leaf, doc string, path sqlPath) (sqlExpr, error) {
+	if l.Op == flows.OpExists {
 		return (&sqlBuilder{}).w("IFNULL(json_type(", doc, ", ").expr(path.expr(doc)).w("), 'null') <> 'null'").done(), nil
 	}
 	j := c.alias("j")
 	var cond sqlExpr
-	if l.op == flows.OpContains {
+	if l.Op == flows.OpContains {
 		// A substring test on a string, element equality in an array.
 		sub, err := sqlScalarPred(l, flows.OpContains, j+".value", j+".type")
 		if err != nil {
@@ -93,7 +94,7 @@ func (c *sqlCompiler) jsonLeaf(l sqlLeaf, doc string, path sqlPath) (sqlExpr, er
 		}
 		cond = (&sqlBuilder{}).w("(", j, ".key IS NULL AND (").expr(sub).w(")) OR (typeof(", j, ".key) = 'integer' AND (").expr(elem).w("))").done()
 	} else {
-		p, err := sqlScalarPred(l, l.op, j+".value", j+".type")
+		p, err := sqlScalarPred(l, l.Op, j+".value", j+".type")
 		if err != nil {
 			return sqlExpr{}, err
 		}
@@ -111,75 +112,75 @@ func (c *sqlCompiler) jsonLeaf(l sqlLeaf, doc string, path sqlPath) (sqlExpr, er
 // is t ('text', 'integer', 'real', 'true', 'false', 'null', 'array',
 // 'object'). v and t are column references or literals: they are repeated.
 // For a non-NULL v the result is never NULL.
-func sqlScalarPred(l sqlLeaf, op flows.Op, v, t string) (sqlExpr, error) {
-	w := l.want
+func sqlScalarPred(l filtersql.Leaf, op flows.Op, v, t string) (sqlExpr, error) {
+	w := l.Want
 	b := &sqlBuilder{}
 	isNum := t + " IN ('integer', 'real')"
 	isText := t + " = 'text'"
 	switch op {
 	case flows.OpEq:
-		switch w.kind {
+		switch w.Kind {
 		case "string":
-			f, err := sqlFold(v, []string{w.lower})
+			f, err := sqlFold(v, []string{w.Lower})
 			if err != nil {
 				return sqlExpr{}, err
 			}
-			return b.w(isText, " AND ").expr(f).w(" = ").arg(w.lower).done(), nil
+			return b.w(isText, " AND ").expr(f).w(" = ").arg(w.Lower).done(), nil
 		case "number":
-			return b.w(isNum, " AND CAST(", v, " AS REAL) = ").arg(w.num).done(), nil
+			return b.w(isNum, " AND CAST(", v, " AS REAL) = ").arg(w.Num).done(), nil
 		case "bool":
-			if w.b {
+			if w.B {
 				return sqlExpr{text: t + " = 'true'"}, nil
 			}
 			return sqlExpr{text: t + " = 'false'"}, nil
 		}
 		return sqlFalse, nil // eq null matches nothing
 	case flows.OpIn:
-		return sqlInPred(l.set, v, t)
+		return sqlInPred(l.Set, v, t)
 	case flows.OpContains:
-		if w.kind != "string" {
+		if w.Kind != "string" {
 			return sqlFalse, nil
 		}
-		if w.lower == "" {
+		if w.Lower == "" {
 			return sqlExpr{text: isText}, nil
 		}
-		f, err := sqlFold(v, []string{w.lower})
+		f, err := sqlFold(v, []string{w.Lower})
 		if err != nil {
 			return sqlExpr{}, err
 		}
-		return b.w(isText, " AND instr(CAST(").expr(f).w(" AS BLOB), ").arg([]byte(w.lower)).w(") > 0").done(), nil
+		return b.w(isText, " AND instr(CAST(").expr(f).w(" AS BLOB), ").arg([]byte(w.Lower)).w(") > 0").done(), nil
 	case flows.OpStartsWith, flows.OpEndsWith:
-		if w.kind != "string" {
+		if w.Kind != "string" {
 			return sqlFalse, nil
 		}
-		if w.lower == "" {
+		if w.Lower == "" {
 			return sqlExpr{text: isText}, nil
 		}
-		f, err := sqlFold(v, []string{w.lower})
+		f, err := sqlFold(v, []string{w.Lower})
 		if err != nil {
 			return sqlExpr{}, err
 		}
 		// Bytes of UTF-8: a rune prefix is a byte prefix, and blobs keep NULs.
 		b.w(isText, " AND substr(CAST(").expr(f).w(" AS BLOB), ")
 		if op == flows.OpStartsWith {
-			b.w("1, ").arg(len(w.lower))
+			b.w("1, ").arg(len(w.Lower))
 		} else {
-			b.arg(-len(w.lower))
+			b.arg(-len(w.Lower))
 		}
-		return b.w(") = ").arg([]byte(w.lower)).done(), nil
+		return b.w(") = ").arg([]byte(w.Lower)).done(), nil
 	case flows.OpGt, flows.OpGte, flows.OpLt, flows.OpLte:
 		sym := sqlOrderOps[op]
-		if w.isTime {
+		if w.IsTime {
 			valid, sec, nsec := rfc3339SQL(v)
 			return b.w(isText, " AND ", valid, " AND (", sec, ", ", nsec, ") ", sym, " (").
-				arg(w.t.Unix()).w(", ").arg(int64(w.t.Nanosecond())).w(")").done(), nil
+				arg(w.T.Unix()).w(", ").arg(int64(w.T.Nanosecond())).w(")").done(), nil
 		}
-		if w.kind != "number" {
+		if w.Kind != "number" {
 			return sqlFalse, nil
 		}
 		valid, num := numericTextSQL(v)
-		return b.w("(", isNum, " AND CAST(", v, " AS REAL) ", sym, " ").arg(w.num).
-			w(") OR (", isText, " AND ", valid, " AND ", num, " ", sym, " ").arg(w.num).w(")").done(), nil
+		return b.w("(", isNum, " AND CAST(", v, " AS REAL) ", sym, " ").arg(w.Num).
+			w(") OR (", isText, " AND ", valid, " AND ", num, " ", sym, " ").arg(w.Num).w(")").done(), nil
 	case flows.OpOlderThan, flows.OpNewerThan:
 		// A time before since is older; any other time is newer.
 		sym := "<"
@@ -188,7 +189,7 @@ func sqlScalarPred(l sqlLeaf, op flows.Op, v, t string) (sqlExpr, error) {
 		}
 		valid, sec, nsec := rfc3339SQL(v)
 		return b.w(isText, " AND ", valid, " AND (", sec, ", ", nsec, ") ", sym, " (").
-			arg(l.since.Unix()).w(", ").arg(int64(l.since.Nanosecond())).w(")").done(), nil
+			arg(l.Since.Unix()).w(", ").arg(int64(l.Since.Nanosecond())).w(")").done(), nil
 	}
 	return sqlFalse, nil
 }
@@ -213,23 +214,23 @@ func sqlIn(b *sqlBuilder, list []any, elem string) *sqlBuilder {
 
 // sqlInPred is flows' valueSet lookup: strings case-insensitively, numbers,
 // booleans; null items match nothing and time items only time fields.
-func sqlInPred(set []sqlWant, v, t string) (sqlExpr, error) {
+func sqlInPred(set []filtersql.Want, v, t string) (sqlExpr, error) {
 	var strs []string
 	var nums []any
 	hasTrue, hasFalse := false, false
 	seen := map[string]bool{}
 	for _, w := range set {
-		switch w.kind {
+		switch w.Kind {
 		case "string":
-			if !seen[w.lower] {
-				seen[w.lower] = true
-				strs = append(strs, w.lower)
+			if !seen[w.Lower] {
+				seen[w.Lower] = true
+				strs = append(strs, w.Lower)
 			}
 		case "number":
-			nums = append(nums, w.num)
+			nums = append(nums, w.Num)
 		case "bool":
-			hasTrue = hasTrue || w.b
-			hasFalse = hasFalse || !w.b
+			hasTrue = hasTrue || w.B
+			hasFalse = hasFalse || !w.B
 		}
 	}
 	var parts []sqlExpr

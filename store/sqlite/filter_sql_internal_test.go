@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/storetest"
 )
 
 // What only the SQLite compiler's text can show; its answers are checked
@@ -104,50 +104,30 @@ func TestFilterSQLNeverNull(t *testing.T) {
 	}
 	require.NoError(t, tx.Commit())
 
-	fields := []string{"score", "score.fit", "score.none", "grade", "deal_stage", "tags", "segments", "disqualified",
-		"created_at", "last_activity_at", "attributes.a", "attributes.a.b", "attributes.a.b.c", "attributes.s", "attributes.n", "attributes.none"}
-	props := []string{"a", "a.b", "a.b.c", "s", "n", "none"}
-	ops := []string{"eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "not_contains", "exists", "not_exists",
-		"starts_with", "ends_with", "older_than", "newer_than"}
 	values := []any{nil, "x", "", 12.0, true, false, "2025-03-01T00:00:00Z", []any{"x", 12.0, true, nil, "2025-03-01T00:00:00Z"}, "30d"}
-	var leaves []string
-	for _, op := range ops {
-		for _, v := range values {
-			for _, f := range fields {
-				leaves = append(leaves, jsonOf(map[string]any{"field": f, "op": op, "value": v}))
-			}
-			for _, p := range props {
-				where := jsonOf(map[string]any{"field": p, "op": op, "value": v})
-				leaves = append(leaves, `{"event":"t","within":"60d","where":`+where+`}`,
-					`{"event":"t","where":`+where+`,"count":{"op":"eq","value":0}}`)
-			}
-		}
-	}
 	compiled := 0
-	for _, leaf := range leaves {
-		for _, raw := range []string{leaf, `{"not":` + leaf + `}`, `{"any":[` + leaf + `,{"field":"score","op":"gt","value":100}]}`} {
-			f, errs := flows.ParseFilter(json.RawMessage(raw), flows.ContactFilter)
-			if len(errs) > 0 {
-				continue // an op the value or field does not take
-			}
-			expr, args, err := filterSQL(f, filterNow)
-			if errors.Is(err, store.ErrNoSQL) {
-				continue
-			}
-			require.NoError(t, err, raw)
-			compiled++
-			rows, err := st.read.Query(`SELECT c.id, `+expr+` FROM contacts c`, args...)
-			require.NoError(t, err, raw)
-			for rows.Next() {
-				var id string
-				var v sql.NullInt64
-				require.NoError(t, rows.Scan(&id, &v))
-				if !v.Valid || v.Int64 != 0 && v.Int64 != 1 {
-					t.Errorf("%s on %s gave %v, want 0 or 1\nSQL: %s", raw, id, v, expr)
-				}
-			}
-			require.NoError(t, rows.Close())
+	for _, raw := range storetest.LeafFilters(values) {
+		f, errs := flows.ParseFilter(json.RawMessage(raw), flows.ContactFilter)
+		if len(errs) > 0 {
+			continue // an op the value or field does not take
 		}
+		expr, args, err := filterSQL(f, filterNow)
+		if errors.Is(err, store.ErrNoSQL) {
+			continue
+		}
+		require.NoError(t, err, raw)
+		compiled++
+		rows, err := st.read.Query(`SELECT c.id, `+expr+` FROM contacts c`, args...)
+		require.NoError(t, err, raw)
+		for rows.Next() {
+			var id string
+			var v sql.NullInt64
+			require.NoError(t, rows.Scan(&id, &v))
+			if !v.Valid || v.Int64 != 0 && v.Int64 != 1 {
+				t.Errorf("%s on %s gave %v, want 0 or 1\nSQL: %s", raw, id, v, expr)
+			}
+		}
+		require.NoError(t, rows.Close())
 	}
 	assert.Greater(t, compiled, 1000, "the test compiles what it means to")
 }
@@ -158,14 +138,6 @@ func openInternal(t *testing.T) *Store {
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-func jsonOf(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // TestNextChangeSQLRefusesAttributeTimes: the time of an attribute is text

@@ -3,70 +3,29 @@ package sqlite
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
 // Text as flows reads it, in SQL: Go's rune-by-rune lowercasing, the
 // numeric strings strconv.ParseFloat accepts and the times time.Parse
 // accepts with time.RFC3339.
 
-// sqlCaseTable maps each rune that unicode.ToLower produces from some other
-// rune to the non-ASCII runes it is produced from (the ASCII ones are
-// lower()'s business), and records runes that ToLower would change again.
-type sqlCaseTable struct {
-	from    map[rune][]rune
-	unfixed map[rune]bool // ToLower(r) != r
-}
-
-var sqlLowerTable = sync.OnceValue(func() sqlCaseTable {
-	ct := sqlCaseTable{from: map[rune][]rune{}, unfixed: map[rune]bool{}}
-	// unicode.ToLower changes only runes of unicode.CaseRanges.
-	for _, cr := range unicode.CaseRanges {
-		for r := rune(cr.Lo); r <= rune(cr.Hi); r++ {
-			l := unicode.ToLower(r)
-			if l == r {
-				continue
-			}
-			ct.unfixed[r] = true
-			if r >= utf8.RuneSelf {
-				ct.from[l] = append(ct.from[l], r)
-			}
-		}
-	}
-	return ct
-})
-
 // fold is v lowercased as flows compares it with the lowercased texts
 // wants: lower() for ASCII, then for every rune of the wants each other
 // non-ASCII rune that lowercases to it replaced by it. Runes of v that
 // lowercase to none of the wants' runes match none of them either way.
 func sqlFold(v string, wants []string) (sqlExpr, error) {
-	ct := sqlLowerTable()
-	type pair struct{ from, to rune }
-	var pairs []pair
-	seen := map[rune]bool{}
 	for _, w := range wants {
 		if !utf8.ValidString(w) {
 			return sqlExpr{}, fmt.Errorf("%w: value %q is not valid UTF-8", store.ErrNoSQL, w)
 		}
-		for _, q := range w {
-			if seen[q] {
-				continue
-			}
-			seen[q] = true
-			if ct.unfixed[q] {
-				// Lowercase text that lowercases again: SQL could not
-				// tell which runes Go would match to it.
-				return sqlExpr{}, fmt.Errorf("%w: %q has no stable lowercase", store.ErrNoSQL, q)
-			}
-			for _, r := range ct.from[q] {
-				pairs = append(pairs, pair{r, q})
-			}
-		}
+	}
+	pairs, err := filtersql.FoldPairs(wants)
+	if err != nil {
+		return sqlExpr{}, err
 	}
 	b := &sqlBuilder{}
 	for range pairs {
@@ -74,7 +33,7 @@ func sqlFold(v string, wants []string) (sqlExpr, error) {
 	}
 	b.w("lower(", v, ")")
 	for _, p := range pairs {
-		b.w(", ").arg(string(p.from)).w(", ").arg(string(p.to)).w(")")
+		b.w(", ").arg(string(p.From)).w(", ").arg(string(p.To)).w(")")
 	}
 	return b.done(), nil
 }

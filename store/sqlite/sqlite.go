@@ -243,12 +243,7 @@ func (s *Store) GetSettings(ctx context.Context) (model.Settings, error) {
 	if err != nil {
 		return model.Settings{}, fmt.Errorf("read settings: %w", err)
 	}
-	var st model.Settings
-	if err := json.Unmarshal([]byte(doc), &st); err != nil {
-		return model.Settings{}, fmt.Errorf("decode settings: %w", err)
-	}
-	st.Validate() // sorts grades
-	return st, nil
+	return store.DecodeSettings(doc)
 }
 
 // PutSettings stores settings and regrades every contact in the same

@@ -190,7 +190,7 @@ func (t *sqliteTx) ContactIDByEmail(email string) (string, error) {
 
 func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {
 	c := r.Contact
-	if err := encodeParts(r); err != nil {
+	if err := store.EncodeParts(r); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	var email, reason sql.NullString
@@ -232,41 +232,6 @@ func (t *sqliteTx) TouchContact(r *store.ContactRecord) error {
 		return fmt.Errorf("touch contact %s: %w", c.ID, err)
 	}
 	return nil
-}
-
-// encodeParts fills in the encodings a record lacks.
-func encodeParts(r *store.ContactRecord) error {
-	c := r.Contact
-	for _, p := range []struct {
-		dst *string
-		v   any
-	}{{&r.Attributes, nonNilMap(c.Attributes)}, {&r.Scores, nonNilMap(c.Scores)}, {&r.Tags, nonNil(c.Tags)}, {&r.Segments, nonNil(c.Segments)}} {
-		if *p.dst != "" {
-			continue
-		}
-		b, err := json.Marshal(p.v)
-		if err != nil {
-			return err
-		}
-		*p.dst = string(b)
-	}
-	return nil
-}
-
-// nonNilMap keeps a nil map from being stored as JSON null, which would
-// read back as a nil map and reach the API as "attributes": null.
-func nonNilMap[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return map[string]V{}
-	}
-	return m
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 func (t *sqliteTx) InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error {

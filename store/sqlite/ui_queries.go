@@ -8,6 +8,7 @@ import (
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
+	"github.com/scoreflow/scoreflow/store/internal/rowcodec"
 )
 
 // Reads behind the UI: run counters of every flow, the dashboard's
@@ -63,8 +64,8 @@ func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreB
 	if n == 0 {
 		return []store.ScoreBucket{}, nil
 	}
-	width := bucketWidth(hi-lo+1, buckets)
-	lo = floorTo(lo, width)
+	width := rowcodec.BucketWidth(hi-lo+1, buckets)
+	lo = rowcodec.FloorTo(lo, width)
 	rows, err := s.read.QueryContext(ctx, `SELECT (score - ?) / ?, COUNT(*) FROM contacts GROUP BY 1 ORDER BY 1`, lo, width)
 	if err != nil {
 		return nil, fmt.Errorf("score histogram: %w", err)
@@ -83,36 +84,7 @@ func (s *Store) ScoreHistogram(ctx context.Context, buckets int) ([]store.ScoreB
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Empty buckets in between are kept, so the chart's x axis is linear.
-	out := make([]store.ScoreBucket, 0, last+1)
-	for b := int64(0); b <= last; b++ {
-		out = append(out, store.ScoreBucket{From: lo + b*width, To: lo + (b+1)*width, Count: counts[b]})
-	}
-	return out, nil
-}
-
-// bucketWidth is the smallest of 1, 2, 5, 10, 20, 50, … that fits span in
-// at most buckets buckets.
-func bucketWidth(span int64, buckets int) int64 {
-	if buckets < 1 {
-		buckets = 1
-	}
-	for scale := int64(1); ; scale *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if w := m * scale; (span+w-1)/w <= int64(buckets) {
-				return w
-			}
-		}
-	}
-}
-
-// floorTo rounds v down to a multiple of w, negative numbers included.
-func floorTo(v, w int64) int64 {
-	r := v % w
-	if r < 0 {
-		r += w
-	}
-	return v - r
+	return rowcodec.Buckets(lo, width, last, counts), nil
 }
 
 // EventsPerMinute lists the per-minute counts of applied events since a

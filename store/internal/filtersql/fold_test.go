@@ -1,4 +1,4 @@
-package sqlite
+package filtersql
 
 import (
 	"testing"
@@ -6,20 +6,20 @@ import (
 	"unicode/utf8"
 )
 
-// TestSQLLowerTable checks the case table against every rune: it must hold
+// TestLowerTable checks the case table against every rune: it must hold
 // each rune unicode.ToLower changes, and each non-ASCII preimage.
-func TestSQLLowerTable(t *testing.T) {
-	ct := sqlLowerTable()
+func TestLowerTable(t *testing.T) {
+	ct := LowerTable()
 	from := 0
 	for r := rune(0); r <= unicode.MaxRune; r++ {
 		l := unicode.ToLower(r)
 		if l == r {
-			if ct.unfixed[r] {
+			if ct.Unfixed[r] {
 				t.Fatalf("%U is fixed by ToLower but listed as changing", r)
 			}
 			continue
 		}
-		if !ct.unfixed[r] {
+		if !ct.Unfixed[r] {
 			t.Fatalf("%U lowercases to %U but is not listed", r, l)
 		}
 		if r >= utf8.RuneSelf {
@@ -27,7 +27,7 @@ func TestSQLLowerTable(t *testing.T) {
 		}
 	}
 	n := 0
-	for _, rs := range ct.from {
+	for _, rs := range ct.From {
 		n += len(rs)
 	}
 	if n != from {

@@ -129,16 +129,41 @@ func ContactFields() []ContactField {
 // after a family's prefix ("fit" for score.fit). A family needs a non-empty
 // rest.
 func LookupContactField(name string) (f ContactField, rest string, ok bool) {
-	for _, f := range contactFields {
-		if f.Family() {
-			if rest, ok := strings.CutPrefix(name, f.Name); ok && rest != "" {
-				return f, rest, true
-			}
-		} else if name == f.Name {
-			return f, "", true
+	row, rest := findContactField(name)
+	if row == nil {
+		return ContactField{}, "", false
+	}
+	return *row, rest, true
+}
+
+// The table indexed once: every evaluator reads fields through it on every
+// event, so a lookup is one map probe (plus a prefix test per family).
+var fieldsByName, fieldFamilies = func() (map[string]*ContactField, []*ContactField) {
+	byName := map[string]*ContactField{}
+	var families []*ContactField
+	for i := range contactFields {
+		if f := &contactFields[i]; f.Family() {
+			families = append(families, f)
+		} else {
+			byName[f.Name] = f
 		}
 	}
-	return ContactField{}, "", false
+	return byName, families
+}()
+
+// findContactField is LookupContactField without the copy of the row. No plain
+// name starts with a family's prefix, so the order of the two probes does
+// not matter.
+func findContactField(name string) (*ContactField, string) {
+	if f, ok := fieldsByName[name]; ok {
+		return f, ""
+	}
+	for _, f := range fieldFamilies {
+		if rest, ok := strings.CutPrefix(name, f.Name); ok && rest != "" {
+			return f, rest
+		}
+	}
+	return nil, ""
 }
 
 // ContactFieldNames is the list of names for error messages:
@@ -174,8 +199,8 @@ func ChangeOf(name string) string {
 // ContactValue reads a field off a contact as every filter evaluator does:
 // the engine's Subject and the tests' both call it.
 func ContactValue(c *model.Contact, name string) (any, bool) {
-	f, rest, ok := LookupContactField(name)
-	if !ok {
+	f, rest := findContactField(name)
+	if f == nil {
 		return nil, false
 	}
 	return f.get(c, rest)

@@ -107,3 +107,15 @@ func TestContactFieldNames(t *testing.T) {
 	assert.True(t, strings.HasPrefix(names, "attributes.<name>, score, score.<dimension>, grade"), names)
 	assert.True(t, strings.HasSuffix(names, " or last_activity_at"), names)
 }
+
+// ContactValue runs for every field a filter reads on every event.
+func BenchmarkContactValue(b *testing.B) {
+	c := &model.Contact{Score: 7, Scores: map[string]int64{"fit": 7}, Attributes: map[string]any{"city": "Oslo"}}
+	names := []string{"score", "score.fit", "attributes.city", "last_activity_at", "tags"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, n := range names {
+			ContactValue(c, n)
+		}
+	}
+}

@@ -19,11 +19,11 @@ import (
 )
 
 func (s *Server) getContact(c *fiber.Ctx) error {
-	contact, err := s.cfg.Store.GetContact(c.UserContext(), pathParam(c, "id"))
+	body, err := s.contactAnswer(c.UserContext(), pathParam(c, "id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(contact)
+	return c.JSON(body)
 }
 
 func (s *Server) listContacts(c *fiber.Ctx) error {
@@ -50,10 +50,11 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 }
 
 func (s *Server) contactHistory(c *fiber.Ctx) error {
-	id := pathParam(c, "id")
-	if _, err := s.cfg.Store.GetContact(c.UserContext(), id); err != nil {
+	contact, err := s.survivor(c.UserContext(), pathParam(c, "id"))
+	if err != nil {
 		return err
 	}
+	id := contact.ID
 	limit, err := intQuery(c, "limit", 1000, 1, 10000)
 	if err != nil {
 		return err
@@ -66,10 +67,11 @@ func (s *Server) contactHistory(c *fiber.Ctx) error {
 }
 
 func (s *Server) contactTimeline(c *fiber.Ctx) error {
-	id := pathParam(c, "id")
-	if _, err := s.cfg.Store.GetContact(c.UserContext(), id); err != nil {
+	contact, err := s.survivor(c.UserContext(), pathParam(c, "id"))
+	if err != nil {
 		return err
 	}
+	id := contact.ID
 	limit, err := intQuery(c, "limit", 200, 1, 1000)
 	if err != nil {
 		return err

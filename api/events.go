@@ -135,6 +135,9 @@ func checkEvent(wire *wireEvent, decodeErr error) (*model.Event, []model.FieldEr
 		}
 	}
 	errs := ev.Validate()
+	if r := reservedType(&ev); r != nil {
+		errs = append(errs, *r)
+	}
 	if !headerSafe(ev.ID) {
 		errs = append(errs, model.FieldError{Path: "id", Message: "must not contain control characters"})
 	}

@@ -167,6 +167,7 @@ func New(cfg Config) *fiber.App {
 	v1.Delete("/contacts/:id", s.auth(admin), s.deleteContact)
 	v1.Get("/contacts/:id/history", s.auth(admin), s.contactHistory)
 	v1.Get("/contacts/:id/timeline", s.auth(admin), s.contactTimeline)
+	v1.Post("/contacts/:id/merge", s.auth(admin), s.mergeContacts)
 
 	v1.Get("/settings", s.auth(admin), s.getSettings)
 	v1.Put("/settings", s.auth(admin), s.putSettings)

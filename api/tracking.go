@@ -23,8 +23,8 @@ import (
 // 200 {"success": true}, 400 only for a body that is not JSON. A message
 // that cannot become an event (no userId or anonymousId, a track without
 // event, a page without url) is skipped, as Segment drops invalid
-// messages, rather than failing the batch that carries it; group, alias and
-// screen calls are accepted and ignored.
+// messages, rather than failing the batch that carries it; an alias merges
+// previousId into userId; group and screen calls are accepted and ignored.
 
 // segmentRoutes are the tracking endpoints under /v1: Segment's names, the
 // one-letter paths analytics.js uses, and /import (an old batch alias).
@@ -49,6 +49,7 @@ type segmentMessage struct {
 	Name              flexString     `json:"name"`
 	UserID            flexString     `json:"userId"`
 	AnonymousID       flexString     `json:"anonymousId"`
+	PreviousID        flexString     `json:"previousId"`
 	MessageID         flexString     `json:"messageId"`
 	Timestamp         flexString     `json:"timestamp"`
 	OriginalTimestamp flexString     `json:"originalTimestamp"`
@@ -151,15 +152,19 @@ func decodeSegment(kind string, body []byte) (*segmentBatch, error) {
 // segmentEvent maps one Segment message to an event, or nil when it cannot
 // be one.
 func (s *Server) segmentEvent(kind string, m *segmentMessage, batchCtx *segmentContext, batchSentAt string, received time.Time) *model.Event {
+	// userId names the contact; anonymousId goes to anonymous_id beside
+	// it (the engine merges the anonymous visitor in), and alone it is the
+	// contact's id, marked anonymous by anonymous_id = contact_id.
 	contact := strings.TrimSpace(string(m.UserID))
+	anonymous := strings.TrimSpace(string(m.AnonymousID))
 	if contact == "" {
-		contact = strings.TrimSpace(string(m.AnonymousID))
+		contact = anonymous
 	}
 	if contact == "" {
 		return nil
 	}
 	ctxTraits := merge(batchCtx.Traits, m.Context.Traits)
-	ev := &model.Event{ContactID: contact}
+	ev := &model.Event{ContactID: contact, AnonymousID: anonymous}
 	switch kind {
 	case "track":
 		ev.Type = strings.TrimSpace(string(m.Event))
@@ -177,8 +182,16 @@ func (s *Server) segmentEvent(kind string, m *segmentMessage, batchCtx *segmentC
 		ev.Type, ev.Properties, ev.Traits = model.EventPageVisited, props, ctxTraits
 	case "identify":
 		ev.Type, ev.Traits = model.EventIdentify, merge(ctxTraits, m.Traits)
+	case "alias":
+		// alias merges previousId into userId: an identify that names the
+		// old id as its anonymous one.
+		previous := strings.TrimSpace(string(m.PreviousID))
+		if previous == "" || string(m.UserID) == "" {
+			return nil
+		}
+		ev.Type, ev.AnonymousID = model.EventIdentify, previous
 	default:
-		return nil // screen, group, alias, or no type: nothing to score
+		return nil // screen, group, or no type: nothing to score
 	}
 	delete(ev.Traits, "") // an empty trait name would refuse the whole event
 	if email, ok := ev.Traits["email"].(string); ok && strings.Contains(email, "@") && len(email) <= 320 {
@@ -186,7 +199,7 @@ func (s *Server) segmentEvent(kind string, m *segmentMessage, batchCtx *segmentC
 	}
 	ev.ID = segmentID(string(m.MessageID), s.cfg.NewID)
 	ev.Timestamp = segmentTime(m, batchSentAt, received)
-	if errs := ev.Validate(); len(errs) > 0 {
+	if errs := ev.Validate(); len(errs) > 0 || reservedType(ev) != nil {
 		return nil
 	}
 	return ev

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -133,7 +134,7 @@ func TestSegmentAsTheSDKsSendIt(t *testing.T) {
 		"timestamp": "2026-11-20T08:00:00Z"}, "Authorization", basic(adminKey))
 	require.Equal(t, http.StatusOK, r.Status, "the admin key is taken too: %s", r.Body)
 
-	const want = 4 + 3 + 3 + 1
+	const want = 5 + 3 + 3 + 1 // the alias is an identify that merges
 	apptest.WaitApplied(t, a, want)
 	apptest.WaitIdle(t, a)
 	assert.Equal(t, uint64(want), a.Engine.Stats().Applied, "skipped messages are not events")
@@ -144,7 +145,7 @@ func TestSegmentAsTheSDKsSendIt(t *testing.T) {
 		assert.EqualValues(t, 40, c.Attributes["company_size"])
 		assert.Equal(t, "ana@acme.test", c.Email, "traits.email becomes the contact's email")
 		events := byID(timeline(t, a, "u-1"))
-		require.Len(t, events, 3)
+		require.Len(t, events, 6, "its own 3, anon-9's, the alias and its merge entry")
 		assert.Equal(t, "identify", events["node-next-1-a"].Type)
 		assert.Equal(t, "Signed up for trial", events["node-next-2-b"].Type, "track.event is the type")
 		assert.Equal(t, map[string]any{"plan": "pro"}, events["node-next-2-b"].Properties)
@@ -157,10 +158,14 @@ func TestSegmentAsTheSDKsSendIt(t *testing.T) {
 		assert.Equal(t, received.Add(-2*time.Second), events["node-next-2-b"].Timestamp)
 		assert.Equal(t, received.Add(-time.Second), page.Timestamp)
 
-		anon := timeline(t, a, "anon-9")
-		require.Len(t, anon, 1, "anonymousId is the contact without userId")
-		assert.Equal(t, "Viewed demo", anon[0].Type)
-		assert.Equal(t, received, anon[0].Timestamp)
+		// anonymousId is the contact without userId; the alias then
+		// merged it into u-1, so its event is u-1's.
+		assert.Equal(t, "Viewed demo", events["node-next-4-d"].Type)
+		assert.Equal(t, received, events["node-next-4-d"].Timestamp)
+		assert.Equal(t, "merged", events["node-next-9-i/merged/anon-9"].Type)
+		merged, err := a.Store.ResolveContact(context.Background(), "anon-9")
+		require.NoError(t, err)
+		assert.Equal(t, "u-1", merged)
 	})
 
 	t.Run("analytics.js calls", func(t *testing.T) {

@@ -81,6 +81,7 @@ type Engine struct {
 	flows       atomic.Pointer[flowSet]
 	contacts    *lru.Cache[string, *store.ContactRecord]
 	versions    *lru.Cache[string, *flows.Compiled] // flow versions parked runs resume on
+	aliases     *lru.Cache[string, string]          // anonymous id → the contact it was merged into (merge.go)
 	forceReload atomic.Bool
 	streamEpoch int64
 
@@ -123,6 +124,7 @@ func New(opts Options) *Engine {
 	}
 	e.contacts, _ = lru.New[string, *store.ContactRecord](opts.ContactCache) // errs only on size <= 0
 	e.versions, _ = lru.New[string, *flows.Compiled](1024)
+	e.aliases, _ = lru.New[string, string](opts.ContactCache)
 	e.msgs = make(chan pending, 2*e.batchSize)
 	e.jobs = make(chan job)
 	return e
@@ -522,7 +524,7 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 	u := &unit{
 		eng: e, tx: tx, now: e.now().UTC().Truncate(time.Millisecond), flows: fs, settings: &fs.settings,
 		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{},
-		seen: map[string]bool{},
+		seen: map[string]bool{}, aliases: map[string]string{},
 	}
 	err = fn(u)
 	if err == nil {
@@ -547,6 +549,12 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 	}
 	for _, id := range u.forget {
 		e.contacts.Remove(id)
+	}
+	for id, into := range u.aliases {
+		e.aliases.Add(id, into)
+	}
+	for _, a := range u.settled {
+		e.aliases.Add(a[0], a[1])
 	}
 	if u.purge {
 		e.contacts.Purge()

@@ -36,6 +36,9 @@ func (u *unit) apply(ev *model.Event) error {
 	if err != nil {
 		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}
+	if err := u.mergeNamed(cs, ev); err != nil {
+		return fmt.Errorf("event %s: merge: %w", ev.ID, err)
+	}
 	c := cs.c
 	ev.ContactID = c.ID
 	if ev.Email != "" && c.Email != ev.Email {
@@ -43,7 +46,7 @@ func (u *unit) apply(ev *model.Event) error {
 		cs.touched = true
 		cs.mark(segments.ChangeEmail)
 	}
-	if ev.Type != model.EventIdentify && (c.LastActivityAt == nil || ev.Timestamp.After(*c.LastActivityAt)) {
+	if ev.Type != model.EventIdentify && ev.Type != model.EventMerged && (c.LastActivityAt == nil || ev.Timestamp.After(*c.LastActivityAt)) {
 		t := ev.Timestamp.UTC().Truncate(time.Millisecond)
 		c.LastActivityAt = &t
 		cs.touched = true

@@ -39,6 +39,12 @@ type unit struct {
 	webhooks int
 	hookKeys map[string]int
 	result   batchResult
+	// aliases are the ids merged in this batch, to their survivors;
+	// settled are anonymous ids found merged into their event's contact,
+	// for the engine's cache (see merge.go).
+	aliases map[string]string
+	settled [][2]string
+	merges  int
 }
 
 type contactState struct {
@@ -92,11 +98,17 @@ type batchResult struct {
 
 func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	id := ev.ContactID
+	if id == "" && ev.Email == "" {
+		id = ev.AnonymousID
+	}
 	if id == "" {
 		var err error
 		if id, err = u.contactIDByEmail(ev.Email); err != nil {
 			return nil, err
 		}
+	}
+	if into, ok := u.aliases[id]; ok {
+		id = into // merged earlier in this batch
 	}
 	if cs, ok := u.contacts[id]; ok {
 		return cs, nil
@@ -105,7 +117,29 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rec == nil {
+		// An id merged into another contact names the survivor forever;
+		// only an id no contact has pays this lookup.
+		into, err := u.resolveAlias(id)
+		if err != nil {
+			return nil, err
+		}
+		if into != "" {
+			id = into
+			if cs, ok := u.contacts[id]; ok {
+				return cs, nil
+			}
+			if rec, err = u.load(id); err != nil {
+				return nil, err
+			}
+		}
+	}
 	isNew := rec == nil
+	if isNew && ev.AnonymousID != "" && ev.AnonymousID == id {
+		if err := u.tx.MarkAnonymous(id); err != nil {
+			return nil, err
+		}
+	}
 	if isNew {
 		created := u.now
 		if !ev.Timestamp.IsZero() && ev.Timestamp.Before(created) {

@@ -19,6 +19,11 @@ const (
 	EventEmailBounced      = "email_bounced"
 	EventFormSubmitted     = "form_submitted"
 	EventIdentify          = "identify"
+
+	// EventMerged records a merge in the survivor's timeline; carrying
+	// properties.from (the ids merged), it is also the event that asks for
+	// one (POST /api/v1/contacts/{id}/merge). Ingest refuses it.
+	EventMerged = "merged"
 )
 
 // Internal event types: changes the engine itself makes start flows too.
@@ -47,6 +52,11 @@ type Event struct {
 	Timestamp  time.Time      `json:"timestamp"`
 	Properties map[string]any `json:"properties,omitempty"`
 	Traits     map[string]any `json:"traits,omitempty"`
+
+	// AnonymousID names the anonymous visitor the event's contact was
+	// before (CONTRACT §9): a different contact of that id merges into it.
+	AnonymousID string `json:"anonymous_id,omitempty"`
+	AccountID   string `json:"account_id,omitempty"`
 
 	// Internal marks an event the engine raised (tag_added, field_changed…).
 	Internal bool `json:"-"`
@@ -106,11 +116,14 @@ func (e *Event) Validate() []FieldError {
 	case len(e.Type) > MaxTypeLength:
 		add("type", fmt.Sprintf("must be at most %d characters", MaxTypeLength))
 	}
-	if e.ContactID == "" && e.Email == "" {
-		add("contact_id", "contact_id or email is required")
+	if e.ContactID == "" && e.Email == "" && e.AnonymousID == "" {
+		add("contact_id", "contact_id, email or anonymous_id is required")
 	}
 	if len(e.ContactID) > MaxIDLength {
 		add("contact_id", fmt.Sprintf("must be at most %d characters", MaxIDLength))
+	}
+	if len(e.AnonymousID) > MaxIDLength || !utf8.ValidString(e.AnonymousID) {
+		add("anonymous_id", fmt.Sprintf("must be valid UTF-8 of at most %d characters", MaxIDLength))
 	}
 	if e.Email != "" && !strings.Contains(e.Email, "@") {
 		add("email", "must be an email address")

@@ -41,6 +41,8 @@ var CopyTables = []CopyTable{
 	{Name: "dead_events", Columns: []string{"id", "stream_seq", "subject", "event_id", "payload", "error", "at"}},
 	{Name: "job_runs", Columns: []string{"name", "schedule", "last_start", "duration_ms", "outcome", "error", "runs"}},
 	{Name: "event_minutes", Columns: []string{"minute", "events"}},
+	{Name: "contact_aliases", Columns: []string{"id", "contact_id", "merged_at"}},
+	{Name: "anonymous_contacts", Columns: []string{"id"}},
 }
 
 // Exporter is a backend a copy can read from.

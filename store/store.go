@@ -120,6 +120,8 @@ type Store interface {
 	RecordJobRun(ctx context.Context, r model.JobRun) error
 	JobRuns(ctx context.Context) ([]model.JobRun, error)
 
+	Identities
+
 	Close() error
 }
 
@@ -187,6 +189,8 @@ type Tx interface {
 	// (a moment at which the whole filter does not change), never late. A
 	// filter without time leaves changes nothing.
 	ScheduleBoundaries(f *flows.Filter, now time.Time) error
+	IdentityTx
+
 	Commit() error
 	Rollback() error
 }

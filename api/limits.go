@@ -13,17 +13,84 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 	"golang.org/x/time/rate"
 )
 
 // bodyLimit refuses bodies over n bytes (after decompression) with a 413.
 func bodyLimit(n int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if len(c.Request().Body()) > n {
+		ok, err := boundBody(c, n)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "the request body could not be read")
+		}
+		if !ok {
 			return fiber.NewError(fiber.StatusRequestEntityTooLarge, tooLargeMessage(c.Path(), n))
 		}
 		return c.Next()
 	}
+}
+
+// closeUnread ends the connection after a request whose streamed body was
+// left unread (refused as too large, or sent to a route that takes none):
+// fasthttp would otherwise read the rest of it as the next request. Routes
+// behind bodyLimit have read theirs; the CSV import marks that it did.
+func closeUnread(c *fiber.Ctx) error {
+	err := c.Next()
+	req := c.Request()
+	if req.Header.Peek(headerTooLarge) != nil || req.IsBodyStream() && req.Header.ContentLength() != 0 && c.Locals(localBodyRead) == nil {
+		c.Context().SetConnectionClose()
+	}
+	return err
+}
+
+// headerTooLarge marks a request refused from its Content-Length alone
+// (refuseFromHeaders); its body is never read.
+const headerTooLarge = "X-Scoreflow-Body-Too-Large"
+
+// refuseFromHeaders is the server's HeaderReceived hook. With bodies read
+// as streams, fasthttp would wait for the first bytes of any body, so a
+// body over the largest limit of every route but the CSV import is
+// refused before it is read, as a server that buffers bodies does: its
+// length is zeroed and the request marked, so its route's bodyLimit
+// refuses it and closeUnread closes the connection.
+func refuseFromHeaders(maxBody int) func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		h.Del(headerTooLarge) // only the server sets it
+		if h.ContentLength() > maxBody && string(h.RequestURI()) != importPath && !bytes.HasPrefix(h.RequestURI(), []byte(importPath+"?")) {
+			h.Set(headerTooLarge, "1")
+			h.SetContentLength(0)
+		}
+		return fasthttp.RequestConfig{}
+	}
+}
+
+// localBodyRead marks a request whose body stream a handler read to its end.
+const localBodyRead = "scoreflow.bodyRead"
+
+// boundBody makes a body the server streams (it reads bodies as streams,
+// so CSV imports need not fit in memory) an ordinary one of at most n
+// bytes, reading no more than n+1; false when the body is larger.
+func boundBody(c *fiber.Ctx, n int) (bool, error) {
+	req := c.Request()
+	if req.Header.Peek(headerTooLarge) != nil {
+		return false, nil
+	}
+	if !req.IsBodyStream() {
+		return len(req.Body()) <= n, nil
+	}
+	if req.Header.ContentLength() > n {
+		return false, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(n)+1))
+	if err != nil {
+		return false, err
+	}
+	if len(b) > n {
+		return false, nil
+	}
+	req.SetBodyRaw(b)
+	return true, nil
 }
 
 // tooLargeMessage says what the limit is and what to do instead, by route.
@@ -68,6 +135,9 @@ func (s *Server) decompress(c *fiber.Ctx) error {
 		open = func(r io.Reader) (io.ReadCloser, error) { return flate.NewReader(r), nil }
 	default:
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "Content-Encoding "+enc+" is not supported; send gzip, deflate or no encoding")
+	}
+	if ok, err := boundBody(c, maxInflated); err != nil || !ok {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "the compressed body is too large")
 	}
 	zr, err := open(bytes.NewReader(c.Request().Body()))
 	if err != nil {

@@ -123,18 +123,23 @@ func New(cfg Config) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName: "scoreflow",
 		// The server reads up to the largest limit of any route; each
-		// route group then enforces its own (bodyLimit).
+		// route group then enforces its own (bodyLimit). Bodies are read as
+		// streams, so a CSV import streams rows of any size; every other
+		// route reads at most its limit.
 		BodyLimit:             s.maxBody,
+		StreamRequestBody:     true,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
+	app.Server().HeaderReceived = refuseFromHeaders(s.maxBody)
 	// observe is outermost: it assigns the request id, times the request,
 	// turns errors (and recovered panics) into answers and logs them.
 	app.Use(s.observe)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	app.Use(closeUnread)
 	app.Use(s.decompress)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -143,6 +148,8 @@ func New(cfg Config) *fiber.App {
 		app.Get("/metrics", adaptor.HTTPHandler(cfg.Metrics.Handler()))
 	}
 
+	// The CSV import streams its body, so it is outside the group's limit.
+	app.Post(importPath, s.auth(admin), s.importContacts)
 	v1 := app.Group("/api/v1", bodyLimit(cfg.BodyLimit))
 	v1.Get("/openapi.json", s.auth(admin), s.openAPI)
 	v1.Post("/events", markIngest, s.auth(ingest), s.postEvents)
@@ -162,6 +169,7 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/catalog", s.auth(admin), s.catalog)
 
 	v1.Get("/contacts", s.auth(admin), s.listContacts)
+	v1.Get("/contacts/export", s.auth(admin), s.exportContacts)
 	v1.Get("/contacts/:id", s.auth(admin), s.getContact)
 	v1.Put("/contacts/:id", s.auth(admin), s.putContact)
 	v1.Delete("/contacts/:id", s.auth(admin), s.deleteContact)

@@ -106,6 +106,7 @@ export interface Contact {
   segments: string[]
   created_at: string
   last_activity_at?: string | null
+  merged_from?: string[]
 }
 
 export interface LedgerEntry {

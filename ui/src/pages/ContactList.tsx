@@ -7,6 +7,8 @@ import { get } from '../api'
 import { useAsync, useDebounced } from '../hooks'
 import type { Contact, Segment, Settings } from '../types'
 import ContactTable, { dimensionsOf } from './contacts/ContactTable'
+import ImportDialog from './identity/ImportDialog'
+import { downloadExport } from './identity/transfer'
 import ErrorBanner from './contacts/ErrorBanner'
 import LoadMore from './contacts/LoadMore'
 import { useCursorList } from './contacts/useCursorList'
@@ -53,6 +55,11 @@ export default function ContactList() {
     [qs],
   )
 
+  const [importing, setImporting] = useState(false)
+  const [exportError, setExportError] = useState<Error>()
+  const exportQuery = new URLSearchParams()
+  for (const [k, v] of [['segment', segment], ['grade', grade], ['tag', params.get('tag') ?? '']]) if (v) exportQuery.set(k, v)
+
   const dims = dimensionsOf(settings.data?.scores?.map((s) => s.name) ?? [], list.items)
   const filtered = !!(segment || grade || params.get('tag') || params.get('q'))
 
@@ -60,7 +67,21 @@ export default function ContactList() {
     <div className="page">
       <div className="page-head">
         <h1>Contacts</h1>
+        <span className="spacer" />
+        <button type="button" data-testid="contact-import" onClick={() => setImporting(true)}>
+          Import CSV
+        </button>
+        <button
+          type="button"
+          data-testid="contact-export"
+          title="Download the contacts these filters show (search aside) as CSV"
+          onClick={() => downloadExport(exportQuery.toString()).then(() => setExportError(undefined), setExportError)}
+        >
+          Export CSV
+        </button>
       </div>
+      {importing && <ImportDialog onClose={() => setImporting(false)} onDone={list.reload} />}
+      <ErrorBanner error={exportError} title="Could not export the contacts" />
       <div className="filters">
         <div>
           <label htmlFor="contact-search">Search</label>

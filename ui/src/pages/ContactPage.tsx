@@ -1,7 +1,8 @@
 // /contacts/:id: one contact: its scores and grade, tags, deal stage,
 // disqualification, segments and attributes; the score ledger explaining
 // every point, as a table and a chart; and its events.
-import { Link, useParams } from 'react-router-dom'
+import { useState } from 'react'
+import { Link, useNavigate, useParams } from 'react-router-dom'
 import { ApiError, enc, get } from '../api'
 import { useAsync } from '../hooks'
 import type { Contact, LedgerEntry, Segment, TimelineEvent } from '../types'
@@ -10,6 +11,7 @@ import ErrorBanner from './contacts/ErrorBanner'
 import { formatTime, formatValue, gradeClass, segmentPath } from './contacts/format'
 import HistoryTable from './contacts/HistoryTable'
 import Timeline from './contacts/Timeline'
+import MergeDialog from './identity/MergeDialog'
 import './contacts/contacts.css'
 import { ChartPlaceholder, scoreChart } from './dashboard/lazyCharts'
 
@@ -26,6 +28,8 @@ export default function ContactPage() {
   const segments = useAsync(() => get<{ segments: Segment[] }>('/api/v1/segments'), [])
   const chart = scoreChart.use()
   const ScoreChart = chart.mod?.default
+  const [merging, setMerging] = useState(false)
+  const navigate = useNavigate()
 
   if (contact.error) {
     const missing = contact.error instanceof ApiError && contact.error.status === 404
@@ -72,6 +76,9 @@ export default function ContactPage() {
             </span>
           </span>
         </div>
+        <button type="button" data-testid="contact-merge" onClick={() => setMerging(true)}>
+          Merge…
+        </button>
         {dims.map(([d, v]) => (
           <div className="stat" key={d} data-testid={`contact-dimension-${d}`}>
             <span className="label">{d}</span>
@@ -79,6 +86,21 @@ export default function ContactPage() {
           </div>
         ))}
       </div>
+
+      {merging && (
+        <MergeDialog
+          into={c.id}
+          onClose={() => setMerging(false)}
+          onMerged={() => {
+            setMerging(false)
+            // An old id in the address answers the survivor: show it by its own.
+            if (c.id !== id) navigate(`/contacts/${enc(c.id)}`, { replace: true })
+            contact.reload()
+            history.reload()
+            timeline.reload()
+          }}
+        />
+      )}
 
       {c.disqualified && (
         <div className="banner error" data-testid="contact-disqualified">
@@ -117,6 +139,20 @@ export default function ContactPage() {
                   )}
                 </td>
               </tr>
+              {c.merged_from?.length ? (
+                <tr>
+                  <th>Merged from</th>
+                  <td data-testid="contact-merged-from">
+                    <span className="chips">
+                      {c.merged_from.map((m) => (
+                        <span key={m} className="chip mono">
+                          {m}
+                        </span>
+                      ))}
+                    </span>
+                  </td>
+                </tr>
+              ) : null}
               <tr>
                 <th>Disqualified</th>
                 <td>{c.disqualified ? `${c.disqualified.reason} (${formatTime(c.disqualified.at)})` : 'no'}</td>

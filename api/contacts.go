@@ -190,9 +190,11 @@ func (s *Server) putContact(c *fiber.Ctx) error {
 		return model.Invalid("invalid_contact", "the change is invalid", errs...)
 	}
 	ctx := c.UserContext()
-	if _, err := s.cfg.Store.GetContact(ctx, id); err != nil {
+	target, err := s.survivor(ctx, id)
+	if err != nil {
 		return err
 	}
+	id, ev.ContactID = target.ID, target.ID
 	if err := s.cfg.Publisher.Publish(ctx, metrics.PathAPI, []*model.Event{ev}); err != nil {
 		return fmt.Errorf("publish contact change: %w", err)
 	}

@@ -277,6 +277,10 @@ func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 		if !found {
 			return model.NotFound("contact", id)
 		}
+		if err := u.tx.ForgetContact(id); err != nil {
+			return err
+		}
+		u.eng.aliases.Purge() // settled ids may name it
 		u.forget = append(u.forget, id)
 		return nil
 	})

@@ -29,6 +29,9 @@ type IdentityTx interface {
 	MarkAnonymous(id string) error
 	// IsAnonymous reports whether MarkAnonymous recorded the contact.
 	IsAnonymous(id string) (bool, error)
+	// ForgetContact drops the aliases that resolve to a deleted contact and
+	// its anonymous mark, so its old ids name nobody any more.
+	ForgetContact(id string) error
 	// MoveContact hands everything stored about from to into: events (the
 	// timeline and their exactly-once record), score history, flow entries
 	// and parked runs; it deletes from's contact row, segment memberships,

@@ -111,3 +111,12 @@ func (t *writeTx) MoveContact(from, into string, at time.Time) error {
 	t.s.entries.contacts.Remove(into)
 	return nil
 }
+
+// ForgetContact implements store.IdentityTx.
+func (t *writeTx) ForgetContact(id string) error {
+	if err := t.exec(`WITH a AS (DELETE FROM contact_aliases WHERE contact_id = $1)
+		DELETE FROM anonymous_contacts WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("forget the ids of %s: %w", id, err)
+	}
+	return nil
+}

@@ -112,3 +112,13 @@ func (t *sqliteTx) MoveContact(from, into string, at time.Time) error {
 	}
 	return t.AddAlias(from, into, at)
 }
+
+// ForgetContact implements store.IdentityTx.
+func (t *sqliteTx) ForgetContact(id string) error {
+	for _, q := range []string{`DELETE FROM contact_aliases WHERE contact_id = ?`, `DELETE FROM anonymous_contacts WHERE id = ?`} {
+		if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
+			return fmt.Errorf("forget the ids of %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -99,4 +99,15 @@ func testIdentity(t *testing.T, s store.Store) {
 	if from := must[[]string](t)(s.MergedFrom(ctx, "m-b")); len(from) != 0 {
 		t.Errorf("MergedFrom(m-b) = %v, want none (it merged on)", from)
 	}
+
+	// Deleting the survivor forgets the ids that named it.
+	inTx(t, s, func(tx store.Tx) {
+		if found := must[bool](t)(tx.DeleteContact("m-c")); !found {
+			t.Fatal("DeleteContact(m-c) found nothing")
+		}
+		noErr(t, tx.ForgetContact("m-c"))
+	})
+	if got := must[string](t)(s.ResolveContact(ctx, "m-a")); got != "m-a" {
+		t.Errorf("ResolveContact(m-a) after its survivor was deleted = %q, want itself", got)
+	}
 }

@@ -124,30 +124,8 @@ func TestKillMidBatchThenRestart(t *testing.T) {
 		{"id":"w","type":"action.webhook","config":{"url":%q}}],"edges":[{"from":"t","to":"a"},{"from":"a","to":"w"}]}`, hooks.URL))
 		require.NoError(t, setup.Shutdown(context.Background()))
 
-		natsPort := freePort(t)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
-		storeURL := apptest.StoreFor(t, dir)
-		cmd.Env = append(os.Environ(), "SCOREFLOW_CRASH_DIR="+dir, "SCOREFLOW_CRASH_STORE="+storeURL,
-			fmt.Sprintf("SCOREFLOW_CRASH_NATS=127.0.0.1:%d", natsPort))
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		killed := false
-		t.Cleanup(func() {
-			if !killed {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-			}
-		})
-
-		var nc *nats.Conn
-		apptest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
-			var err error
-			nc, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
-			return err
-		})
-		defer nc.Close()
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(time.Minute))
-		require.NoError(t, err)
+		child := startCrashChild(t, dir)
+		js := child.js
 
 		const total, contacts = 30000, 100
 		expected := map[string]int64{}
@@ -176,27 +154,8 @@ func TestKillMidBatchThenRestart(t *testing.T) {
 		}
 
 		// Kill once some, but not all, events are committed: mid-stream, and in
-		// all likelihood mid-batch. The count comes through a store of our own
-		// on the child's database (SQLite file or PostgreSQL).
-		target, err := stores.Resolve(storeURL, dir)
-		require.NoError(t, err)
-		watch, err := stores.Open(context.Background(), target)
-		require.NoError(t, err)
-		defer watch.Close()
-		var atKill int
-		apptest.CheckFor(t, 60*time.Second, time.Millisecond, func() error {
-			n, err := appliedEvents(watch)
-			if err != nil {
-				return err
-			}
-			if atKill = n; atKill < total/10 {
-				return fmt.Errorf("%d events committed", atKill)
-			}
-			return nil
-		})
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
-		killed = true
+		// all likelihood mid-batch.
+		atKill := child.killAfter(t, total/10)
 		require.Less(t, atKill, total, "the child finished before the kill; the test proves nothing")
 		t.Logf("killed after %d of %d events were committed", atKill, total)
 
@@ -227,4 +186,70 @@ func TestKillMidBatchThenRestart(t *testing.T) {
 		}
 		assert.Len(t, got, len(bigIDs), "no webhook for an event that did not happen")
 	})
+}
+
+// crashChild is TestCrashChild running as a process of its own on a data
+// directory (and its PostgreSQL database inside a postgres subtest), with
+// a JetStream client on the child's NATS.
+type crashChild struct {
+	cmd      *exec.Cmd
+	dir      string
+	storeURL string
+	js       jetstream.JetStream
+	killed   bool
+}
+
+func startCrashChild(t *testing.T, dir string) *crashChild {
+	t.Helper()
+	natsPort := freePort(t)
+	c := &crashChild{dir: dir, storeURL: apptest.StoreFor(t, dir)}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+	c.cmd.Env = append(os.Environ(), "SCOREFLOW_CRASH_DIR="+dir, "SCOREFLOW_CRASH_STORE="+c.storeURL,
+		fmt.Sprintf("SCOREFLOW_CRASH_NATS=127.0.0.1:%d", natsPort))
+	c.cmd.Stderr = os.Stderr
+	require.NoError(t, c.cmd.Start())
+	t.Cleanup(func() {
+		if !c.killed {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+		}
+	})
+	var nc *nats.Conn
+	apptest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		var err error
+		nc, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
+		return err
+	})
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(time.Minute))
+	require.NoError(t, err)
+	c.js = js
+	return c
+}
+
+// killAfter SIGKILLs the child once at least n events are committed and
+// returns how many were. The count comes through a store of our own on
+// the child's database (SQLite file or PostgreSQL).
+func (c *crashChild) killAfter(t *testing.T, n int) int {
+	t.Helper()
+	target, err := stores.Resolve(c.storeURL, c.dir)
+	require.NoError(t, err)
+	watch, err := stores.Open(context.Background(), target)
+	require.NoError(t, err)
+	defer watch.Close()
+	var atKill int
+	apptest.CheckFor(t, 60*time.Second, time.Millisecond, func() error {
+		got, err := appliedEvents(watch)
+		if err != nil {
+			return err
+		}
+		if atKill = got; atKill < n {
+			return fmt.Errorf("%d events committed", atKill)
+		}
+		return nil
+	})
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
+	_ = c.cmd.Wait()
+	c.killed = true
+	return atKill
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +15,6 @@ import (
 
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
-	"github.com/scoreflow/scoreflow/store/stores"
 )
 
 // mergeModel sets up: Hit → +1 engagement; Signup (once) → +100 fit, fit
@@ -105,29 +101,8 @@ func TestKillMidMergeThenRestart(t *testing.T) {
 		createFlow(t, setup, scoreFlow("hit", "Hit", "", 1))
 		require.NoError(t, setup.Shutdown(context.Background()))
 
-		natsPort := freePort(t)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
-		storeURL := apptest.StoreFor(t, dir)
-		cmd.Env = append(os.Environ(), "SCOREFLOW_CRASH_DIR="+dir, "SCOREFLOW_CRASH_STORE="+storeURL,
-			fmt.Sprintf("SCOREFLOW_CRASH_NATS=127.0.0.1:%d", natsPort))
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		killed := false
-		t.Cleanup(func() {
-			if !killed {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-			}
-		})
-		var nc *nats.Conn
-		apptest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
-			var err error
-			nc, err = nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
-			return err
-		})
-		defer nc.Close()
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(time.Minute))
-		require.NoError(t, err)
+		child := startCrashChild(t, dir)
+		js := child.js
 
 		// Each of 200 visitors makes 40 anonymous hits; its identify comes
 		// after its 20th, so half its hits arrive before the merge and half
@@ -165,26 +140,8 @@ func TestKillMidMergeThenRestart(t *testing.T) {
 			t.Fatal("publishes not acknowledged")
 		}
 
-		target, err := stores.Resolve(storeURL, dir)
-		require.NoError(t, err)
-		watch, err := stores.Open(context.Background(), target)
-		require.NoError(t, err)
-		defer watch.Close()
-		var atKill int
-		apptest.CheckFor(t, 60*time.Second, time.Millisecond, func() error {
-			n, err := appliedEvents(watch)
-			if err != nil {
-				return err
-			}
-			// Among the identifies: some merges committed, likely not all.
-			if atKill = n; atKill < firstIdentify+visitors/2 {
-				return fmt.Errorf("%d events committed", atKill)
-			}
-			return nil
-		})
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
-		killed = true
+		// Among the identifies: some merges committed, likely not all.
+		atKill := child.killAfter(t, firstIdentify+visitors/2)
 		require.Less(t, atKill, total, "the child finished before the kill; the test proves nothing")
 		t.Logf("killed after %d of %d events were committed", atKill, total)
 

@@ -220,4 +220,20 @@ func TestIdentifyMergesEmailContact(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, int64(10), c.Score)
 	assert.Equal(t, []string{"bo@x.test"}, c.MergedFrom)
+
+	// A visitor known only by an anonymous id gives its email, then signs
+	// in with an id of its own and that email.
+	segmentCall(t, a, "/v1/page", map[string]any{"type": "page", "anonymousId": "anon-2", "messageId": "m1",
+		"properties": map[string]any{"url": "https://x.test/pricing"}})
+	segmentCall(t, a, "/v1/identify", map[string]any{"type": "identify", "anonymousId": "anon-2", "messageId": "m2",
+		"traits": map[string]any{"email": "cy@x.test"}})
+	apptest.WaitApplied(t, a, 4)
+	segmentCall(t, a, "/v1/identify", map[string]any{"type": "identify", "userId": "cy", "messageId": "m3",
+		"traits": map[string]any{"email": "cy@x.test"}})
+	apptest.WaitApplied(t, a, 5)
+	apptest.WaitIdle(t, a)
+	status, c = getContact(t, a, "cy")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, int64(10), c.Score)
+	assert.Equal(t, []string{"anon-2"}, c.MergedFrom)
 }

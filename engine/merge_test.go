@@ -48,8 +48,12 @@ func rawEvent(t *testing.T, a *app.App, msgID, body string) {
 // a redelivery of every event, the merge included, changes nothing.
 func TestMergeFoldsAndRedeliveryAppliesNothingTwice(t *testing.T) {
 	apptest.EachStore(t, func(t *testing.T) {
-		a := apptest.Start(t, app.Config{})
+		a := apptest.Start(t, app.Config{AllowPrivateWebhooks: true})
 		mergeModel(t, a)
+		hooks := newHookServer(t, func(int) int { return http.StatusOK })
+		createFlow(t, a, fmt.Sprintf(`{"id":"hook","name":"hook","enabled":true,"nodes":[
+		{"id":"t","type":"trigger.event","config":{"name":"Hit"}},
+		{"id":"w","type":"action.webhook","config":{"url":%q}}],"edges":[{"from":"t","to":"w"}]}`, hooks.URL))
 		var bodies []string
 		for i := 0; i < 30; i++ {
 			bodies = append(bodies, fmt.Sprintf(`{"id":"a-%d","type":"Hit","contact_id":"anon","anonymous_id":"anon"}`, i))
@@ -71,6 +75,14 @@ func TestMergeFoldsAndRedeliveryAppliesNothingTwice(t *testing.T) {
 			apptest.CheckLedger(t, a, "known")
 		}
 		assert.Equal(t, uint64(len(bodies)), a.Engine.Stats().Applied)
+		apptest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+			if n := len(hooks.delivered()); n < 56 {
+				return fmt.Errorf("%d webhooks delivered", n)
+			}
+			return nil
+		})
+		time.Sleep(200 * time.Millisecond) // room for a webhook the merge must not send
+		assert.Len(t, hooks.delivered(), 56, "one webhook per Hit, none again for the merged past")
 		_, err := a.Store.GetContact(context.Background(), "anon")
 		require.Error(t, err, "the merged contact is gone")
 		h := history(t, a, "known")

@@ -218,6 +218,8 @@ func (s *appliedNever) GetContact(_ context.Context, id string) (*model.Contact,
 	return &model.Contact{ID: id}, nil
 }
 
+func (s *appliedNever) ResolveContact(_ context.Context, id string) (string, error) { return id, nil }
+
 func (s *appliedNever) EventApplied(context.Context, string) (bool, error) {
 	s.polls.Add(1)
 	return false, nil

@@ -15,8 +15,9 @@ import (
 	"github.com/gobwas/glob"
 	"gonum.org/v1/gonum/optimize"
 
-	// The node types suggested flows use, so flows.Validate knows them.
-	_ "github.com/scoreflow/scoreflow/actions"
+	// actions also registers the node types suggested flows use, so
+	// flows.Validate knows them.
+	"github.com/scoreflow/scoreflow/actions"
 	"github.com/scoreflow/scoreflow/flows"
 	_ "github.com/scoreflow/scoreflow/triggers"
 )
@@ -35,7 +36,7 @@ type SuggestOptions struct {
 	Seed           int64   // holdout split seed (deterministic)
 	Holdout        float64 // fraction held out (default 0.25)
 	Lambda         float64 // L2 strength (default 10, see fit)
-	MinConversions int     // default 50
+	MinConversions int     // default 50 (at least 2), of each class
 	MaxFeatures    int     // default 20 kept in the draft
 }
 
@@ -159,6 +160,8 @@ func (o SuggestOptions) withDefaults() (SuggestOptions, error) {
 		return o, fmt.Errorf("suggest: lambda must be a finite number not below 0, not %v", o.Lambda)
 	case o.MinConversions < 0 || o.MaxFeatures < 0:
 		return o, errors.New("suggest: min conversions and max features must not be negative")
+	case o.Score != "" && (strings.TrimSpace(o.Score) == "" || len(o.Score) > actions.MaxScoreNameLength):
+		return o, fmt.Errorf("suggest: score must name a dimension of at most %d characters", actions.MaxScoreNameLength)
 	}
 	if o.Score == "" {
 		o.Score = defaultScore
@@ -172,6 +175,8 @@ func (o SuggestOptions) withDefaults() (SuggestOptions, error) {
 	if o.MinConversions == 0 {
 		o.MinConversions = defaultMinConversions
 	}
+	// One of each class to train on and one to hold out, whatever is asked.
+	o.MinConversions = max(o.MinConversions, 2)
 	if o.MaxFeatures == 0 {
 		o.MaxFeatures = defaultMaxFeatures
 	}

@@ -172,6 +172,7 @@ func TestSuggestTooLittleHistory(t *testing.T) {
 		{"few conversions", examples(12, 500), SuggestOptions{}, 12, 50, "12 conversions, at least 50 needed (38 more)"},
 		{"own minimum", examples(12, 500), SuggestOptions{MinConversions: 20}, 12, 20, "(8 more)"},
 		{"everyone converted", examples(500, 10), SuggestOptions{}, 10, 50, "10 contacts that did not convert, at least 50 needed (40 more)"},
+		{"one of each cannot be split", examples(1, 1), SuggestOptions{MinConversions: 1}, 1, 2, "(1 more)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -191,6 +192,16 @@ func TestSuggestTooLittleHistory(t *testing.T) {
 		assert.Empty(t, s.Flows)
 		assert.InDelta(t, 0.5, s.HoldoutAUC, 1e-9)
 	})
+	t.Run("no features at all", func(t *testing.T) {
+		ex := examples(60, 60)
+		for i := range ex {
+			ex[i].Features = nil
+		}
+		s, err := Suggest(ex, SuggestOptions{})
+		require.NoError(t, err)
+		assert.Empty(t, s.Features)
+		assert.InDelta(t, 0.5, s.AUC, 1e-9)
+	})
 }
 
 func TestSuggestOptions(t *testing.T) {
@@ -203,7 +214,7 @@ func TestSuggestOptions(t *testing.T) {
 		f := compileFlow(t, s.Flows[0])
 		assert.Equal(t, "fit", f.Flow.Nodes[1].Config["score"])
 	})
-	for _, opt := range []SuggestOptions{{Holdout: 1}, {Holdout: -0.1}, {Lambda: -1}, {Lambda: math.NaN()}, {MaxFeatures: -1}} {
+	for _, opt := range []SuggestOptions{{Holdout: 1}, {Holdout: -0.1}, {Lambda: -1}, {Lambda: math.NaN()}, {MaxFeatures: -1}, {Score: "  "}, {Score: strings.Repeat("s", 101)}} {
 		t.Run(fmt.Sprintf("bad %+v", opt), func(t *testing.T) {
 			_, err := Suggest(examples, opt)
 			require.Error(t, err)

@@ -7,7 +7,7 @@ func keysOpenAPI() obj {
 		"description": "admin: everything; write: ingest only; read: GET of any /api/v1/* but keys and audit"}
 	key := object(obj{"id": str(""), "name": str(""), "scope": scope, "created_at": dateTime,
 		"last_used_at": obj{"type": "string", "format": "date-time", "nullable": true},
-		"builtin": obj{"type": "boolean", "description": "the --admin-key or --write-key flag; cannot be revoked"}})
+		"builtin":      obj{"type": "boolean", "description": "the --admin-key or --write-key flag; cannot be revoked"}})
 	created := object(obj{"id": str(""), "name": str(""), "scope": scope, "created_at": dateTime,
 		"key": str("the secret: shown this once, stored only as a hash")})
 	entry := object(obj{"id": integer(""), "at": dateTime, "key": str("the name of the key that made the change"),

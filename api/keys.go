@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -72,6 +73,28 @@ func checkKeyRequest(name, scope string) []model.FieldError {
 	return errs
 }
 
+// CreateKey makes a named key with a new secret and stores it (only its
+// hash), under the actor of ctx; the secret is returned this once. The API
+// and `scoreflow keys create` both make keys here.
+func CreateKey(ctx context.Context, st store.KeyStore, name, scope string, newID func() string) (store.KeyRecord, string, error) {
+	name = strings.TrimSpace(name)
+	if errs := checkKeyRequest(name, scope); len(errs) > 0 {
+		return store.KeyRecord{}, "", model.Invalid("invalid_key", "the key is invalid", errs...)
+	}
+	if name == builtinAdmin || name == builtinWrite {
+		return store.KeyRecord{}, "", fmt.Errorf("the name %q belongs to a built-in key (--%s); choose another: %w", name, name, model.ErrConflict)
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return store.KeyRecord{}, "", err
+	}
+	rec, err := st.CreateKey(ctx, store.KeyRecord{ID: "key_" + newID(), Name: name, Scope: scope, Hash: hashSecret(secret)})
+	if err != nil {
+		return store.KeyRecord{}, "", err
+	}
+	return rec, secret, nil
+}
+
 func (s *Server) createKey(c *fiber.Ctx) error {
 	var req struct {
 		Name  string `json:"name"`
@@ -80,19 +103,7 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
 		return badJSON("invalid_key", err)
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if errs := checkKeyRequest(req.Name, req.Scope); len(errs) > 0 {
-		return model.Invalid("invalid_key", "the key is invalid", errs...)
-	}
-	if req.Name == builtinAdmin || req.Name == builtinWrite {
-		return fmt.Errorf("the name %q belongs to a built-in key (--%s); choose another: %w", req.Name, req.Name, model.ErrConflict)
-	}
-	secret, err := newSecret()
-	if err != nil {
-		return err
-	}
-	rec, err := s.cfg.Store.CreateKey(c.UserContext(), store.KeyRecord{
-		ID: "key_" + s.cfg.NewID(), Name: req.Name, Scope: req.Scope, Hash: hashSecret(secret)})
+	rec, secret, err := CreateKey(c.UserContext(), s.cfg.Store, req.Name, req.Scope, s.cfg.NewID)
 	if err != nil {
 		return err
 	}

@@ -92,4 +92,3 @@ func httpDoKey(t *testing.T, method, url, key string) (int, []byte) {
 	require.NoError(t, err)
 	return resp.StatusCode, b.Bytes()
 }
-

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -163,7 +161,7 @@ func TestRevokedKeyFailsAtOnce(t *testing.T) {
 // and revokes keys (also as ?key= on a webhook) holds no secret or hash;
 // nor do the list and the audit log.
 func TestSecretsNeverLogged(t *testing.T) {
-	var buf syncBuffer
+	var buf logBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := apptest.Start(t, app.Config{AdminKey: adminKey, WriteKey: writeKey, Logger: log})
 	id, secret := createKey(t, a, adminKey, "ci", "admin")
@@ -313,22 +311,4 @@ func reversed(s []string) []string {
 		out[len(s)-1-i] = v
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer the server's goroutines may log into.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -91,4 +92,39 @@ func AuditPage(read []model.AuditEntry, limit int) ([]model.AuditEntry, string) 
 		return read, ""
 	}
 	return read[:limit], EncodeAuditCursor(read[limit-1].ID)
+}
+
+// Rows is what both backends' row cursors offer (database/sql's and pgx's).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// AuditColumns are the columns ScanAudit reads, in its order.
+const AuditColumns = `id, at, actor, action, target, version`
+
+// ScanAudit reads up to limit+1 audit rows (AuditColumns, newest first)
+// into a page and the cursor after it.
+func ScanAudit(rows Rows, limit int) ([]model.AuditEntry, string, error) {
+	out := []model.AuditEntry{}
+	for rows.Next() {
+		var e model.AuditEntry
+		var at int64
+		var version *int64
+		if err := rows.Scan(&e.ID, &at, &e.Key, &e.Action, &e.Target, &version); err != nil {
+			return nil, "", fmt.Errorf("read audit log: %w", err)
+		}
+		e.At = time.UnixMilli(at).UTC()
+		if version != nil {
+			v := int(*version)
+			e.Version = &v
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("read audit log: %w", err)
+	}
+	page, next := AuditPage(out, limit)
+	return page, next, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -32,4 +33,39 @@ type KeyStore interface {
 	// TouchKeys moves each key's last use forward to the given time (never
 	// back); ids that no longer exist are skipped.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
+}
+
+// KeyColumns are the columns ScanKey reads, in its order.
+const KeyColumns = `id, name, scope, hash, created_at, last_used_at`
+
+// ScanKey reads one key row (KeyColumns).
+func ScanKey(row interface{ Scan(dest ...any) error }) (KeyRecord, error) {
+	var k KeyRecord
+	var created int64
+	var used *int64
+	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Hash, &created, &used); err != nil {
+		return k, err
+	}
+	k.CreatedAt = time.UnixMilli(created).UTC()
+	if used != nil {
+		t := time.UnixMilli(*used).UTC()
+		k.LastUsedAt = &t
+	}
+	return k, nil
+}
+
+// ScanKeys reads every key row of rows.
+func ScanKeys(rows Rows) ([]KeyRecord, error) {
+	out := []KeyRecord{}
+	for rows.Next() {
+		k, err := ScanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	return out, nil
 }

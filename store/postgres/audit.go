@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
@@ -62,7 +61,7 @@ func (s *Store) Audit(ctx context.Context, limit int, cursor string) ([]model.Au
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT id, at, actor, action, target, version FROM audit_log`
+	q := `SELECT ` + store.AuditColumns + ` FROM audit_log`
 	args := []any{}
 	if after > 0 {
 		q += ` WHERE id < $1`
@@ -75,24 +74,5 @@ func (s *Store) Audit(ctx context.Context, limit int, cursor string) ([]model.Au
 		return nil, "", fmt.Errorf("read audit log: %w", err)
 	}
 	defer rows.Close()
-	out := []model.AuditEntry{}
-	for rows.Next() {
-		var e model.AuditEntry
-		var at int64
-		var version pgtype.Int4
-		if err := rows.Scan(&e.ID, &at, &e.Key, &e.Action, &e.Target, &version); err != nil {
-			return nil, "", fmt.Errorf("read audit log: %w", err)
-		}
-		e.At = fromMS(at)
-		if version.Valid {
-			v := int(version.Int32)
-			e.Version = &v
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("read audit log: %w", err)
-	}
-	page, next := store.AuditPage(out, limit)
-	return page, next, nil
+	return store.ScanAudit(rows, limit)
 }

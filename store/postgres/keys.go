@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
@@ -50,25 +49,12 @@ func (s *Store) CreateKey(ctx context.Context, k store.KeyRecord) (store.KeyReco
 	return k, nil
 }
 
-const keyColumns = `id, name, scope, hash, created_at, last_used_at`
-
-func scanKey(row pgx.Row) (store.KeyRecord, error) {
-	var k store.KeyRecord
-	var created int64
-	var used pgtype.Int8
-	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Hash, &created, &used); err != nil {
-		return k, err
-	}
-	k.CreatedAt, k.LastUsedAt = fromMS(created), nullMS(used)
-	return k, nil
-}
-
 // RevokeKey implements store.KeyStore.
 func (s *Store) RevokeKey(ctx context.Context, id string) (store.KeyRecord, error) {
 	var k store.KeyRecord
 	err := s.keysTx(ctx, "revoke key "+id, func(tx pgx.Tx) error {
 		var err error
-		k, err = scanKey(tx.QueryRow(ctx, `DELETE FROM api_keys WHERE id = $1 RETURNING `+keyColumns, id))
+		k, err = store.ScanKey(tx.QueryRow(ctx, `DELETE FROM api_keys WHERE id = $1 RETURNING `+store.KeyColumns, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return model.NotFound("key", id)
 		}
@@ -85,20 +71,12 @@ func (s *Store) RevokeKey(ctx context.Context, id string) (store.KeyRecord, erro
 
 // ListKeys implements store.KeyStore.
 func (s *Store) ListKeys(ctx context.Context) ([]store.KeyRecord, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+store.KeyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
 	defer rows.Close()
-	out := []store.KeyRecord{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return store.ScanKeys(rows)
 }
 
 // KeysGeneration implements store.KeyStore.

@@ -16,19 +16,12 @@ var _ store.KeyStore = (*Store)(nil)
 // keysTx runs fn in a write transaction that also bumps the keys
 // generation, so every replica reloads its keys.
 func (s *Store) keysTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
+	return s.writeTxThen(ctx, what, fn, bumpKeysGeneration)
+}
+
+func bumpKeysGeneration(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE keys_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
-		return fmt.Errorf("%s: bump keys generation: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
+		return fmt.Errorf("bump keys generation: %w", err)
 	}
 	return nil
 }
@@ -54,25 +47,12 @@ func (s *Store) CreateKey(ctx context.Context, k store.KeyRecord) (store.KeyReco
 	return k, nil
 }
 
-const keyColumns = `id, name, scope, hash, created_at, last_used_at`
-
-func scanKey(sc interface{ Scan(...any) error }) (store.KeyRecord, error) {
-	var k store.KeyRecord
-	var created int64
-	var used sql.NullInt64
-	if err := sc.Scan(&k.ID, &k.Name, &k.Scope, &k.Hash, &created, &used); err != nil {
-		return k, err
-	}
-	k.CreatedAt, k.LastUsedAt = fromMS(created), nullMS(used)
-	return k, nil
-}
-
 // RevokeKey implements store.KeyStore.
 func (s *Store) RevokeKey(ctx context.Context, id string) (store.KeyRecord, error) {
 	var k store.KeyRecord
 	err := s.keysTx(ctx, "revoke key "+id, func(tx *sql.Tx) error {
 		var err error
-		k, err = scanKey(tx.QueryRowContext(ctx, `DELETE FROM api_keys WHERE id = ? RETURNING `+keyColumns, id))
+		k, err = store.ScanKey(tx.QueryRowContext(ctx, `DELETE FROM api_keys WHERE id = ? RETURNING `+store.KeyColumns, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return model.NotFound("key", id)
 		}
@@ -89,20 +69,12 @@ func (s *Store) RevokeKey(ctx context.Context, id string) (store.KeyRecord, erro
 
 // ListKeys implements store.KeyStore.
 func (s *Store) ListKeys(ctx context.Context) ([]store.KeyRecord, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+store.KeyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
 	defer rows.Close()
-	out := []store.KeyRecord{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return store.ScanKeys(rows)
 }
 
 // KeysGeneration implements store.KeyStore.

@@ -29,6 +29,11 @@ func scanSegment(sc interface{ Scan(...any) error }) (model.Segment, error) {
 // writeTx runs fn in a write transaction that also bumps the config
 // generation, so engines reload what changed.
 func (s *Store) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return s.writeTxThen(ctx, what, fn, bumpGeneration)
+}
+
+// writeTxThen runs fn and then bump (a generation) in one write transaction.
+func (s *Store) writeTxThen(ctx context.Context, what string, fn func(tx *sql.Tx) error, bump func(context.Context, *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -37,7 +42,7 @@ func (s *Store) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) er
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := bumpGeneration(ctx, tx); err != nil {
+	if err := bump(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

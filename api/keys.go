@@ -56,6 +56,15 @@ type createdKeyJSON struct {
 
 const maxKeyName = 64
 
+// reservedKeyNames are names the audit log already gives to someone else,
+// so that no key can pass for them.
+var reservedKeyNames = map[string]string{
+	builtinAdmin:        "the built-in key of --admin-key",
+	builtinWrite:        "the built-in key of --write-key",
+	store.ActorCLI:      "how the audit log names `scoreflow keys`",
+	store.ActorExamples: "how the audit log names the examples loaded at start",
+}
+
 // checkKeyRequest validates a create's body.
 func checkKeyRequest(name, scope string) []model.FieldError {
 	var errs []model.FieldError
@@ -81,8 +90,8 @@ func CreateKey(ctx context.Context, st store.KeyStore, name, scope string, newID
 	if errs := checkKeyRequest(name, scope); len(errs) > 0 {
 		return store.KeyRecord{}, "", model.Invalid("invalid_key", "the key is invalid", errs...)
 	}
-	if name == builtinAdmin || name == builtinWrite {
-		return store.KeyRecord{}, "", fmt.Errorf("the name %q belongs to a built-in key (--%s); choose another: %w", name, name, model.ErrConflict)
+	if why, taken := reservedKeyNames[name]; taken {
+		return store.KeyRecord{}, "", fmt.Errorf("the name %q is %s; choose another: %w", name, why, model.ErrConflict)
 	}
 	secret, err := newSecret()
 	if err != nil {

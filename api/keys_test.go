@@ -60,6 +60,8 @@ func TestKeysAPI(t *testing.T) {
 		{name: "not JSON", method: http.MethodPost, url: "/api/v1/keys", headers: admin, body: "{", status: http.StatusBadRequest, check: wantError("invalid_key")},
 		{name: "a built-in's name", method: http.MethodPost, url: "/api/v1/keys", headers: admin, body: map[string]any{"name": "admin-key", "scope": "read"},
 			status: http.StatusConflict, check: wantError("conflict")},
+		{name: "the CLI's name", method: http.MethodPost, url: "/api/v1/keys", headers: admin, body: map[string]any{"name": "cli", "scope": "admin"},
+			status: http.StatusConflict, check: wantError("conflict")},
 		{name: "create", method: http.MethodPost, url: "/api/v1/keys", headers: admin, body: map[string]any{"name": " metabase ", "scope": "read"},
 			status: http.StatusCreated, check: func(t *testing.T, r apptest.Response) {
 				m := r.Map(t)

@@ -27,7 +27,7 @@ func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
 // database without flows.
 func LoadModel(ctx context.Context, st store.Store, log *slog.Logger, playbook bool) error {
 	if store.ActorOf(ctx) == "" {
-		ctx = store.WithActor(ctx, "examples") // how the audit log names these changes
+		ctx = store.WithActor(ctx, store.ActorExamples) // how the audit log names these changes
 	}
 	existing, err := st.ListFlows(ctx)
 	if err != nil {

@@ -18,6 +18,13 @@ import (
 
 type actorKey struct{}
 
+// The actors that are not API keys: `scoreflow keys` and the examples
+// loaded at start. No key may take these names.
+const (
+	ActorCLI      = "cli"
+	ActorExamples = "examples"
+)
+
 // WithActor names who makes the changes done with ctx: the name of the API
 // key of the request (CONTRACT §10), or of a command such as "cli".
 func WithActor(ctx context.Context, name string) context.Context {

@@ -58,7 +58,7 @@ func keysCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	ctx = store.WithActor(ctx, "cli")
+	ctx = store.WithActor(ctx, store.ActorCLI)
 	st, err := stores.Open(ctx, target)
 	if err != nil {
 		fmt.Fprintf(stderr, "scoreflow keys: %v\n", err)

@@ -223,9 +223,6 @@ func OpenAPI() obj {
 			obj{"200": ok("stored on the stream", object(obj{"accepted": integer("events stored"), "ignored": integer("items that are no engagement event")}))},
 			"400", "413")},
 	}
-	for path, ops := range keysOpenAPI() {
-		paths[path] = ops
-	}
 	for _, r := range segmentRoutes {
 		schema, desc := schemaRef("SegmentMessage"), "one Segment "+r.kind+" call"
 		summary := "Segment-compatible " + r.kind + " call"
@@ -237,6 +234,9 @@ func OpenAPI() obj {
 		}
 		paths["/v1"+r.path] = obj{"post": operation("ingest", summary, secSegment, nil, body(schema, desc),
 			obj{"200": ok("stored on the stream", object(obj{"success": obj{"type": "boolean"}}))}, "400", "413")}
+	}
+	for path, ops := range keysOpenAPI() {
+		paths[path] = ops
 	}
 
 	return obj{

@@ -194,14 +194,6 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Scheduler.Start()
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		if err := a.Dispatcher.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Error("webhook dispatcher stopped", "err", err)
-		}
-	}()
-
 	// The keyring polls the store for keys changed elsewhere (another
 	// replica, `scoreflow keys`) and records their last use now and then.
 	keys := api.NewKeyring(a.Store, cfg.AdminKey, cfg.WriteKey, a.log)
@@ -210,12 +202,19 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		defer a.wg.Done()
 		keys.Run(runCtx)
 	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.Dispatcher.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("webhook dispatcher stopped", "err", err)
+		}
+	}()
+
 	a.HTTP = api.New(api.Config{
-		Keys: keys, WrongKeys: cfg.WrongKeys,
 		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler,
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
-		UI: ui.Dist(),
+		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys,
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

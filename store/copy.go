@@ -26,6 +26,8 @@ var CopyTables = []CopyTable{
 	{Name: "flows", Columns: []string{"id", "name", "enabled", "version", "created_at", "updated_at"}},
 	{Name: "flow_versions", Columns: []string{"flow_id", "version", "doc", "created_at"}},
 	{Name: "segments", Columns: []string{"id", "name", "description", "filter", "created_at", "updated_at"}},
+	{Name: "api_keys", Columns: []string{"id", "name", "scope", "hash", "created_at", "last_used_at"}},
+	{Name: "audit_log", Columns: []string{"id", "at", "actor", "action", "target", "version"}},
 	{Name: "contacts", Columns: []string{"id", "email", "attributes", "scores", "score", "grade", "tags", "deal_stage",
 		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at"}, InsertionOrder: true},
 	{Name: "events", Columns: []string{"seq", "id", "contact_id", "type", "ts", "properties", "traits", "applied_at"}},
@@ -42,8 +44,6 @@ var CopyTables = []CopyTable{
 	{Name: "dead_events", Columns: []string{"id", "stream_seq", "subject", "event_id", "payload", "error", "at"}},
 	{Name: "job_runs", Columns: []string{"name", "schedule", "last_start", "duration_ms", "outcome", "error", "runs"}},
 	{Name: "event_minutes", Columns: []string{"minute", "events"}},
-	{Name: "api_keys", Columns: []string{"id", "name", "scope", "hash", "created_at", "last_used_at"}},
-	{Name: "audit_log", Columns: []string{"id", "at", "actor", "action", "target", "version"}},
 }
 
 // Exporter is a backend a copy can read from.

@@ -46,8 +46,6 @@ func IsUnavailable(st Store, err error) bool {
 
 // Store is the whole persistence API.
 type Store interface {
-	KeyStore
-	AuditStore
 	// Begin starts the write transaction of one engine batch.
 	Begin(ctx context.Context) (Tx, error)
 	// Generation changes whenever flows or settings change.
@@ -121,6 +119,9 @@ type Store interface {
 
 	RecordJobRun(ctx context.Context, r model.JobRun) error
 	JobRuns(ctx context.Context) ([]model.JobRun, error)
+
+	KeyStore
+	AuditStore
 
 	Close() error
 }

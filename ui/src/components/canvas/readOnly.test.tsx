@@ -22,9 +22,11 @@ beforeEach(() => {
   )
 })
 
-function setup() {
+const refused = { status: 403, body: { error: { code: 'forbidden', message: 'this key may only read' } } }
+
+function setup(validate: { status?: number; body: unknown } = { body: { valid: true, errors: [] } }) {
   const stub = stubFetch({
-    'POST /api/v1/flows/validate': { body: { valid: true, errors: [] } },
+    'POST /api/v1/flows/validate': validate,
     'PUT /api/v1/flows/pricing-interest': (c) => ({ body: { ...(c.body as object), version: 4 } }),
     'GET /api/v1/flows/pricing-interest/versions': { body: { versions: [{ version: 3, created_at: '2026-12-01T10:00:00Z', flow: pricingFlow() }] } },
   })
@@ -47,7 +49,7 @@ afterEach(() => {
 describe('FlowCanvasEditor for a read key', () => {
   it('has no palette, disables save and the settings, and sends no save', async () => {
     setMe({ name: 'bi', scope: 'read', open: false })
-    const { stub, user } = setup()
+    const { stub, user } = setup(refused)
     expect(screen.queryByTestId('palette-search')).toBeNull()
     expect(screen.getByTestId('save-flow')).toBeDisabled()
     expect(screen.getByTestId('auto-layout')).toBeDisabled()
@@ -57,6 +59,10 @@ describe('FlowCanvasEditor for a read key', () => {
     await new Promise((r) => setTimeout(r, 50))
     expect(stub.calls.filter((c) => c.method === 'PUT')).toHaveLength(0)
     expect(screen.getByTestId('saved-version')).toHaveTextContent('3')
+    // The check a read key may be refused is no error to it.
+    await waitFor(() => expect(stub.calls.some((c) => c.path === '/api/v1/flows/validate')).toBe(true))
+    await new Promise((r) => setTimeout(r, 50))
+    expect(screen.queryByText(/Could not check the flow/)).toBeNull()
 
     // History is for reading: it stays.
     await user.click(screen.getByTestId('history-toggle'))

@@ -19,7 +19,8 @@ type CopyTable struct {
 }
 
 // CopyTables lists every table with state worth keeping, parents first.
-// schema_migrations and config_generation are the target's own.
+// schema_migrations, config_generation and keys_generation are the
+// target's own.
 var CopyTables = []CopyTable{
 	{Name: "settings", Columns: []string{"id", "doc", "updated_at"}},
 	{Name: "flows", Columns: []string{"id", "name", "enabled", "version", "created_at", "updated_at"}},
@@ -41,6 +42,8 @@ var CopyTables = []CopyTable{
 	{Name: "dead_events", Columns: []string{"id", "stream_seq", "subject", "event_id", "payload", "error", "at"}},
 	{Name: "job_runs", Columns: []string{"name", "schedule", "last_start", "duration_ms", "outcome", "error", "runs"}},
 	{Name: "event_minutes", Columns: []string{"minute", "events"}},
+	{Name: "api_keys", Columns: []string{"id", "name", "scope", "hash", "created_at", "last_used_at"}},
+	{Name: "audit_log", Columns: []string{"id", "at", "actor", "action", "target", "version"}},
 }
 
 // Exporter is a backend a copy can read from.

@@ -46,6 +46,8 @@ func IsUnavailable(st Store, err error) bool {
 
 // Store is the whole persistence API.
 type Store interface {
+	KeyStore
+	AuditStore
 	// Begin starts the write transaction of one engine batch.
 	Begin(ctx context.Context) (Tx, error)
 	// Generation changes whenever flows or settings change.

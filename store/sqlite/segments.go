@@ -56,7 +56,10 @@ func (s *Store) CreateSegment(ctx context.Context, seg model.Segment) (model.Seg
 		if isUniqueViolation(err) {
 			return fmt.Errorf("segment %q already exists: %w", seg.ID, model.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditSegmentCreate, seg.ID, nil)
 	})
 	return seg, err
 }
@@ -74,9 +77,11 @@ func (s *Store) UpdateSegment(ctx context.Context, seg model.Segment) (model.Seg
 			return err
 		}
 		seg.CreatedAt, seg.UpdatedAt = fromMS(created), now
-		_, err = tx.ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, filter = ?, updated_at = ? WHERE id = ?`,
-			seg.Name, seg.Description, string(seg.Where), ms(now), seg.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, filter = ?, updated_at = ? WHERE id = ?`,
+			seg.Name, seg.Description, string(seg.Where), ms(now), seg.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditSegmentUpdate, seg.ID, nil)
 	})
 	return seg, err
 }
@@ -100,7 +105,10 @@ func (s *Store) DeleteSegment(ctx context.Context, id string) error {
 		_, err = tx.ExecContext(ctx, `UPDATE contacts SET segments = (
 			SELECT json_group_array(value) FROM json_each(contacts.segments) WHERE value != ?)
 			WHERE EXISTS (SELECT 1 FROM json_each(contacts.segments) WHERE value = ?)`, id, id)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditSegmentDelete, id, nil)
 	})
 }
 

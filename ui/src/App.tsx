@@ -57,9 +57,10 @@ export default function App() {
             </NavLink>
           ))}
         </nav>
+        <span className="spacer" />
+        <ReadOnlyNote />
         <KeyName />
       </header>
-      <ReadOnlyNote />
       {needKey && (
         <KeyPrompt
           onSave={(k) => {

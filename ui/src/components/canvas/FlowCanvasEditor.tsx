@@ -77,7 +77,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
   const isNew = version === undefined
   const dirty = !same(doc, saved)
 
-  const validation = useValidation(doc, apiBody)
+  const validation = useValidation(doc, apiBody, undefined, !readOnly)
   const { issues } = validation
 
   // Stats overlay.
@@ -386,8 +386,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
         {conflict && <ConflictBanner version={conflict.version} busy={saving} onReload={() => void reloadRemote()} onOverwrite={() => void save(conflict.version)} />}
         {saveError && <ErrorBanner message={saveError} testId="save-error" />}
         {statsOn && statsError && <ErrorBanner message={statsError} />}
-        {/* A read key may be refused the check (a POST); it cannot fix anything anyway. */}
-        {validation.failed && !readOnly && <ErrorBanner message={`Could not check the flow: ${validation.failed}`} />}
+        {validation.failed && <ErrorBanner message={`Could not check the flow: ${validation.failed}`} />}
         <IssuesBanner issues={issues} doc={doc} onSelect={selectNode} />
       </div>
       <div className={`editor-body${readOnly ? ' read-only' : ''}${historyOpen && !isNew ? ' history-open' : ''}`}>

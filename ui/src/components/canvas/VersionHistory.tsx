@@ -2,7 +2,7 @@
 // version, newest first, and what changed between any two of them.
 import { useEffect, useMemo, useState } from 'react'
 import { enc, get } from '../../api'
-import type { Flow } from '../../types'
+import type { Flow, FlowNode } from '../../types'
 import { formatAgo, formatTime } from '../../pages/contacts/format'
 import type { SpecIndex } from './model'
 import { changeCount, diffVersions, formatDiffValue, formatEdge, type ValueChange, type VersionDiff } from './versionDiff'
@@ -83,26 +83,8 @@ export default function VersionHistory({ flowId, current, initial, specs, onClos
           </ol>
           {versions.length > 1 && pair && (
             <div className="row version-compare">
-              <label className="inline-check">
-                Compare
-                <select aria-label="Older version" data-testid="compare-from" value={pair.from} onChange={(e) => setPair({ ...pair, from: Number(e.target.value) })}>
-                  {versions.map((v) => (
-                    <option key={v.version} value={v.version}>
-                      v{v.version}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label className="inline-check">
-                with
-                <select aria-label="Newer version" data-testid="compare-to" value={pair.to} onChange={(e) => setPair({ ...pair, to: Number(e.target.value) })}>
-                  {versions.map((v) => (
-                    <option key={v.version} value={v.version}>
-                      v{v.version}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <VersionSelect label="Compare" aria="Older version" testId="compare-from" versions={versions} value={pair.from} onChange={(from) => setPair({ ...pair, from })} />
+              <VersionSelect label="with" aria="Newer version" testId="compare-to" versions={versions} value={pair.to} onChange={(to) => setPair({ ...pair, to })} />
             </div>
           )}
           {from && to && diff && (from.version === to.version ? (
@@ -113,6 +95,30 @@ export default function VersionHistory({ flowId, current, initial, specs, onClos
         </>
       )}
     </aside>
+  )
+}
+
+interface VersionSelectProps {
+  label: string
+  aria: string
+  testId: string
+  versions: StoredVersion[]
+  value: number
+  onChange: (version: number) => void
+}
+
+function VersionSelect({ label, aria, testId, versions, value, onChange }: VersionSelectProps) {
+  return (
+    <label className="inline-check">
+      {label}
+      <select aria-label={aria} data-testid={testId} value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {versions.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version}
+          </option>
+        ))}
+      </select>
+    </label>
   )
 }
 
@@ -141,30 +147,8 @@ export function DiffView({ diff, from, to, specs }: { diff: VersionDiff; from: n
           <Changes changes={diff.settings} testId="diff-settings" />
         </section>
       )}
-      {diff.nodesAdded.length > 0 && (
-        <section data-testid="diff-added">
-          <h4>Steps added</h4>
-          <ul>
-            {diff.nodesAdded.map((nd) => (
-              <li key={nd.id} className="diff-add">
-                + <span className="mono">{nd.id}</span> {title(nd.type)}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-      {diff.nodesRemoved.length > 0 && (
-        <section data-testid="diff-removed">
-          <h4>Steps removed</h4>
-          <ul>
-            {diff.nodesRemoved.map((nd) => (
-              <li key={nd.id} className="diff-remove">
-                − <span className="mono">{nd.id}</span> {title(nd.type)}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <NodeList title="Steps added" testId="diff-added" sign="+" className="diff-add" nodes={diff.nodesAdded} label={title} />
+      <NodeList title="Steps removed" testId="diff-removed" sign="−" className="diff-remove" nodes={diff.nodesRemoved} label={title} />
       {diff.nodesChanged.length > 0 && (
         <section data-testid="diff-changed">
           <h4>Steps changed</h4>
@@ -197,6 +181,31 @@ export function DiffView({ diff, from, to, specs }: { diff: VersionDiff; from: n
         </section>
       )}
     </div>
+  )
+}
+
+interface NodeListProps {
+  title: string
+  testId: string
+  sign: string
+  className: string
+  nodes: FlowNode[]
+  label: (type: string) => string
+}
+
+function NodeList({ title, testId, sign, className, nodes, label }: NodeListProps) {
+  if (nodes.length === 0) return null
+  return (
+    <section data-testid={testId}>
+      <h4>{title}</h4>
+      <ul>
+        {nodes.map((nd) => (
+          <li key={nd.id} className={className}>
+            {sign} <span className="mono">{nd.id}</span> {label(nd.type)}
+          </li>
+        ))}
+      </ul>
+    </section>
   )
 }
 

@@ -133,4 +133,10 @@ describe('KeysPage', () => {
     expect(screen.queryByTestId('create-key')).toBeNull()
     expect(stub.calls).toHaveLength(0)
   })
+
+  it('says when the server runs open, where keys do not apply yet', async () => {
+    setMe({ name: '', scope: 'admin', open: true })
+    setup()
+    expect(await screen.findByTestId('keys-open-server')).toHaveTextContent('take effect once it runs with --admin-key')
+  })
 })

@@ -21,11 +21,17 @@ const scopes: { scope: KeyScope; label: string }[] = [
 ]
 
 export default function KeysPage() {
-  const { canAdmin } = useAccess()
+  const { canAdmin, me } = useAccess()
   return (
     <div className="page">
       <h1>Settings</h1>
       <SettingsTabs />
+      {me?.open && (
+        <div className="banner info" data-testid="keys-open-server">
+          This server runs without an admin key, open to anyone on this machine: keys made here take effect once it runs with
+          --admin-key.
+        </div>
+      )}
       {canAdmin ? <Keys /> : <p className="muted">Only an admin key can see and manage keys.</p>}
     </div>
   )
@@ -168,7 +174,7 @@ function CreateKeyForm({ onCreated }: { onCreated: (k: CreatedKey) => void }) {
 
   return (
     <form
-      className="card"
+      className="card keys-form"
       onSubmit={(e) => {
         e.preventDefault()
         void create()

@@ -105,6 +105,13 @@ func (u *unit) scheduleTimePass(cs *contactState) error {
 	return nil
 }
 
+// FirstScoreChangeAfter is the earliest event_at of the contact's score
+// history rows after a time (segments.History, for score_change windows).
+func (s contactSubject) FirstScoreChangeAfter(dimension string, after time.Time) (time.Time, bool, error) {
+	t, ok, err := s.u.tx.FirstScoreChangeAfter(s.c.ID, dimension, after)
+	return t, ok, asStoreFailure(err)
+}
+
 // OldestEvent finds the oldest of the contact's events that a behaviour
 // window holds (segments.History).
 func (s contactSubject) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {

@@ -8,10 +8,13 @@ import (
 )
 
 // History is what NextChange needs beyond the filter's own reads: the
-// oldest of a contact's events that a behaviour window still holds.
+// oldest of a contact's events that a behaviour window still holds, and
+// the earliest event_at of its score history rows after a time (as
+// store.ScoreWindow's FirstScoreChangeAfter), for score_change windows.
 type History interface {
 	flows.Subject
 	OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error)
+	FirstScoreChangeAfter(dimension string, after time.Time) (time.Time, bool, error)
 }
 
 // NextChange returns the earliest moment after now at which the segment's
@@ -85,6 +88,9 @@ func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
 // time is older_than D while t < now-D), so times are whole milliseconds.
 func boundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
 	var t time.Time
+	if l.ScoreChange {
+		return scoreChangeBoundary(l, h, now)
+	}
 	if l.Field != "" {
 		v, ok := h.Value(l.Field)
 		if !ok {
@@ -106,6 +112,40 @@ func boundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return t, nil
+}
+
+// scoreChangeBoundary is when a score_change sum next changes with time: a
+// row is in the window while now-window < event_at <= now (event_at in
+// whole ms, compared with now's ms), so the oldest row in it leaves at
+// event_at + window (rounded up to a whole ms) and a row stamped ahead of
+// now enters at its event_at.
+func scoreChangeBoundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
+	first, ok, err := h.FirstScoreChangeAfter(l.Dimension, now.Add(-l.Window))
+	if err != nil || !ok {
+		return time.Time{}, err
+	}
+	if first.After(now) {
+		return first, nil // nothing in the window; this row enters it
+	}
+	next := ceilMillisecond(first.Add(l.Window))
+	ahead, ok, err := h.FirstScoreChangeAfter(l.Dimension, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if ok && ahead.Before(next) {
+		next = ahead
+	}
+	if !next.After(now) {
+		return time.Time{}, nil
+	}
+	return next, nil
+}
+
+func ceilMillisecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Millisecond); !r.Equal(t) {
+		return r.Add(time.Millisecond)
+	}
+	return t
 }
 
 // buildTimeTree mirrors a filter's tree for NextChange; nil when the

@@ -103,6 +103,12 @@ func MsOf(t time.Time) (int64, bool) {
 	return t.UnixMilli(), t.Nanosecond()%int(time.Millisecond) == 0
 }
 
+// CeilMs is d in whole milliseconds, rounded up: a moment d after a whole
+// ms, in whole ms, is never early.
+func CeilMs(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
 // MsBound is how a whole-ms column compares with a nanosecond time t
 // exactly: "col sym ms". With ms = t rounded down and a remainder,
 // col > t ⇔ col > ms, col < t ⇔ col <= ms, and so on; false when nothing

@@ -34,5 +34,8 @@ func (t *writeTx) FirstScoreChangeAfter(contactID, dimension string, after time.
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("first score change of %s on %q: %w", contactID, dimension, err)
 	}
-	return fromMS(at.Int64), at.Valid, nil
+	if !at.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMS(at.Int64), true, nil
 }

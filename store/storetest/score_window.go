@@ -1,0 +1,112 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// Score velocity's reads (store.ScoreWindow) and the next-change moments
+// of score_change leaves (ScheduleBoundaries). The filters themselves are
+// in segmentCases and FilterProperty.
+
+// testScoreWindow: ScoreChange sums rows with since < event_at <= until in
+// whole ms, per dimension or in total; FirstScoreChangeAfter finds the
+// earliest event_at after a time; both see the transaction's own rows.
+func testScoreWindow(t *testing.T, s store.Store) {
+	now := base.Add(500 * time.Microsecond) // between two ms: both bounds round down
+	rows := []model.LedgerEntry{
+		{ContactID: "v", Score: "engagement", Delta: 15, EventAt: base.Add(-day)},
+		{ContactID: "v", Score: "engagement", Delta: 10, EventAt: base.Add(-3 * day)},
+		{ContactID: "v", Score: "fit", Delta: -8, EventAt: base.Add(-2 * day)},
+		{ContactID: "v", Score: "engagement", Delta: 100, EventAt: base.Add(-7 * day)},
+		{ContactID: "v", Score: "engagement", Delta: 40, EventAt: base.Add(-10 * day)},
+		{ContactID: "v", Score: "engagement", Delta: 500, EventAt: base.Add(time.Hour)},
+		{ContactID: "w", Score: "engagement", Delta: 1000, EventAt: base.Add(-day)},
+		{ContactID: "v", Score: "fit", Delta: 7}, // decay-like: no EventAt, so event_at is At
+	}
+	sums := []struct {
+		name         string
+		dim          string
+		since, until time.Time
+		want         float64
+	}{
+		{"every dimension, 7 days", "", now.Add(-7 * day), now, 17},
+		{"one dimension", "engagement", now.Add(-7 * day), now, 25},
+		{"the first ms of the window is out", "", base.Add(-7 * day), now, 17},
+		{"one ms more takes it in", "", now.Add(-7*day - time.Millisecond), now, 117},
+		{"a row at until is in", "", now.Add(-7 * day), base.Add(time.Hour), 517},
+		{"a row after until is out", "", now.Add(-7 * day), base.Add(time.Hour - time.Nanosecond), 17},
+		{"a dimension without rows", "none", now.Add(-30 * day), now, 0},
+		{"a row without event_at counts at its at", "fit", now.Add(-3 * day), base.Add(2 * day), -1},
+	}
+	check := func(tx store.Tx) {
+		t.Helper()
+		for _, tc := range sums {
+			got, err := tx.ScoreChange("v", tc.dim, tc.since, tc.until)
+			noErr(t, err)
+			if got != tc.want {
+				t.Errorf("%s: ScoreChange = %v, want %v", tc.name, got, tc.want)
+			}
+		}
+		if got, err := tx.ScoreChange("nobody", "", now.Add(-7*day), now); err != nil || got != 0 {
+			t.Errorf("ScoreChange(nobody) = %v, %v; want 0", got, err)
+		}
+		for _, tc := range []struct {
+			dim   string
+			after time.Time
+			want  time.Time
+		}{
+			{"", now.Add(-7 * day), base.Add(-3 * day)},
+			{"", now.Add(-7*day - time.Millisecond), base.Add(-7 * day)},
+			{"fit", now.Add(-7 * day), base.Add(-2 * day)},
+			{"", now, base.Add(time.Hour)},
+			{"fit", now, base.Add(day)},
+			{"fit", base.Add(day), time.Time{}},
+		} {
+			got, ok, err := tx.FirstScoreChangeAfter("v", tc.dim, tc.after)
+			noErr(t, err)
+			if ok != !tc.want.IsZero() || !got.Equal(tc.want) {
+				t.Errorf("FirstScoreChangeAfter(%q, %v) = %v, %v; want %v", tc.dim, tc.after, got, ok, tc.want)
+			}
+		}
+	}
+	inTx(t, s, func(tx store.Tx) {
+		for i := range rows {
+			rows[i].At, rows[i].Value = base.Add(day), rows[i].Delta
+			noErr(t, tx.InsertLedger(&rows[i]))
+		}
+		check(tx) // the batch's own rows, before commit
+	})
+	inTx(t, s, check)
+}
+
+// testScoreChangeFilters: ScheduleBoundaries puts a score_change leaf's
+// next moment where the oldest row in the window leaves it, or where a row
+// stamped ahead of now enters it, whichever is first.
+func testScoreChangeFilters(t *testing.T, s store.Store) {
+	fixture := segmentFixture()
+	writeFilterContacts(t, s, fixture)
+	heating := parseContactFilter(t, `{"field":"score_change.engagement","within":"7d","op":"gte","value":20}`)
+	inTx(t, s, func(tx store.Tx) {
+		noErr(t, tx.ScheduleBoundaries(heating, filterNow))
+		for id, want := range map[string]time.Time{
+			"ana": msOf(filterNow.Add(-3 * day)).Add(7 * day), // the oldest engagement row in the window leaves
+			"ben": msOf(filterNow.Add(time.Hour)),             // before -5 leaves, +30 enters
+			"cy":  {},                                         // no engagement rows
+			"dee": {},
+		} {
+			r, err := tx.LoadContact(id)
+			noErr(t, err)
+			var got time.Time
+			if r.NextEvalAt != 0 {
+				got = time.UnixMilli(r.NextEvalAt).UTC()
+			}
+			if !got.Equal(want) {
+				t.Errorf("%s: next pass at %v, want %v", id, got, want)
+			}
+		}
+	})
+}

@@ -1,10 +1,7 @@
 package postgres
 
 import (
-	"fmt"
-
 	"github.com/scoreflow/scoreflow/flows"
-	"github.com/scoreflow/scoreflow/store"
 	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
@@ -16,17 +13,12 @@ import (
 
 // scoreChange compiles a leaf on a Window field (flows.StoredHistorySum).
 func (c *sqlCompiler) scoreChange(fc *flows.FieldCond) (sqlExpr, error) {
-	f, _, ok := flows.LookupContactField(fc.Field())
-	if !ok || f.Storage != flows.StoredHistorySum {
-		return sqlExpr{}, fmt.Errorf("%w: %s has no window", store.ErrNoSQL, fc.Field())
-	}
-	l, negate, err := filtersql.LeafOf(fc, c.now)
+	w, err := filtersql.WindowOf(fc, c.now)
 	if err != nil {
 		return sqlExpr{}, err
 	}
-	sum := "COALESCE(" + c.historyRows(f.Column, fc.ScoreChangeQuery(c.now), "SUM", true) + ", 0::numeric)"
-	e := c.numberLeaf(l, sum)
-	if negate {
+	e := c.numberLeaf(w.Leaf, "COALESCE("+c.historyRows(w.Table, w.Rows, "SUM", true)+", 0::numeric)")
+	if w.Negate {
 		e = sqlNot(e)
 	}
 	e.history = true
@@ -34,19 +26,16 @@ func (c *sqlCompiler) scoreChange(fc *flows.FieldCond) (sqlExpr, error) {
 }
 
 // scoreChangeBoundary is the moment (Unix ms) a score_change leaf can next
-// change at, as segments' NextChange finds it: the oldest row in the window
-// leaves at event_at + window (rounded up to a whole ms), a row stamped
-// ahead of now enters at its event_at; both are after now by their bounds,
+// change at (filtersql.WindowEdges): the oldest row in the window leaves,
+// a row stamped ahead of now enters; both are after now by their bounds,
 // and LEAST ignores the NULL of none.
 func (c *sqlCompiler) scoreChangeBoundary(l flows.TimeLeaf) (string, error) {
-	f, _, ok := flows.LookupContactField(l.Field)
-	if !ok || f.Storage != flows.StoredHistorySum {
-		return "", fmt.Errorf("%w: %s has no window", store.ErrNoSQL, l.Field)
+	table, in, ahead, err := filtersql.WindowEdges(l, c.now)
+	if err != nil {
+		return "", err
 	}
-	in := flows.ScoreChangeQuery{Dimension: l.Dimension, Since: c.now.Add(-l.Window), Until: c.now}
-	leave := c.historyRows(f.Column, in, "MIN", true) + " + " + c.args.int(filtersql.CeilMs(l.Window))
-	enter := c.historyRows(f.Column, flows.ScoreChangeQuery{Dimension: l.Dimension, Since: c.now}, "MIN", false)
-	return "LEAST(" + leave + ", " + enter + ")", nil
+	leave := c.historyRows(table, in, "MIN", true) + " + " + c.args.int(filtersql.CeilMs(l.Window))
+	return "LEAST(" + leave + ", " + c.historyRows(table, ahead, "MIN", false) + ")", nil
 }
 
 // historyRows is "(SELECT agg(…) FROM table h WHERE h is the contact's row

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -100,14 +99,7 @@ func embedded(t *testing.T) []applied {
 	}
 	var want []applied
 	for _, f := range files {
-		// The version is the file's number; numbers may skip (branches
-		// that each add one are merged in any order).
-		num, _, _ := strings.Cut(filepath.Base(f), "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			t.Fatalf("migration %s: %v", f, err)
-		}
-		want = append(want, applied{version: v, name: filepath.Base(f)})
+		want = append(want, applied{version: storetest.MigrationVersion(t, f), name: filepath.Base(f)})
 	}
 	if len(want) < 2 {
 		t.Fatalf("only %d migrations embedded", len(want))

@@ -1,10 +1,7 @@
 package sqlite
 
 import (
-	"fmt"
-
 	"github.com/scoreflow/scoreflow/flows"
-	"github.com/scoreflow/scoreflow/store"
 	"github.com/scoreflow/scoreflow/store/internal/filtersql"
 )
 
@@ -15,17 +12,12 @@ import (
 
 // scoreChange compiles a leaf on a Window field (flows.StoredHistorySum).
 func (c *sqlCompiler) scoreChange(fc *flows.FieldCond) (sqlExpr, error) {
-	f, _, ok := flows.LookupContactField(fc.Field())
-	if !ok || f.Storage != flows.StoredHistorySum {
-		return sqlExpr{}, fmt.Errorf("%w: %s has no window", store.ErrNoSQL, fc.Field())
-	}
-	l, negate, err := filtersql.LeafOf(fc, c.now)
+	w, err := filtersql.WindowOf(fc, c.now)
 	if err != nil {
 		return sqlExpr{}, err
 	}
-	sum := c.historyRows(f.Column, fc.ScoreChangeQuery(c.now), "TOTAL", true)
-	e := sqlNumberLeaf(l, sum)
-	if negate {
+	e := sqlNumberLeaf(w.Leaf, c.historyRows(w.Table, w.Rows, "TOTAL", true))
+	if w.Negate {
 		e = sqlNot(e)
 	}
 	e.history = true
@@ -33,18 +25,15 @@ func (c *sqlCompiler) scoreChange(fc *flows.FieldCond) (sqlExpr, error) {
 }
 
 // scoreChangeBoundaries are the "SELECT … AS v" moments (Unix ms) a
-// score_change leaf can next change at, as segments' NextChange finds them:
-// the oldest row in the window leaves at event_at + window (rounded up to
-// a whole ms), a row stamped ahead of now enters at its event_at.
+// score_change leaf can next change at (filtersql.WindowEdges): the oldest
+// row in the window leaves, a row stamped ahead of now enters.
 func (c *sqlCompiler) scoreChangeBoundaries(l flows.TimeLeaf) ([]sqlExpr, error) {
-	f, _, ok := flows.LookupContactField(l.Field)
-	if !ok || f.Storage != flows.StoredHistorySum {
-		return nil, fmt.Errorf("%w: %s has no window", store.ErrNoSQL, l.Field)
+	table, in, ahead, err := filtersql.WindowEdges(l, c.now)
+	if err != nil {
+		return nil, err
 	}
-	in := flows.ScoreChangeQuery{Dimension: l.Dimension, Since: c.now.Add(-l.Window), Until: c.now}
-	leave := (&sqlBuilder{}).w("SELECT ").expr(c.historyRows(f.Column, in, "MIN", true)).w(" + ").arg(filtersql.CeilMs(l.Window)).w(" AS v").done()
-	ahead := flows.ScoreChangeQuery{Dimension: l.Dimension, Since: c.now}
-	enter := (&sqlBuilder{}).w("SELECT ").expr(c.historyRows(f.Column, ahead, "MIN", false)).w(" AS v").done()
+	leave := (&sqlBuilder{}).w("SELECT ").expr(c.historyRows(table, in, "MIN", true)).w(" + ").arg(filtersql.CeilMs(l.Window)).w(" AS v").done()
+	enter := (&sqlBuilder{}).w("SELECT ").expr(c.historyRows(table, ahead, "MIN", false)).w(" AS v").done()
 	return []sqlExpr{leave, enter}, nil
 }
 

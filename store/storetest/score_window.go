@@ -98,15 +98,21 @@ func testScoreChangeFilters(t *testing.T, s store.Store) {
 			"cy":  {},                                         // no engagement rows
 			"dee": {},
 		} {
-			r, err := tx.LoadContact(id)
-			noErr(t, err)
-			var got time.Time
-			if r.NextEvalAt != 0 {
-				got = time.UnixMilli(r.NextEvalAt).UTC()
-			}
-			if !got.Equal(want) {
-				t.Errorf("%s: next pass at %v, want %v", id, got, want)
-			}
+			checkNextPass(t, tx, id, want)
 		}
 	})
+}
+
+// checkNextPass checks a contact's next time-based pass (zero: none).
+func checkNextPass(t *testing.T, tx store.Tx, id string, want time.Time) {
+	t.Helper()
+	r, err := tx.LoadContact(id)
+	noErr(t, err)
+	var got time.Time
+	if r.NextEvalAt != 0 {
+		got = time.UnixMilli(r.NextEvalAt).UTC()
+	}
+	if !got.Equal(want) {
+		t.Errorf("%s: next pass at %v, want %v", id, got, want)
+	}
 }

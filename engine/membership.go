@@ -105,11 +105,12 @@ func (u *unit) scheduleTimePass(cs *contactState) error {
 	return nil
 }
 
-// FirstScoreChangeAfter is the earliest event_at of the contact's score
-// history rows after a time (segments.History, for score_change windows).
-func (s contactSubject) FirstScoreChangeAfter(dimension string, after time.Time) (time.Time, bool, error) {
-	t, ok, err := s.u.tx.FirstScoreChangeAfter(s.c.ID, dimension, after)
-	return t, ok, asStoreFailure(err)
+// ScoreChangeEdges are the oldest of the contact's score history rows in a
+// window and the first stamped ahead of it (segments.History, for
+// score_change windows).
+func (s contactSubject) ScoreChangeEdges(dimension string, since, now time.Time) (time.Time, time.Time, error) {
+	oldest, ahead, err := s.u.tx.ScoreChangeEdges(s.c.ID, dimension, since, now)
+	return oldest, ahead, asStoreFailure(err)
 }
 
 // OldestEvent finds the oldest of the contact's events that a behaviour

@@ -110,16 +110,22 @@ func (h history) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {
 	return oldest, !oldest.IsZero(), nil
 }
 
-func (h history) FirstScoreChangeAfter(dim string, after time.Time) (time.Time, bool, error) {
-	var first time.Time
+func (h history) ScoreChangeEdges(dim string, since, now time.Time) (oldest, ahead time.Time, err error) {
 	for d, list := range h.scores {
 		for _, at := range list {
-			if (dim == "" || d == dim) && at.UnixMilli() > after.UnixMilli() && (first.IsZero() || at.Before(first)) {
-				first = at
+			ms := at.UnixMilli()
+			switch {
+			case dim != "" && d != dim || ms <= since.UnixMilli():
+			case ms <= now.UnixMilli():
+				if oldest.IsZero() || at.Before(oldest) {
+					oldest = at
+				}
+			case ahead.IsZero() || at.Before(ahead):
+				ahead = at
 			}
 		}
 	}
-	return first, !first.IsZero(), nil
+	return oldest, ahead, nil
 }
 
 // TestNextChangeOfScoreChange: a score_change window changes when its

@@ -9,12 +9,13 @@ import (
 
 // History is what NextChange needs beyond the filter's own reads: the
 // oldest of a contact's events that a behaviour window still holds, and
-// the earliest event_at of its score history rows after a time (as
-// store.ScoreWindow's FirstScoreChangeAfter), for score_change windows.
+// for score_change windows the edges of its score history rows (as
+// store.ScoreWindow's ScoreChangeEdges: the oldest row with since <
+// event_at <= now and the first after now, zero when none).
 type History interface {
 	flows.Subject
 	OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error)
-	FirstScoreChangeAfter(dimension string, after time.Time) (time.Time, bool, error)
+	ScoreChangeEdges(dimension string, since, now time.Time) (oldest, ahead time.Time, err error)
 }
 
 // NextChange returns the earliest moment after now at which the segment's
@@ -120,19 +121,15 @@ func boundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
 // event_at + window (rounded up to a whole ms) and a row stamped ahead of
 // now enters at its event_at.
 func scoreChangeBoundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
-	first, ok, err := h.FirstScoreChangeAfter(l.Dimension, now.Add(-l.Window))
-	if err != nil || !ok {
-		return time.Time{}, err
-	}
-	if first.After(now) {
-		return first, nil // nothing in the window; this row enters it
-	}
-	next := ceilMillisecond(first.Add(l.Window))
-	ahead, ok, err := h.FirstScoreChangeAfter(l.Dimension, now)
+	oldest, ahead, err := h.ScoreChangeEdges(l.Dimension, now.Add(-l.Window), now)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if ok && ahead.Before(next) {
+	var next time.Time
+	if !oldest.IsZero() {
+		next = ceilMillisecond(oldest.Add(l.Window))
+	}
+	if !ahead.IsZero() && (next.IsZero() || ahead.Before(next)) {
 		next = ahead
 	}
 	if !next.After(now) {

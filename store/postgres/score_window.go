@@ -25,17 +25,22 @@ func (t *writeTx) ScoreChange(contactID, dimension string, since, until time.Tim
 	return sum, nil
 }
 
-// FirstScoreChangeAfter implements store.ScoreWindow.
-func (t *writeTx) FirstScoreChangeAfter(contactID, dimension string, after time.Time) (time.Time, bool, error) {
-	var at pgtype.Int8
-	err := t.queryRow(tLedger, `SELECT MIN(event_at) FROM ledger
-		WHERE contact_id = $1 AND event_at > $2 AND ($3 = '' OR dimension = $3)`,
-		[]any{contactID, ms(after), dimension}, &at)
+// ScoreChangeEdges implements store.ScoreWindow: one range of the index,
+// in one round trip.
+func (t *writeTx) ScoreChangeEdges(contactID, dimension string, since, now time.Time) (time.Time, time.Time, error) {
+	var oldest, ahead pgtype.Int8
+	err := t.queryRow(tLedger, `SELECT MIN(event_at) FILTER (WHERE event_at <= $3), MIN(event_at) FILTER (WHERE event_at > $3)
+		FROM ledger WHERE contact_id = $1 AND event_at > $2 AND ($4 = '' OR dimension = $4)`,
+		[]any{contactID, ms(since), ms(now), dimension}, &oldest, &ahead)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("first score change of %s on %q: %w", contactID, dimension, err)
+		return time.Time{}, time.Time{}, fmt.Errorf("score change edges of %s on %q: %w", contactID, dimension, err)
 	}
-	if !at.Valid {
-		return time.Time{}, false, nil
+	return msOrZero(oldest), msOrZero(ahead), nil
+}
+
+func msOrZero(v pgtype.Int8) time.Time {
+	if !v.Valid {
+		return time.Time{}
 	}
-	return fromMS(at.Int64), true, nil
+	return fromMS(v.Int64)
 }

@@ -13,8 +13,9 @@ import (
 // in segmentCases and FilterProperty.
 
 // testScoreWindow: ScoreChange sums rows with since < event_at <= until in
-// whole ms, per dimension or in total; FirstScoreChangeAfter finds the
-// earliest event_at after a time; both see the transaction's own rows.
+// whole ms, per dimension or in total; ScoreChangeEdges finds the oldest
+// row in a window and the first after it; both see the transaction's own
+// rows.
 func testScoreWindow(t *testing.T, s store.Store) {
 	now := base.Add(500 * time.Microsecond) // between two ms: both bounds round down
 	rows := []model.LedgerEntry{
@@ -55,21 +56,22 @@ func testScoreWindow(t *testing.T, s store.Store) {
 			t.Errorf("ScoreChange(nobody) = %v, %v; want 0", got, err)
 		}
 		for _, tc := range []struct {
-			dim   string
-			after time.Time
-			want  time.Time
+			dim                 string
+			since, now          time.Time
+			wantOldest, wantAhd time.Time
 		}{
-			{"", now.Add(-7 * day), base.Add(-3 * day)},
-			{"", now.Add(-7*day - time.Millisecond), base.Add(-7 * day)},
-			{"fit", now.Add(-7 * day), base.Add(-2 * day)},
-			{"", now, base.Add(time.Hour)},
-			{"fit", now, base.Add(day)},
-			{"fit", base.Add(day), time.Time{}},
+			{"", now.Add(-7 * day), now, base.Add(-3 * day), base.Add(time.Hour)},
+			{"", now.Add(-7*day - time.Millisecond), now, base.Add(-7 * day), base.Add(time.Hour)},
+			{"fit", now.Add(-7 * day), now, base.Add(-2 * day), base.Add(day)},
+			{"engagement", now.Add(-7 * day), base.Add(time.Hour), base.Add(-3 * day), time.Time{}},
+			{"fit", base.Add(day), base.Add(2 * day), time.Time{}, time.Time{}},
+			{"", now.Add(-day), now, time.Time{}, base.Add(time.Hour)}, // the row at now-1d's ms is out
+			{"none", now.Add(-30 * day), now, time.Time{}, time.Time{}},
 		} {
-			got, ok, err := tx.FirstScoreChangeAfter("v", tc.dim, tc.after)
+			oldest, ahead, err := tx.ScoreChangeEdges("v", tc.dim, tc.since, tc.now)
 			noErr(t, err)
-			if ok != !tc.want.IsZero() || !got.Equal(tc.want) {
-				t.Errorf("FirstScoreChangeAfter(%q, %v) = %v, %v; want %v", tc.dim, tc.after, got, ok, tc.want)
+			if !oldest.Equal(tc.wantOldest) || !ahead.Equal(tc.wantAhd) {
+				t.Errorf("ScoreChangeEdges(%q, %v, %v) = %v, %v; want %v, %v", tc.dim, tc.since, tc.now, oldest, ahead, tc.wantOldest, tc.wantAhd)
 			}
 		}
 	}

@@ -81,3 +81,35 @@ func TestHeatingUpFollowsScoreVelocity(t *testing.T) {
 		apptest.CheckLedger(t, a, "hot")
 	})
 }
+
+// TestHeatingUpBackfill: a score velocity segment created after the points
+// were scored is filled by the store's SQL (SegmentMovers) with each
+// contact's next moment (ScheduleBoundaries), and the pass then empties it
+// on time.
+func TestHeatingUpBackfill(t *testing.T) {
+	apptest.EachStore(t, func(t *testing.T) {
+		const day = 24 * time.Hour
+		day0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+		clock := apptest.NewClock(day0)
+		a := apptest.Start(t, app.Config{Now: clock.Now, Schedules: apptest.Off})
+		createFlow(t, a, scoreFlow("demo", "Demo requested", "", 25))
+		postEvent(t, a, at(day0.Add(-3*day), "d1", "Demo requested", "warm"))
+		postEvent(t, a, at(day0.Add(-10*day), "d2", "Demo requested", "cold"))
+		apptest.WaitApplied(t, a, 2)
+
+		createSegment(t, a, `{"id":"heating-up","name":"Heating up","where":{"field":"score_change.engagement","within":"7d","op":"gte","value":20}}`)
+		assert.Equal(t, []string{"heating-up"}, apptest.Contact(t, a, "warm").Segments)
+		assert.Empty(t, apptest.Contact(t, a, "cold").Segments)
+		leaves := day0.Add(4 * day)
+		due, err := a.Store.DueContacts(context.Background(), leaves.Add(-time.Millisecond), 10)
+		require.NoError(t, err)
+		assert.Empty(t, due, "nobody's window changes before then")
+		due, err = a.Store.DueContacts(context.Background(), leaves, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"warm"}, due)
+
+		clock.Advance(4 * day)
+		require.NoError(t, a.Scheduler.RunNow(context.Background(), engine.JobSegments))
+		assert.Empty(t, apptest.Contact(t, a, "warm").Segments)
+	})
+}

@@ -83,6 +83,34 @@ func testScoreWindow(t *testing.T, s store.Store) {
 		check(tx) // the batch's own rows, before commit
 	})
 	inTx(t, s, check)
+	// Stored rows and the batch's own together (a backend may hold the
+	// latter back until commit).
+	inTx(t, s, func(tx store.Tx) {
+		for _, r := range []model.LedgerEntry{
+			{ContactID: "v", Score: "engagement", Delta: 1000, EventAt: base.Add(-time.Hour)},
+			{ContactID: "v", Score: "engagement", Delta: 1, EventAt: base.Add(30 * time.Minute)},
+			{ContactID: "v", Score: "engagement", Delta: 1, EventAt: base.Add(-8 * day)},
+			{ContactID: "w", Score: "engagement", Delta: 1, EventAt: base.Add(-30 * day)},
+		} {
+			r.At = base
+			noErr(t, tx.InsertLedger(&r))
+		}
+		got, err := tx.ScoreChange("v", "engagement", now.Add(-7*day), now)
+		noErr(t, err)
+		if got != 1025 {
+			t.Errorf("ScoreChange over stored and new rows = %v, want 1025", got)
+		}
+		oldest, ahead, err := tx.ScoreChangeEdges("v", "engagement", now.Add(-7*day), now)
+		noErr(t, err)
+		if !oldest.Equal(base.Add(-3*day)) || !ahead.Equal(base.Add(30*time.Minute)) {
+			t.Errorf("ScoreChangeEdges over stored and new rows = %v, %v; want %v, %v", oldest, ahead, base.Add(-3*day), base.Add(30*time.Minute))
+		}
+		oldest, _, err = tx.ScoreChangeEdges("w", "", now.Add(-40*day), now)
+		noErr(t, err)
+		if !oldest.Equal(base.Add(-30 * day)) {
+			t.Errorf("ScoreChangeEdges(w) oldest = %v, want the new row's %v", oldest, base.Add(-30*day))
+		}
+	})
 }
 
 // testScoreChangeFilters: ScheduleBoundaries puts a score_change leaf's

@@ -98,8 +98,8 @@ func embedded(t *testing.T) []applied {
 		t.Fatal(err)
 	}
 	var want []applied
-	for i, f := range files {
-		want = append(want, applied{version: i + 1, name: filepath.Base(f)})
+	for _, f := range files {
+		want = append(want, applied{version: storetest.MigrationVersion(t, f), name: filepath.Base(f)})
 	}
 	if len(want) < 2 {
 		t.Fatalf("only %d migrations embedded", len(want))

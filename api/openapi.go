@@ -255,6 +255,9 @@ func OpenAPI() obj {
 		paths["/v1"+r.path] = obj{"post": operation("ingest", summary, secSegment, nil, body(schema, desc),
 			obj{"200": ok("stored on the stream", object(obj{"success": obj{"type": "boolean"}}))}, "400", "413")}
 	}
+	for path, ops := range keysOpenAPI() {
+		paths[path] = ops
+	}
 
 	return obj{
 		"openapi": "3.0.3",
@@ -266,7 +269,7 @@ func OpenAPI() obj {
 		"paths": paths,
 		"components": obj{
 			"securitySchemes": obj{
-				"bearerKey":    obj{"type": "http", "scheme": "bearer", "description": "the admin key (any endpoint) or the write key (ingest only)"},
+				"bearerKey":    obj{"type": "http", "scheme": "bearer", "description": "a key of scope admin (any endpoint), read (GET only) or write (ingest only)"},
 				"segmentBasic": obj{"type": "http", "scheme": "basic", "description": "the write or admin key as the user name, empty password; or \"writeKey\" in the body"},
 				"queryKey":     obj{"type": "apiKey", "in": "query", "name": "key", "description": "the write or admin key, for webhook providers"},
 			},
@@ -281,7 +284,7 @@ func errorResponses() obj {
 	for name, desc := range map[string]string{
 		"BadRequest":       "bad input; details name each bad field",
 		"Unauthorized":     "no key or a wrong key",
-		"Forbidden":        "the write key on an endpoint that needs the admin key",
+		"Forbidden":        "the key's scope does not allow this call (write: ingest only; read: GET only)",
 		"NotFound":         "no such resource",
 		"MethodNotAllowed": "the path exists with other methods (see Allow)",
 		"Conflict":         "a stale version, a taken id, or a segment still in use",
@@ -299,7 +302,7 @@ func schemas() obj {
 	nullableDateTime := obj{"type": "string", "format": "date-time", "nullable": true}
 	anyObject := obj{"type": "object", "additionalProperties": true}
 	filter := obj{"type": "object", "additionalProperties": true,
-		"description": "a filter: a leaf {field, op, value}, a behaviour leaf {event, where, within, count}, or {all|any: [...]} / {not: {...}}"}
+		"description": "a filter: a leaf {field, op, value} (score_change and score_change.<dimension> also take within), a behaviour leaf {event, where, within, count}, or {all|any: [...]} / {not: {...}}"}
 	fieldError := object(obj{"path": str("JSON path of the bad field, e.g. nodes[2].config.points"), "message": str("what is wrong")}, "message")
 	return obj{
 		"Filter": filter,
@@ -341,14 +344,16 @@ func schemas() obj {
 			"family":   obj{"type": "boolean", "description": "name is a prefix, completed by a dimension or attribute name"},
 			"settable": obj{"type": "boolean", "description": "action.set_field may write it"},
 			"optional": obj{"type": "boolean", "description": "contacts may lack it, so exists and not_exists are worth asking"},
-		}, "name", "type", "doc", "family", "settable", "optional"),
+			"window":   obj{"type": "boolean", "description": "a leaf on it takes \"within\" (score_change: points gained minus lost in that window) and compares numbers"},
+		}, "name", "type", "doc", "family", "settable", "optional", "window"),
 		"ContactPage": object(obj{"contacts": arrayOf(schemaRef("Contact")), "next_cursor": str("empty on the last page")}),
 		"ContactChange": obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"attributes": obj{"type": "object", "additionalProperties": true, "description": "merged into the contact's attributes; null removes one"},
 			"email":      str("the contact's new email"),
 		}},
 		"LedgerEntry": object(obj{
-			"at": dateTime, "score": str("dimension"), "delta": integer(""), "value": integer("the dimension after the change"),
+			"at": dateTime, "event_at": obj{"type": "string", "format": "date-time", "description": "timestamp of the event that caused the change (for decay, when it was applied); score_change windows count by it"},
+			"score": str("dimension"), "delta": integer(""), "value": integer("the dimension after the change"),
 			"flow":         obj{"type": "string", "nullable": true},
 			"flow_version": obj{"type": "integer", "nullable": true},
 			"node":         obj{"type": "string", "nullable": true},

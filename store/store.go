@@ -66,6 +66,9 @@ type Store interface {
 	GetSettings(ctx context.Context) (model.Settings, error)
 	PutSettings(ctx context.Context, s model.Settings) error
 
+	KeyStore
+	AuditStore
+
 	GetContact(ctx context.Context, id string) (*model.Contact, error)
 	ListContacts(ctx context.Context, q ContactQuery) ([]*model.Contact, string, error)
 	History(ctx context.Context, contactID string, limit int) ([]model.LedgerEntry, error)
@@ -145,6 +148,8 @@ type Tx interface {
 	InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error
 	// CountEvents adds n applied events to a minute's counter (dashboard).
 	CountEvents(minute time.Time, n int) error
+	// InsertLedger writes a history row; an EventAt left zero is stored as
+	// At (model.LedgerEntry.CausedAt).
 	InsertLedger(e *model.LedgerEntry) error
 	// CountEntries counts a contact's entries into a flow since a time (zero = ever).
 	CountEntries(flowID, contactID string, since time.Time) (int, error)
@@ -189,7 +194,8 @@ type Tx interface {
 	// (a moment at which the whole filter does not change), never late. A
 	// filter without time leaves changes nothing.
 	ScheduleBoundaries(f *flows.Filter, now time.Time) error
-	IdentityTx
+	ScoreWindow // score velocity reads (score_window.go)
+	IdentityTx  // merges (identity.go)
 
 	Commit() error
 	Rollback() error

@@ -91,6 +91,12 @@ func (s *Server) importContacts(c *fiber.Ctx) error {
 	if err := publish(); err != nil {
 		return err
 	}
+	if report.Accepted > 0 {
+		target := fmt.Sprintf("%d of %d rows", report.Accepted, report.Rows)
+		if err := s.cfg.Store.RecordAudit(ctx, model.AuditEntry{Action: model.AuditContactImport, Target: target}); err != nil {
+			return err
+		}
+	}
 	return c.JSON(report)
 }
 

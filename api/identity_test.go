@@ -187,6 +187,10 @@ func TestMergeAPI(t *testing.T) {
 		assert.Equal(t, 3, types["page_visited"])
 		assert.Equal(t, 2, types["merged"])
 
+		r = apptest.Do(t, a, http.MethodGet, "/api/v1/audit", nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Contains(t, string(r.Body), `"action":"contact.merge","target":"C"`)
+
 		// Events later sent with either old id apply to C.
 		postEvent(t, a, map[string]any{"id": "a2", "type": "page_visited", "contact_id": "A", "properties": map[string]any{"url": "https://x.test/pricing"}})
 		apptest.WaitApplied(t, a, 7)

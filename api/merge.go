@@ -100,6 +100,10 @@ func (s *Server) mergeContacts(c *fiber.Ctx) error {
 	if err := s.cfg.Publisher.Publish(ctx, metrics.PathAPI, []*model.Event{ev}); err != nil {
 		return fmt.Errorf("publish merge: %w", err)
 	}
+	// On the stream the merge will be applied, exactly once: it is made.
+	if err := s.cfg.Store.RecordAudit(ctx, model.AuditEntry{Action: model.AuditContactMerge, Target: into.ID}); err != nil {
+		return err
+	}
 	applied, err := s.waitApplied(ctx, ev.ID)
 	if err != nil {
 		return err

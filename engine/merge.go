@@ -215,7 +215,7 @@ func (u *unit) fold(cs *contactState, from *model.Contact, fromNextEval int64, e
 		// this row carries only what the caps took off: the survivor's
 		// history keeps summing to its score.
 		if err := u.tx.InsertLedger(&model.LedgerEntry{
-			ContactID: c.ID, At: u.now, Score: d, Delta: next - ours - theirs, Value: next,
+			ContactID: c.ID, At: u.now, EventAt: ev.Timestamp, Score: d, Delta: next - ours - theirs, Value: next,
 			EventID: &eventID, Reason: "merge",
 		}); err != nil {
 			return asStoreFailure(err)

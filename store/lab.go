@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// LabStore holds what the model lab (CONTRACT §8) reads and records: the
+// stored events streamed in time order for replays, and the apply jobs that
+// rescore every contact after a draft becomes live.
+type LabStore interface {
+	// CountEventsBetween counts the stored events with from <= timestamp < to.
+	CountEventsBetween(ctx context.Context, from, to time.Time) (int64, error)
+	// ScanEvents calls fn with each stored event with from <= timestamp <
+	// to, ordered by timestamp then id, streaming: no more than one event
+	// is held at a time. An error from fn stops the scan and is returned.
+	ScanEvents(ctx context.Context, from, to time.Time, fn func(*model.Event) error) error
+	// ContactsEvents calls fn with every stored event of the contacts in
+	// ids, ordered by contact id, then timestamp, then id.
+	ContactsEvents(ctx context.Context, ids []string, fn func(*model.Event) error) error
+	// PutLabJob creates or replaces an apply job.
+	PutLabJob(ctx context.Context, j LabJob) error
+	// LabJobs lists every apply job, newest first.
+	LabJobs(ctx context.Context) ([]LabJob, error)
+}
+
+// LabTx records an apply job's progress in the transaction of the chunk of
+// contacts it covers, so a crash never loses or repeats a chunk.
+type LabTx interface {
+	SaveLabJob(j LabJob) error
+}
+
+// LabJob is a lab run's draft being made live and every contact rescored
+// under it. Contacts are rescored in id order; Cursor is the last one done.
+type LabJob struct {
+	ID      string
+	RunID   string
+	State   string // applying, rescoring, done, failed
+	Draft   []byte // the resolved model: flows and settings (lab.Resolved JSON)
+	Cursor  string
+	Done    int64 // contacts rescored
+	Total   int64 // contacts when the rescore began
+	Changed int64 // contacts whose scores changed
+	Error   string
+	Created time.Time
+	Updated time.Time
+}
+
+// Lab job states.
+const (
+	LabJobApplying  = "applying"
+	LabJobRescoring = "rescoring"
+	LabJobDone      = "done"
+	LabJobFailed    = "failed"
+)

@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// CountEventsBetween implements store.LabStore.
+func (s *Store) CountEventsBetween(ctx context.Context, from, to time.Time) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM events WHERE ts >= $1 AND ts < $2`, ms(from), ms(to)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events between %s and %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
+// ScanEvents implements store.LabStore on the (ts, id) index; pgx reads
+// the rows as they arrive, so the scan holds one event at a time.
+func (s *Store) ScanEvents(ctx context.Context, from, to time.Time, fn func(*model.Event) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT id, contact_id, type, ts, properties, traits FROM events
+		WHERE ts >= $1 AND ts < $2 ORDER BY ts, id`, ms(from), ms(to))
+	if err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	return scanLabEvents(rows, fn)
+}
+
+// ContactsEvents implements store.LabStore.
+func (s *Store) ContactsEvents(ctx context.Context, ids []string, fn func(*model.Event) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, contact_id, type, ts, properties, traits FROM events
+		WHERE contact_id = ANY($1) ORDER BY contact_id, ts, id`, ids)
+	if err != nil {
+		return fmt.Errorf("events of %d contacts: %w", len(ids), err)
+	}
+	return scanLabEvents(rows, fn)
+}
+
+func scanLabEvents(rows pgx.Rows, fn func(*model.Event) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		ev := &model.Event{}
+		var ts int64
+		var props, traits []byte
+		if err := rows.Scan(&ev.ID, &ev.ContactID, &ev.Type, &ts, &props, &traits); err != nil {
+			return fmt.Errorf("scan events: %w", err)
+		}
+		ev.Timestamp = fromMS(ts)
+		if props != nil {
+			if err := json.Unmarshal(props, &ev.Properties); err != nil {
+				return fmt.Errorf("scan events: event %s: %w", ev.ID, err)
+			}
+		}
+		if traits != nil {
+			if err := json.Unmarshal(traits, &ev.Traits); err != nil {
+				return fmt.Errorf("scan events: event %s: %w", ev.ID, err)
+			}
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	return nil
+}
+
+const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, state = excluded.state,
+	draft = excluded.draft, cursor = excluded.cursor, done = excluded.done, total = excluded.total, changed = excluded.changed,
+	error = excluded.error, updated_at = excluded.updated_at`
+
+func labJobArgs(j store.LabJob) []any {
+	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, ms(j.Created), ms(j.Updated)}
+}
+
+// PutLabJob implements store.LabStore.
+func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
+	if _, err := s.pool.Exec(ctx, upsertLabJob, labJobArgs(j)...); err != nil {
+		return fmt.Errorf("save lab job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// SaveLabJob implements store.LabTx: one round trip that also sends the
+// writes queued so far, so the cursor commits with the chunk it covers.
+func (t *writeTx) SaveLabJob(j store.LabJob) error {
+	err := t.roundTrip(0, func(b *pgx.Batch) { b.Queue(upsertLabJob, labJobArgs(j)...) }, func(br pgx.BatchResults) error {
+		_, err := br.Exec()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save lab job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// LabJobs implements store.LabStore.
+func (s *Store) LabJobs(ctx context.Context) ([]store.LabJob, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at
+		FROM lab_jobs ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("lab jobs: %w", err)
+	}
+	defer rows.Close()
+	out := []store.LabJob{}
+	for rows.Next() {
+		var j store.LabJob
+		var draft string
+		var created, updated int64
+		if err := rows.Scan(&j.ID, &j.RunID, &j.State, &draft, &j.Cursor, &j.Done, &j.Total, &j.Changed, &j.Error, &created, &updated); err != nil {
+			return nil, fmt.Errorf("lab jobs: %w", err)
+		}
+		j.Draft, j.Created, j.Updated = []byte(draft), fromMS(created), fromMS(updated)
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lab jobs: %w", err)
+	}
+	return out, nil
+}

@@ -223,6 +223,7 @@ func OpenAPI() obj {
 			obj{"200": ok("stored on the stream", object(obj{"accepted": integer("events stored"), "ignored": integer("items that are no engagement event")}))},
 			"400", "413")},
 	}
+	labPaths(paths)
 	for _, r := range segmentRoutes {
 		schema, desc := schemaRef("SegmentMessage"), "one Segment "+r.kind+" call"
 		summary := "Segment-compatible " + r.kind + " call"

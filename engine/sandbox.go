@@ -49,6 +49,8 @@ type Sandbox struct {
 	u    *unit
 	now  time.Time
 	seen map[string]bool
+
+	keepHistory bool
 }
 
 // NewSandbox compiles a model into a sandbox. Flows that do not compile are
@@ -59,6 +61,12 @@ func NewSandbox(m Model, opt SandboxOptions) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newSandbox(fs, log, opt), nil
+}
+
+// newSandbox runs a compiled flow set (a model's, or the live engine's own
+// for a rescore).
+func newSandbox(fs *flowSet, log *slog.Logger, opt SandboxOptions) *Sandbox {
 	eng := &Engine{log: log, maxDepth: opt.MaxCascadeDepth, now: time.Now}
 	if eng.maxDepth <= 0 {
 		eng.maxDepth = 8
@@ -73,10 +81,31 @@ func NewSandbox(m Model, opt SandboxOptions) (*Sandbox, error) {
 		eng.versions.Add(fmt.Sprintf("%s@%d", c.Flow.ID, c.Flow.Version), c)
 	}
 	eng.flows.Store(fs)
-	s := &Sandbox{eng: eng, tx: newMemTx(&fs.settings, opt.KeepHistory), fs: fs, seen: map[string]bool{}}
-	s.u = &unit{eng: eng, tx: s.tx, flows: fs, settings: &fs.settings,
+	s := &Sandbox{eng: eng, fs: fs, seen: map[string]bool{}, keepHistory: opt.KeepHistory}
+	s.u = &unit{eng: eng, flows: fs, settings: &fs.settings,
 		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{}, seen: s.seen}
-	return s, nil
+	s.Reset()
+	return s
+}
+
+// Reset forgets every contact and rewinds the clock, keeping the compiled
+// model: a rescore replays one contact after another on one sandbox.
+func (s *Sandbox) Reset() {
+	s.tx = newMemTx(&s.fs.settings, s.keepHistory)
+	s.u.tx = s.tx
+	s.now = time.Time{}
+}
+
+// Match evaluates a contact filter against a replayed contact at the replay
+// clock, behaviour leaves reading the replayed timeline; false when the
+// contact never appeared.
+func (s *Sandbox) Match(f *flows.Filter, id string) (bool, error) {
+	r := s.tx.contacts[id]
+	if r == nil {
+		return false, nil
+	}
+	s.u.tx = s.tx
+	return f.Match(contactSubject{u: s.u, c: r.Contact}, s.now)
 }
 
 // sandboxFlowSet builds the flow set of a model as loadFlowSet does from

@@ -63,6 +63,9 @@ const progressEvery = 4096
 // those with an event in [From, To). Only per-contact judgements are kept
 // beside the sandboxes: the events themselves stream through.
 func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	live, err := engine.NewSandbox(*in.Live, engine.SandboxOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("live model: %w", err)

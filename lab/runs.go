@@ -114,6 +114,9 @@ func NewManager(st store.Store, eng Rescorer, log *slog.Logger, now func() time.
 	if now == nil {
 		now = time.Now
 	}
+	if log == nil {
+		log = slog.Default()
+	}
 	if newID == nil {
 		newID = uuid.NewString
 	}

@@ -30,6 +30,9 @@ type SandboxOptions struct {
 	KeepHistory bool
 	// MaxCascadeDepth caps chains of internal events; default 8, as live.
 	MaxCascadeDepth int
+	// ReadEvents are event types whose history the caller's own filters
+	// read (Match), kept beside those the model reads.
+	ReadEvents []string
 }
 
 // Sandbox replays events through a model with the live engine's own unit of
@@ -51,6 +54,7 @@ type Sandbox struct {
 	seen map[string]bool
 
 	keepHistory bool
+	read        map[string]bool // event types a filter of the model reads
 }
 
 // NewSandbox compiles a model into a sandbox. Flows that do not compile are
@@ -81,7 +85,10 @@ func newSandbox(fs *flowSet, log *slog.Logger, opt SandboxOptions) *Sandbox {
 		eng.versions.Add(fmt.Sprintf("%s@%d", c.Flow.ID, c.Flow.Version), c)
 	}
 	eng.flows.Store(fs)
-	s := &Sandbox{eng: eng, fs: fs, seen: map[string]bool{}, keepHistory: opt.KeepHistory}
+	s := &Sandbox{eng: eng, fs: fs, seen: map[string]bool{}, keepHistory: opt.KeepHistory, read: historyTypes(fs)}
+	for _, t := range opt.ReadEvents {
+		s.read[t] = true
+	}
 	s.u = &unit{eng: eng, flows: fs, settings: &fs.settings,
 		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{}, seen: s.seen}
 	s.Reset()
@@ -92,6 +99,7 @@ func newSandbox(fs *flowSet, log *slog.Logger, opt SandboxOptions) *Sandbox {
 // model: a rescore replays one contact after another on one sandbox.
 func (s *Sandbox) Reset() {
 	s.tx = newMemTx(&s.fs.settings, s.keepHistory)
+	s.tx.read = s.read
 	s.u.tx = s.tx
 	s.now = time.Time{}
 }
@@ -143,6 +151,46 @@ func sandboxFlowSet(m Model, log *slog.Logger) (*flowSet, error) {
 		}
 	}
 	return fs, nil
+}
+
+// historyTypes lists the event types whose history a model can read:
+// those of the behaviour leaves of its segments, audiences and node
+// configs (a condition's filter). The sandbox keeps only those events, so
+// its memory grows with what the model reads, not with the whole stream.
+// Node configs are searched for any "event" key, so a type is kept when in
+// doubt, never dropped when read.
+func historyTypes(fs *flowSet) map[string]bool {
+	read := map[string]bool{}
+	for _, seg := range fs.segments.List {
+		for _, t := range seg.Filter.BehaviourEvents() {
+			read[t] = true
+		}
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "event" {
+					read[s] = true
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	for _, c := range fs.flows {
+		for _, t := range c.Audience.BehaviourEvents() {
+			read[t] = true
+		}
+		for _, n := range c.Flow.Nodes {
+			walk(n.Config)
+		}
+	}
+	return read
 }
 
 // begin readies the sandbox's one unit for a new unit of work at now:

@@ -36,7 +36,10 @@ type memTx struct {
 	evals      dueHeap          // contacts by next_eval_at
 	evalQueued map[string]int64 // the moment each contact is queued for
 
-	decay       map[string]*decayQueue // by dimension, for dimensions that decay
+	decay map[string]*decayQueue // by dimension, for dimensions that decay
+	// read: the event types the model's filters read (nil = all); only
+	// those are kept for the behaviour leaves.
+	read        map[string]bool
 	history     map[string][]model.LedgerEntry
 	keepHistory bool
 	webhooks    int
@@ -124,6 +127,9 @@ func (t *memTx) keep(r *store.ContactRecord) {
 }
 
 func (t *memTx) InsertEvent(ev *model.Event, contactID string, _ time.Time) error {
+	if t.read != nil && !t.read[ev.Type] {
+		return nil
+	}
 	byType := t.events[contactID]
 	if byType == nil {
 		byType = map[string][]memEvent{}

@@ -66,13 +66,14 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	live, err := engine.NewSandbox(*in.Live, engine.SandboxOptions{})
+	opt := engine.SandboxOptions{ReadEvents: in.Outcome.Where.BehaviourEvents()}
+	live, err := engine.NewSandbox(*in.Live, opt)
 	if err != nil {
 		return nil, fmt.Errorf("live model: %w", err)
 	}
 	var draft *engine.Sandbox
 	if in.Draft != nil {
-		if draft, err = engine.NewSandbox(*in.Draft, engine.SandboxOptions{}); err != nil {
+		if draft, err = engine.NewSandbox(*in.Draft, opt); err != nil {
 			return nil, fmt.Errorf("draft model: %w", err)
 		}
 	}

@@ -106,8 +106,8 @@ func histogram(judged []Judged, buckets int) []Bucket {
 	for _, j := range judged {
 		lo, hi = min(lo, j.Score), max(hi, j.Score)
 	}
-	width := bucketWidth(hi-lo+1, buckets)
-	lo = floorTo(lo, width)
+	width := model.BucketWidth(hi-lo+1, buckets)
+	lo = model.FloorTo(lo, width)
 	out := make([]Bucket, (hi-lo)/width+1)
 	for i := range out {
 		out[i].Min = lo + int64(i)*width
@@ -117,28 +117,6 @@ func histogram(judged []Judged, buckets int) []Bucket {
 		out[(j.Score-lo)/width].Contacts++
 	}
 	return out
-}
-
-// bucketWidth is the smallest of 1, 2, 5, 10, 20, 50, … that fits span in
-// at most buckets buckets.
-func bucketWidth(span int64, buckets int) int64 {
-	buckets = max(buckets, 1)
-	for scale := int64(1); ; scale *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if w := m * scale; (span+w-1)/w <= int64(buckets) {
-				return w
-			}
-		}
-	}
-}
-
-// floorTo rounds v down to a multiple of w, negative numbers included.
-func floorTo(v, w int64) int64 {
-	r := v % w
-	if r < 0 {
-		r += w
-	}
-	return v - r
 }
 
 // noGrade is the key of contacts without a grade (a score below the lowest

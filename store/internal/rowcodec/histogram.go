@@ -3,31 +3,16 @@
 // SQL text stays in each backend.
 package rowcodec
 
-import "github.com/scoreflow/scoreflow/store"
+import (
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
 
-// BucketWidth is the smallest of 1, 2, 5, 10, 20, 50, … that fits span in
-// at most buckets buckets.
-func BucketWidth(span int64, buckets int) int64 {
-	if buckets < 1 {
-		buckets = 1
-	}
-	for scale := int64(1); ; scale *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if w := m * scale; (span+w-1)/w <= int64(buckets) {
-				return w
-			}
-		}
-	}
-}
+// BucketWidth is model.BucketWidth, the rule the lab's histograms share.
+func BucketWidth(span int64, buckets int) int64 { return model.BucketWidth(span, buckets) }
 
-// FloorTo rounds v down to a multiple of w, negative numbers included.
-func FloorTo(v, w int64) int64 {
-	r := v % w
-	if r < 0 {
-		r += w
-	}
-	return v - r
-}
+// FloorTo is model.FloorTo.
+func FloorTo(v, w int64) int64 { return model.FloorTo(v, w) }
 
 // Buckets is the histogram of counts (bucket number → contacts, as the
 // query grouped them) from bucket 0 to last, each width wide from lo.

@@ -67,9 +67,7 @@ func ParseDraft(raw json.RawMessage, live engine.Model, path string) (*Resolved,
 	settings := live.Settings
 	if d.Settings != nil {
 		s := *d.Settings
-		for _, e := range s.Validate() {
-			errs = append(errs, model.FieldError{Path: join(path+".settings", e.Path), Message: e.Message})
-		}
+		errs = append(errs, model.PrefixPaths(path+".settings", s.Validate())...)
 		settings, res.Settings = s, &s
 	}
 	segs := map[string]bool{}
@@ -85,9 +83,7 @@ func ParseDraft(raw json.RawMessage, live engine.Model, path string) (*Resolved,
 			errs = append(errs, model.FieldError{Path: p, Message: err.Error()})
 			continue
 		}
-		for _, e := range flows.Validate(f, env) {
-			errs = append(errs, model.FieldError{Path: join(p, e.Path), Message: e.Message})
-		}
+		errs = append(errs, model.PrefixPaths(p, flows.Validate(f, env))...)
 		if f.ID != "" && seen[f.ID] {
 			errs = append(errs, model.FieldError{Path: p + ".id", Message: fmt.Sprintf("flow %q is added twice", f.ID)})
 		}
@@ -118,16 +114,6 @@ func ParseDraft(raw json.RawMessage, live engine.Model, path string) (*Resolved,
 		return nil, model.Invalid("invalid_model", "the draft model is invalid: "+errs[0].Path+" "+errs[0].Message, errs...)
 	}
 	return res, nil
-}
-
-func join(base, sub string) string {
-	if sub == "" {
-		return base
-	}
-	if sub[0] == '[' {
-		return base + sub
-	}
-	return base + "." + sub
 }
 
 // Apply builds the draft's model over the live one: added flows replace

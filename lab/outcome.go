@@ -52,9 +52,7 @@ func ParseOutcome(raw json.RawMessage, path string) (*Outcome, error) {
 	case len(w.Where) > 0:
 		f, errs := flows.ParseFilter(w.Where, flows.ContactFilter)
 		if len(errs) > 0 {
-			for i := range errs {
-				errs[i].Path = join(path+".where", errs[i].Path)
-			}
+			errs = model.PrefixPaths(path+".where", errs)
 			return nil, model.Invalid("invalid_outcome", "the outcome's filter is invalid: "+errs[0].Path+" "+errs[0].Message, errs...)
 		}
 		out.Where = f

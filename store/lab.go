@@ -48,6 +48,13 @@ type LabJob struct {
 	Updated time.Time
 }
 
+// Columns are a job's column values in the order both backends' lab_jobs
+// tables take them: id, run_id, state, draft, cursor, done, total,
+// changed, error, created_at, updated_at (times as Unix ms).
+func (j LabJob) Columns() []any {
+	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, j.Created.UnixMilli(), j.Updated.UnixMilli()}
+}
+
 // Lab job states.
 const (
 	LabJobApplying  = "applying"

@@ -80,13 +80,9 @@ const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, do
 	draft = excluded.draft, cursor = excluded.cursor, done = excluded.done, total = excluded.total, changed = excluded.changed,
 	error = excluded.error, updated_at = excluded.updated_at`
 
-func labJobArgs(j store.LabJob) []any {
-	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, ms(j.Created), ms(j.Updated)}
-}
-
 // PutLabJob implements store.LabStore.
 func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
-	if _, err := s.pool.Exec(ctx, upsertLabJob, labJobArgs(j)...); err != nil {
+	if _, err := s.pool.Exec(ctx, upsertLabJob, j.Columns()...); err != nil {
 		return fmt.Errorf("save lab job %s: %w", j.ID, err)
 	}
 	return nil
@@ -95,7 +91,7 @@ func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
 // SaveLabJob implements store.LabTx: one round trip that also sends the
 // writes queued so far, so the cursor commits with the chunk it covers.
 func (t *writeTx) SaveLabJob(j store.LabJob) error {
-	err := t.roundTrip(0, func(b *pgx.Batch) { b.Queue(upsertLabJob, labJobArgs(j)...) }, func(br pgx.BatchResults) error {
+	err := t.roundTrip(0, func(b *pgx.Batch) { b.Queue(upsertLabJob, j.Columns()...) }, func(br pgx.BatchResults) error {
 		_, err := br.Exec()
 		return err
 	})

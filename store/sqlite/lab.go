@@ -85,13 +85,9 @@ const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, do
 	draft = excluded.draft, cursor = excluded.cursor, done = excluded.done, total = excluded.total, changed = excluded.changed,
 	error = excluded.error, updated_at = excluded.updated_at`
 
-func labJobArgs(j store.LabJob) []any {
-	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, ms(j.Created), ms(j.Updated)}
-}
-
 // PutLabJob implements store.LabStore.
 func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
-	if _, err := s.write.ExecContext(ctx, upsertLabJob, labJobArgs(j)...); err != nil {
+	if _, err := s.write.ExecContext(ctx, upsertLabJob, j.Columns()...); err != nil {
 		return fmt.Errorf("save lab job %s: %w", j.ID, err)
 	}
 	return nil
@@ -99,7 +95,7 @@ func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
 
 // SaveLabJob implements store.LabTx.
 func (t *sqliteTx) SaveLabJob(j store.LabJob) error {
-	if _, err := t.tx.ExecContext(t.ctx, upsertLabJob, labJobArgs(j)...); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, upsertLabJob, j.Columns()...); err != nil {
 		return fmt.Errorf("save lab job %s: %w", j.ID, err)
 	}
 	return nil

@@ -32,8 +32,17 @@ func benchLab(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Int("stream-rate", 500, "events/s streamed in while the rescore runs")
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	storeURL := fs.String("store", "", "run on this empty PostgreSQL (postgres://…) instead of SQLite")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench-lab: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
 	}
 	if *events < 1 || *contacts < 1 || *rate < 1 {
 		fmt.Fprintln(stderr, "bench-lab: -events, -contacts and -stream-rate must be at least 1")
@@ -177,7 +186,7 @@ func runBenchLab(n, contacts, rate int, dir, storeURL string, out io.Writer) err
 	draft := json.RawMessage(`{"base": "live", "add": [{"id": "engagement-booked-call", "name": "Booked call", "enabled": true,
 		"entry": {"mode": "every_time"}, "nodes": [{"id": "t", "type": "trigger.event", "config": {"name": "Booked call"}},
 		{"id": "a", "type": "action.adjust_score", "config": {"score": "engagement", "points": 40}}], "edges": [{"from": "t", "to": "a"}]}]}`)
-	start = time.Now()
+	start, cpu0 = time.Now(), cpuTime()
 	id, err := a.Lab.Start(ctx, lab.RunRequest{Model: draft, Outcome: outcome, From: window(labStart), To: window(labStart.Add(45 * 24 * time.Hour))})
 	if err != nil {
 		return err
@@ -195,10 +204,10 @@ func runBenchLab(n, contacts, rate int, dir, storeURL string, out io.Writer) err
 	if v.State != lab.StateDone {
 		return fmt.Errorf("lab run %s: %v", v.State, v.Error)
 	}
-	fmt.Fprintf(out, "lab run (live + draft, both replayed from the store): %d events, %d contacts: %s; AUC live %s, draft %s; %d contacts change\n",
-		v.Result.Events, v.Result.Contacts, time.Since(start).Round(time.Millisecond), auc(v.Result.Live.Outcome.AUC), auc(v.Result.Draft.Outcome.AUC), v.Result.Changed)
+	fmt.Fprintf(out, "lab run (live + draft, both replayed from the store): %d events, %d contacts: %s (%s CPU); AUC live %s, draft %s; %d contacts change\n",
+		v.Result.Events, v.Result.Contacts, time.Since(start).Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond), auc(v.Result.Live.Outcome.AUC), auc(v.Result.Draft.Outcome.AUC), v.Result.Changed)
 
-	start = time.Now()
+	start, cpu0 = time.Now(), cpuTime()
 	sug, err := a.Lab.Suggest(ctx, lab.SuggestRequest{Outcome: outcome, From: window(labStart), To: window(labStart.Add(45 * 24 * time.Hour))})
 	if err != nil {
 		return err
@@ -207,7 +216,8 @@ func runBenchLab(n, contacts, rate int, dir, storeURL string, out io.Writer) err
 	if len(sug.Features) > 0 {
 		top = sug.Features[0].Feature
 	}
-	fmt.Fprintf(out, "suggest: %s; holdout AUC %s; top feature %q\n", time.Since(start).Round(time.Millisecond), auc(sug.HoldoutAUC), top)
+	fmt.Fprintf(out, "suggest: %s (%s CPU); holdout AUC %s; top feature %q\n", time.Since(start).Round(time.Millisecond),
+		(cpuTime() - cpu0).Round(time.Millisecond), auc(sug.HoldoutAUC), top)
 
 	// 3. Apply: the rescore runs while events stream in.
 	start = time.Now()

@@ -1,5 +1,11 @@
 package api
 
+// labJobsSchema is the lab's apply jobs in GET /api/v1/jobs.
+var labJobsSchema = arrayOf(object(obj{"id": str(""), "run": str("the lab run applied"),
+	"state": str("applying, rescoring, done or failed"), "progress": obj{"type": "number"},
+	"done": integer("contacts rescored"), "total": integer("contacts when the rescore began"),
+	"changed": integer("contacts whose scores changed"), "error": str("")}))
+
 // labPaths documents the model lab's routes (CONTRACT §8).
 func labPaths(paths obj) {
 	run := object(obj{"id": str(""), "state": str("queued, running, done, failed or cancelled"), "progress": obj{"type": "number"},

@@ -210,7 +210,7 @@ func OpenAPI() obj {
 				queryParam("cursor", "next_cursor of the previous page", obj{"type": "string"})}, nil,
 			obj{"200": ok("a page", schemaRef("ContactPage"))}, "400", admin403, "404")},
 		"/api/v1/jobs": obj{"get": operation("operations", "Scheduled jobs and their last runs", secAdmin, nil, nil,
-			obj{"200": ok("jobs", object(obj{"jobs": arrayOf(schemaRef("Job"))}))}, admin403)},
+			obj{"200": ok("jobs", object(obj{"jobs": arrayOf(schemaRef("Job")), "lab_jobs": labJobsSchema}))}, admin403)},
 		"/api/v1/webhooks": obj{"get": operation("operations", "Webhook deliveries, newest first", secAdmin,
 			[]any{queryParam("status", "pending, delivered or failed", obj{"type": "string"}), limit}, nil,
 			obj{"200": ok("deliveries", object(obj{"webhooks": arrayOf(schemaRef("WebhookDelivery"))}))}, "400", admin403)},

@@ -28,20 +28,18 @@ type JobView struct {
 // anything changes, so a crash at any point resumes it (Resume).
 func (m *Manager) Apply(ctx context.Context, runID string) (string, error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	r, ok := m.runs[runID]
-	var res *Resolved
-	state := ""
-	if ok {
-		res, state = r.resolved, r.state
-	}
-	m.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		return "", model.NotFound("lab run", runID)
+	case r.state != StateDone:
+		return "", model.Invalid("run_not_done", fmt.Sprintf("lab run %s is %s: only a done run can be applied", runID, r.state))
+	case r.job != "":
+		// A second apply would write the same flows again as new versions.
+		return "", fmt.Errorf("lab run %s was applied already, as job %s: %w", runID, r.job, model.ErrConflict)
 	}
-	if state != StateDone {
-		return "", model.Invalid("run_not_done", fmt.Sprintf("lab run %s is %s: only a done run can be applied", runID, state))
-	}
-	draft, err := json.Marshal(res)
+	draft, err := json.Marshal(r.resolved)
 	if err != nil {
 		return "", fmt.Errorf("encode draft: %w", err)
 	}
@@ -50,6 +48,7 @@ func (m *Manager) Apply(ctx context.Context, runID string) (string, error) {
 	if err := m.st.PutLabJob(ctx, job); err != nil {
 		return "", err
 	}
+	r.job = job.ID
 	m.startJob(job)
 	return job.ID, nil
 }

@@ -52,7 +52,7 @@ func TestWhereOutcomeAndHorizon(t *testing.T) {
 	add("late", "identify", to.Add(5*24*time.Hour), won) // within a 7d horizon
 	add("later", "Opened app", day0, nil)
 	add("later", "identify", to.Add(9*24*time.Hour), won) // after it
-	add("after", "Opened app", to.Add(time.Hour), nil)  // not a contact of the window
+	add("after", "Opened app", to.Add(time.Hour), nil)    // not a contact of the window
 	apptest.Publish(t, a, events...)
 	apptest.WaitIdle(t, a)
 	dead, err := a.Store.DeadEvents(t.Context(), 5)

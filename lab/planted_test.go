@@ -190,6 +190,8 @@ func TestPlantedSignal(t *testing.T) {
 		var applied struct{ Job string }
 		r.JSON(t, &applied)
 		require.NotEmpty(t, applied.Job)
+		r = apptest.Do(t, a, http.MethodPost, "/api/v1/lab/runs/"+run.ID+"/apply", nil)
+		require.Equal(t, http.StatusConflict, r.Status, "a run applies once: %s", r.Body)
 		apptest.CheckFor(t, 60*time.Second, 20*time.Millisecond, func() error {
 			r := apptest.Do(t, a, http.MethodGet, "/api/v1/jobs", nil)
 			var body struct {

@@ -71,6 +71,7 @@ type run struct {
 	result   *Result
 	created  time.Time
 	cancel   context.CancelFunc
+	job      string // the apply job, once applied
 
 	live, draft engine.Model
 	resolved    *Resolved

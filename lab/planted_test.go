@@ -17,6 +17,7 @@ import (
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/lab"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // The live model scores page visits only; the draft adds +30 for a booked
@@ -75,6 +76,8 @@ type liveState struct {
 	contacts map[string]*model.Contact
 	history  map[string][]model.LedgerEntry
 	flows    int
+	stats    []store.NodeStats
+	runs     uint64
 }
 
 func snapshot(t *testing.T, a *app.App, ids []string) liveState {
@@ -90,6 +93,9 @@ func snapshot(t *testing.T, a *app.App, ids []string) liveState {
 	fl, err := a.Store.ListFlows(ctx)
 	require.NoError(t, err)
 	s.flows = len(fl)
+	s.stats, err = a.Store.AllFlowStats(ctx, time.Time{})
+	require.NoError(t, err)
+	s.runs = a.Engine.Stats().Runs
 	return s
 }
 
@@ -179,7 +185,7 @@ func TestPlantedSignal(t *testing.T) {
 		require.Equal(t, lab.StateDone, waitRun(t, a, started.ID).State)
 
 		// Nothing live changed.
-		assert.Equal(t, before, snapshot(t, a, ids), "runs and suggest change nothing live")
+		assert.Equal(t, before, snapshot(t, a, ids), "runs and suggest change nothing live: contacts, history, flows, run counters")
 		hooks, err := a.Store.Webhooks(ctx, "", 10)
 		require.NoError(t, err)
 		assert.Empty(t, hooks)

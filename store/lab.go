@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -53,6 +55,37 @@ type LabJob struct {
 // changed, error, created_at, updated_at (times as Unix ms).
 func (j LabJob) Columns() []any {
 	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, j.Created.UnixMilli(), j.Updated.UnixMilli()}
+}
+
+// ScanLabJob reads a lab_jobs row selected in Columns order.
+func ScanLabJob(scan func(dest ...any) error) (LabJob, error) {
+	var j LabJob
+	var draft string
+	var created, updated int64
+	if err := scan(&j.ID, &j.RunID, &j.State, &draft, &j.Cursor, &j.Done, &j.Total, &j.Changed, &j.Error, &created, &updated); err != nil {
+		return j, fmt.Errorf("lab job: %w", err)
+	}
+	j.Draft, j.Created, j.Updated = []byte(draft), time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return j, nil
+}
+
+// EventRow builds an event from a stored row: its JSON columns as read
+// (nil for NULL), its timestamp in Unix ms.
+func EventRow(id, contactID, typ string, ts int64, props, traits []byte) (*model.Event, error) {
+	ev := &model.Event{ID: id, ContactID: contactID, Type: typ, Timestamp: time.UnixMilli(ts).UTC()}
+	if props != nil {
+		ev.RawProperties = props
+		if err := json.Unmarshal(props, &ev.Properties); err != nil {
+			return nil, fmt.Errorf("event %s properties: %w", id, err)
+		}
+	}
+	if traits != nil {
+		ev.RawTraits = traits
+		if err := json.Unmarshal(traits, &ev.Traits); err != nil {
+			return nil, fmt.Errorf("event %s traits: %w", id, err)
+		}
+	}
+	return ev, nil
 }
 
 // Lab job states.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -48,22 +47,15 @@ func (s *Store) ContactsEvents(ctx context.Context, ids []string, fn func(*model
 func scanLabEvents(rows pgx.Rows, fn func(*model.Event) error) error {
 	defer rows.Close()
 	for rows.Next() {
-		ev := &model.Event{}
+		var id, contact, typ string
 		var ts int64
 		var props, traits []byte
-		if err := rows.Scan(&ev.ID, &ev.ContactID, &ev.Type, &ts, &props, &traits); err != nil {
+		if err := rows.Scan(&id, &contact, &typ, &ts, &props, &traits); err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		ev.Timestamp = fromMS(ts)
-		if props != nil {
-			if err := json.Unmarshal(props, &ev.Properties); err != nil {
-				return fmt.Errorf("scan events: event %s: %w", ev.ID, err)
-			}
-		}
-		if traits != nil {
-			if err := json.Unmarshal(traits, &ev.Traits); err != nil {
-				return fmt.Errorf("scan events: event %s: %w", ev.ID, err)
-			}
+		ev, err := store.EventRow(id, contact, typ, ts, props, traits)
+		if err != nil {
+			return fmt.Errorf("scan events: %w", err)
 		}
 		if err := fn(ev); err != nil {
 			return err
@@ -111,13 +103,10 @@ func (s *Store) LabJobs(ctx context.Context) ([]store.LabJob, error) {
 	defer rows.Close()
 	out := []store.LabJob{}
 	for rows.Next() {
-		var j store.LabJob
-		var draft string
-		var created, updated int64
-		if err := rows.Scan(&j.ID, &j.RunID, &j.State, &draft, &j.Cursor, &j.Done, &j.Total, &j.Changed, &j.Error, &created, &updated); err != nil {
-			return nil, fmt.Errorf("lab jobs: %w", err)
+		j, err := store.ScanLabJob(rows.Scan)
+		if err != nil {
+			return nil, err
 		}
-		j.Draft, j.Created, j.Updated = []byte(draft), fromMS(created), fromMS(updated)
 		out = append(out, j)
 	}
 	if err := rows.Err(); err != nil {

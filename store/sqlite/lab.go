@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -51,24 +50,15 @@ func (s *Store) ContactsEvents(ctx context.Context, ids []string, fn func(*model
 func scanLabEvents(rows *sql.Rows, fn func(*model.Event) error) error {
 	defer rows.Close()
 	for rows.Next() {
-		ev := &model.Event{}
+		var id, contact, typ string
 		var ts int64
 		var props, traits sql.NullString
-		if err := rows.Scan(&ev.ID, &ev.ContactID, &ev.Type, &ts, &props, &traits); err != nil {
+		if err := rows.Scan(&id, &contact, &typ, &ts, &props, &traits); err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		ev.Timestamp = fromMS(ts)
-		if props.Valid {
-			ev.RawProperties = json.RawMessage(props.String)
-			if err := json.Unmarshal(ev.RawProperties, &ev.Properties); err != nil {
-				return fmt.Errorf("scan events: event %s: %w", ev.ID, err)
-			}
-		}
-		if traits.Valid {
-			ev.RawTraits = json.RawMessage(traits.String)
-			if err := json.Unmarshal(ev.RawTraits, &ev.Traits); err != nil {
-				return fmt.Errorf("scan events: event %s: %w", ev.ID, err)
-			}
+		ev, err := store.EventRow(id, contact, typ, ts, nullBytes(props), nullBytes(traits))
+		if err != nil {
+			return fmt.Errorf("scan events: %w", err)
 		}
 		if err := fn(ev); err != nil {
 			return err
@@ -78,6 +68,13 @@ func scanLabEvents(rows *sql.Rows, fn func(*model.Event) error) error {
 		return fmt.Errorf("scan events: %w", err)
 	}
 	return nil
+}
+
+func nullBytes(s sql.NullString) []byte {
+	if !s.Valid {
+		return nil
+	}
+	return []byte(s.String)
 }
 
 const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at)
@@ -111,13 +108,10 @@ func (s *Store) LabJobs(ctx context.Context) ([]store.LabJob, error) {
 	defer rows.Close()
 	out := []store.LabJob{}
 	for rows.Next() {
-		var j store.LabJob
-		var draft string
-		var created, updated int64
-		if err := rows.Scan(&j.ID, &j.RunID, &j.State, &draft, &j.Cursor, &j.Done, &j.Total, &j.Changed, &j.Error, &created, &updated); err != nil {
-			return nil, fmt.Errorf("lab jobs: %w", err)
+		j, err := store.ScanLabJob(rows.Scan)
+		if err != nil {
+			return nil, err
 		}
-		j.Draft, j.Created, j.Updated = []byte(draft), fromMS(created), fromMS(updated)
 		out = append(out, j)
 	}
 	return out, rows.Err()

@@ -1,18 +1,32 @@
 package api
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
+	"math"
+	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
+// access is what a route needs of a key's scope (CONTRACT §10).
 type access int
 
 const (
-	admin  access = iota // admin key only
-	ingest               // admin or write key
+	// admin guards the management API: the admin scope, and the read scope
+	// on GET (and HEAD). It is what a new /api/v1 route takes by default.
+	admin access = iota
+	// ingest guards sending events: the admin or the write scope.
+	ingest
+	// owner guards keys and the audit log: the admin scope only, even to read.
+	owner
+	// anyKey lets any valid key in, whatever its scope (GET /api/v1/me).
+	anyKey
 )
 
 // Where each kind of endpoint takes its key, for the 401 that says so.
@@ -22,13 +36,18 @@ const (
 	hintWebhooks = "send the write key as Authorization: Bearer <key>, as the basic-auth user name, or as ?key=<key> in the URL"
 )
 
+// localKey holds the *keyEntry a request authenticated with.
+const localKey = "scoreflow.key"
+
 // open reports whether the server runs without keys (CONTRACT §1: then it
-// is bound to loopback, which app enforces).
+// is bound to loopback, which app enforces). Named keys do not close an
+// open server: they take effect once it runs with --admin-key.
 func (s *Server) open() bool { return s.cfg.AdminKey == "" && s.cfg.WriteKey == "" }
 
-// authorize checks a presented key against the configured ones, in
-// constant time, and applies the rate limit of whoever it names: the key,
-// or the client's IP on an open server. hint says where the key goes.
+// authorize checks a presented key and its scope, and applies the rate
+// limit of whoever it names: the key, or the client's IP on an open
+// server. hint says where the key goes. A wrong key counts against the
+// client's address (failedKey); a right one never waits for that.
 func (s *Server) authorize(c *fiber.Ctx, key string, need access, hint string) error {
 	if s.open() {
 		return s.limit(c, "ip:"+c.IP())
@@ -36,16 +55,50 @@ func (s *Server) authorize(c *fiber.Ctx, key string, need access, hint string) e
 	if key == "" {
 		return fiber.NewError(fiber.StatusUnauthorized, "missing API key: "+hint)
 	}
-	// Both comparisons always run, so timing tells nothing of which key
-	// came close.
-	isAdmin, isWrite := equalKey(key, s.cfg.AdminKey), equalKey(key, s.cfg.WriteKey)
-	switch {
-	case isAdmin:
-		return s.limit(c, "key:admin")
-	case isWrite && need == ingest:
-		return s.limit(c, "key:write")
-	case isWrite:
-		return fiber.NewError(fiber.StatusForbidden, "the write key may only send events; use the admin key for this endpoint")
+	e := s.keys.check(c.UserContext(), key)
+	if e == nil {
+		return s.failedKey(c)
+	}
+	if msg := refusal(e.scope, need, c.Method()); msg != "" {
+		return fiber.NewError(fiber.StatusForbidden, msg)
+	}
+	c.Locals(localKey, e)
+	c.SetUserContext(store.WithActor(c.UserContext(), e.name))
+	return s.limit(c, "key:"+e.id)
+}
+
+// refusal says why a scope may not make this call ("" = it may).
+func refusal(scope string, need access, method string) string {
+	switch scope {
+	case model.ScopeAdmin:
+		return ""
+	case model.ScopeWrite:
+		if need == ingest || need == anyKey {
+			return ""
+		}
+		return "a write key may only send events; use an admin key for this endpoint"
+	case model.ScopeRead:
+		switch {
+		case need == anyKey, need == admin && (method == http.MethodGet || method == http.MethodHead):
+			return ""
+		case need == owner:
+			return "keys and the audit log need an admin key"
+		case need == ingest:
+			return "a read key cannot send events; use a write key"
+		}
+		return "a read key may only read (GET); use an admin key to change anything"
+	}
+	return "the key's scope " + strconv.Quote(scope) + " allows nothing"
+}
+
+// failedKey answers a wrong (or revoked) key: 401, or 429 once the client's
+// address has sent too many, so guessing is slow while valid keys from
+// the same address go on as before.
+func (s *Server) failedKey(c *fiber.Ctx) error {
+	if ok, wait := s.failures.allow("ip:"+c.IP(), time.Now()); !ok {
+		secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
+		c.Set(fiber.HeaderRetryAfter, secs)
+		return fiber.NewError(fiber.StatusTooManyRequests, "too many wrong API keys from this address; retry after "+secs+"s")
 	}
 	return fiber.NewError(fiber.StatusUnauthorized, "wrong API key")
 }
@@ -103,12 +156,4 @@ func basicUser(h string) string {
 	}
 	user, _, _ := strings.Cut(string(raw), ":")
 	return user
-}
-
-// equalKey compares in constant time; an unset key never matches.
-func equalKey(got, want string) bool {
-	if want == "" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -236,6 +236,9 @@ func OpenAPI() obj {
 		paths["/v1"+r.path] = obj{"post": operation("ingest", summary, secSegment, nil, body(schema, desc),
 			obj{"200": ok("stored on the stream", object(obj{"success": obj{"type": "boolean"}}))}, "400", "413")}
 	}
+	for path, ops := range keysOpenAPI() {
+		paths[path] = ops
+	}
 
 	return obj{
 		"openapi": "3.0.3",
@@ -247,7 +250,7 @@ func OpenAPI() obj {
 		"paths": paths,
 		"components": obj{
 			"securitySchemes": obj{
-				"bearerKey":    obj{"type": "http", "scheme": "bearer", "description": "the admin key (any endpoint) or the write key (ingest only)"},
+				"bearerKey":    obj{"type": "http", "scheme": "bearer", "description": "a key of scope admin (any endpoint), read (GET only) or write (ingest only)"},
 				"segmentBasic": obj{"type": "http", "scheme": "basic", "description": "the write or admin key as the user name, empty password; or \"writeKey\" in the body"},
 				"queryKey":     obj{"type": "apiKey", "in": "query", "name": "key", "description": "the write or admin key, for webhook providers"},
 			},
@@ -262,7 +265,7 @@ func errorResponses() obj {
 	for name, desc := range map[string]string{
 		"BadRequest":       "bad input; details name each bad field",
 		"Unauthorized":     "no key or a wrong key",
-		"Forbidden":        "the write key on an endpoint that needs the admin key",
+		"Forbidden":        "the key's scope does not allow this call (write: ingest only; read: GET only)",
 		"NotFound":         "no such resource",
 		"MethodNotAllowed": "the path exists with other methods (see Allow)",
 		"Conflict":         "a stale version, a taken id, or a segment still in use",

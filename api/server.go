@@ -72,6 +72,11 @@ type Config struct {
 	// ApplyWait is how long PUT /api/v1/contacts/{id} waits for its change
 	// to be applied before answering 202; default 5s.
 	ApplyWait time.Duration
+	// Keys checks every key; nil = one made of Store, AdminKey and
+	// WriteKey, without a poll loop (app runs Keyring.Run on its own).
+	Keys *Keyring
+	// WrongKeys limits wrong keys per client address.
+	WrongKeys WrongKeyLimit
 }
 
 // Segment's limits on its HTTP tracking API, which SDKs are built around.
@@ -92,6 +97,8 @@ type Server struct {
 	requestIDs *requestIDs
 	maxBody    int      // the largest body any route takes
 	ui         *uiFiles // nil = no UI
+	keys       *Keyring
+	failures   *rateLimiter // wrong keys per client address
 }
 
 // New builds the fiber app with every route.
@@ -122,6 +129,10 @@ func New(cfg Config) *fiber.App {
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit)
 	}
+	if s.keys = cfg.Keys; s.keys == nil {
+		s.keys = NewKeyring(cfg.Store, cfg.AdminKey, cfg.WriteKey, cfg.Logger)
+	}
+	s.failures = newFailureLimiter(cfg.WrongKeys)
 	app := fiber.New(fiber.Config{
 		AppName: "scoreflow",
 		// The server reads up to the largest limit of any route; each
@@ -186,6 +197,13 @@ func New(cfg Config) *fiber.App {
 
 	v1.Get("/webhooks", s.auth(admin), s.listWebhooks)
 	v1.Get("/dead-events", s.auth(admin), s.listDeadEvents)
+
+	// Keys and audit (CONTRACT §10): admin keys only, even to read.
+	v1.Get("/me", s.auth(anyKey), s.me)
+	v1.Get("/keys", s.auth(owner), s.listKeys)
+	v1.Post("/keys", s.auth(owner), s.createKey)
+	v1.Delete("/keys/:id", s.auth(owner), s.revokeKey)
+	v1.Get("/audit", s.auth(owner), s.listAudit)
 
 	// The Segment-compatible tracking API. Browser SDKs (analytics.js)
 	// post cross-origin, and use one-letter paths (/v1/t, /v1/b).

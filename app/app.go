@@ -62,6 +62,8 @@ type Config struct {
 	RateLimit float64
 	// BodyLimit caps API and webhook request bodies in bytes; 0 = 1 MiB.
 	BodyLimit int
+	// WrongKeys limits wrong API keys per client address; zero = the default.
+	WrongKeys api.WrongKeyLimit
 }
 
 // App is a running Scoreflow.
@@ -194,6 +196,14 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Scheduler.Start()
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	// The keyring polls the store for keys changed elsewhere (another
+	// replica, `scoreflow keys`) and records their last use now and then.
+	keys := api.NewKeyring(a.Store, cfg.AdminKey, cfg.WriteKey, a.log)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		keys.Run(runCtx)
+	}()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -211,7 +221,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler, Lab: a.Lab,
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
-		UI: ui.Dist(),
+		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys,
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -26,6 +26,9 @@ func LoadExamples(ctx context.Context, st store.Store, log *slog.Logger) error {
 // LoadModel loads the reference model, and the playbook when asked, into a
 // database without flows.
 func LoadModel(ctx context.Context, st store.Store, log *slog.Logger, playbook bool) error {
+	if store.ActorOf(ctx) == "" {
+		ctx = store.WithActor(ctx, store.ActorExamples) // how the audit log names these changes
+	}
 	existing, err := st.ListFlows(ctx)
 	if err != nil {
 		return err

@@ -19,12 +19,15 @@ type CopyTable struct {
 }
 
 // CopyTables lists every table with state worth keeping, parents first.
-// schema_migrations and config_generation are the target's own.
+// schema_migrations, config_generation and keys_generation are the
+// target's own.
 var CopyTables = []CopyTable{
 	{Name: "settings", Columns: []string{"id", "doc", "updated_at"}},
 	{Name: "flows", Columns: []string{"id", "name", "enabled", "version", "created_at", "updated_at"}},
 	{Name: "flow_versions", Columns: []string{"flow_id", "version", "doc", "created_at"}},
 	{Name: "segments", Columns: []string{"id", "name", "description", "filter", "created_at", "updated_at"}},
+	{Name: "api_keys", Columns: []string{"id", "name", "scope", "hash", "created_at", "last_used_at"}},
+	{Name: "audit_log", Columns: []string{"id", "at", "actor", "action", "target", "version"}},
 	{Name: "contacts", Columns: []string{"id", "email", "attributes", "scores", "score", "grade", "tags", "deal_stage",
 		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at"}, InsertionOrder: true},
 	{Name: "events", Columns: []string{"seq", "id", "contact_id", "type", "ts", "properties", "traits", "applied_at"}},

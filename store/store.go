@@ -67,6 +67,9 @@ type Store interface {
 	GetSettings(ctx context.Context) (model.Settings, error)
 	PutSettings(ctx context.Context, s model.Settings) error
 
+	KeyStore
+	AuditStore
+
 	GetContact(ctx context.Context, id string) (*model.Contact, error)
 	ListContacts(ctx context.Context, q ContactQuery) ([]*model.Contact, string, error)
 	History(ctx context.Context, contactID string, limit int) ([]model.LedgerEntry, error)

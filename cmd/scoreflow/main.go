@@ -5,6 +5,7 @@
 //	scoreflow bench [flags]        push events end to end and print throughput and latency
 //	scoreflow migrate [flags]      apply pending store migrations and exit
 //	scoreflow store copy [flags]   copy a stopped Scoreflow's state into an empty PostgreSQL
+//	scoreflow keys create|list|revoke   manage named API keys in the store
 //	scoreflow version
 package main
 
@@ -54,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return migrate(args[1:], stdout, stderr)
 	case "store":
 		return storeCommand(args[1:], stdout, stderr)
+	case "keys":
+		return keysCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "scoreflow", version)
 		return 0
@@ -76,6 +79,7 @@ commands:
   bench-lab  model lab benchmark: replay, lab run, suggest, rescore (scoreflow bench-lab -events 1000000 -contacts 100000)
   migrate    apply the store's pending migrations: scoreflow migrate --store postgres://…
   store      store copy --from DIR|FILE|URL --to postgres://…: move a stopped Scoreflow's state
+  keys       keys create --name N --scope admin|write|read, keys list, keys revoke ID
   version    print the version
 `)
 }

@@ -40,7 +40,10 @@ func (s *Store) CreateFlow(ctx context.Context, f store.FlowRecord) (store.FlowR
 			}
 			return fmt.Errorf("create flow %s: %w", f.ID, err)
 		}
-		return insertVersion(ctx, tx, f)
+		if err := insertVersion(ctx, tx, f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditFlowCreate, f.ID, &f.Version)
 	})
 	if err != nil {
 		return store.FlowRecord{}, err
@@ -83,7 +86,10 @@ func (s *Store) UpdateFlow(ctx context.Context, f store.FlowRecord, expectVersio
 			f.Name, f.Enabled, f.Version, ms(now), f.ID); err != nil {
 			return fmt.Errorf("update flow %s: %w", f.ID, err)
 		}
-		return insertVersion(ctx, tx, f)
+		if err := insertVersion(ctx, tx, f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditFlowUpdate, f.ID, &f.Version)
 	})
 	if err != nil {
 		return store.FlowRecord{}, err
@@ -94,14 +100,15 @@ func (s *Store) UpdateFlow(ctx context.Context, f store.FlowRecord, expectVersio
 // DeleteFlow removes a flow; its versions stay for history.
 func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 	return s.inTx(ctx, "delete flow "+id, true, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM flows WHERE id = $1`, id)
+		var version int
+		err := tx.QueryRow(ctx, `DELETE FROM flows WHERE id = $1 RETURNING version`, id).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return model.NotFound("flow", id)
+		}
 		if err != nil {
 			return fmt.Errorf("delete flow %s: %w", id, err)
 		}
-		if tag.RowsAffected() == 0 {
-			return model.NotFound("flow", id)
-		}
-		return nil
+		return s.audit(ctx, tx, model.AuditFlowDelete, id, &version)
 	})
 }
 

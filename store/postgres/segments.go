@@ -39,7 +39,7 @@ func (s *Store) CreateSegment(ctx context.Context, seg model.Segment) (model.Seg
 		if err != nil {
 			return fmt.Errorf("create segment %s: %w", seg.ID, err)
 		}
-		return nil
+		return s.audit(ctx, tx, model.AuditSegmentCreate, seg.ID, nil)
 	})
 	return seg, err
 }
@@ -58,7 +58,7 @@ func (s *Store) UpdateSegment(ctx context.Context, seg model.Segment) (model.Seg
 			return fmt.Errorf("update segment %s: %w", seg.ID, err)
 		}
 		seg.CreatedAt, seg.UpdatedAt = fromMS(created), now
-		return nil
+		return s.audit(ctx, tx, model.AuditSegmentUpdate, seg.ID, nil)
 	})
 	return seg, err
 }
@@ -81,7 +81,7 @@ func (s *Store) DeleteSegment(ctx context.Context, id string) error {
 		if _, err := tx.Exec(ctx, `UPDATE contacts SET segments = segments - $1::text WHERE segments ? $1::text`, id); err != nil {
 			return fmt.Errorf("delete segment %s from contacts: %w", id, err)
 		}
-		return nil
+		return s.audit(ctx, tx, model.AuditSegmentDelete, id, nil)
 	})
 }
 

@@ -39,6 +39,9 @@ func (s *Store) PutSettings(ctx context.Context, st model.Settings) error {
 			ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, string(doc), ms(s.now())); err != nil {
 			return fmt.Errorf("put settings: %w", err)
 		}
+		if err := s.audit(ctx, tx, model.AuditSettingsUpdate, "settings", nil); err != nil {
+			return err
+		}
 		expr, args := gradeCase(st)
 		if _, err := tx.Exec(ctx, `UPDATE contacts SET grade = `+expr+` WHERE grade <> `+expr, args...); err != nil {
 			return fmt.Errorf("regrade contacts: %w", err)

@@ -41,6 +41,9 @@ func (s *Store) CreateFlow(ctx context.Context, f store.FlowRecord) (store.FlowR
 	if err := insertVersion(ctx, tx, f); err != nil {
 		return store.FlowRecord{}, err
 	}
+	if err := s.audit(ctx, tx, model.AuditFlowCreate, f.ID, &f.Version); err != nil {
+		return store.FlowRecord{}, err
+	}
 	if err := bumpGeneration(ctx, tx); err != nil {
 		return store.FlowRecord{}, err
 	}
@@ -88,6 +91,9 @@ func (s *Store) UpdateFlow(ctx context.Context, f store.FlowRecord, expectVersio
 	if err := insertVersion(ctx, tx, f); err != nil {
 		return store.FlowRecord{}, err
 	}
+	if err := s.audit(ctx, tx, model.AuditFlowUpdate, f.ID, &f.Version); err != nil {
+		return store.FlowRecord{}, err
+	}
 	if err := bumpGeneration(ctx, tx); err != nil {
 		return store.FlowRecord{}, err
 	}
@@ -104,12 +110,16 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 		return fmt.Errorf("delete flow %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM flows WHERE id = ?`, id)
+	var version int
+	err = tx.QueryRowContext(ctx, `DELETE FROM flows WHERE id = ? RETURNING version`, id).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.NotFound("flow", id)
+	}
 	if err != nil {
 		return fmt.Errorf("delete flow %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return model.NotFound("flow", id)
+	if err := s.audit(ctx, tx, model.AuditFlowDelete, id, &version); err != nil {
+		return err
 	}
 	if err := bumpGeneration(ctx, tx); err != nil {
 		return err

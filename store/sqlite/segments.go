@@ -29,6 +29,11 @@ func scanSegment(sc interface{ Scan(...any) error }) (model.Segment, error) {
 // writeTx runs fn in a write transaction that also bumps the config
 // generation, so engines reload what changed.
 func (s *Store) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return s.writeTxThen(ctx, what, fn, bumpGeneration)
+}
+
+// writeTxThen runs fn and then bump (a generation) in one write transaction.
+func (s *Store) writeTxThen(ctx context.Context, what string, fn func(tx *sql.Tx) error, bump func(context.Context, *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -37,7 +42,7 @@ func (s *Store) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) er
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := bumpGeneration(ctx, tx); err != nil {
+	if err := bump(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -56,7 +61,10 @@ func (s *Store) CreateSegment(ctx context.Context, seg model.Segment) (model.Seg
 		if isUniqueViolation(err) {
 			return fmt.Errorf("segment %q already exists: %w", seg.ID, model.ErrConflict)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditSegmentCreate, seg.ID, nil)
 	})
 	return seg, err
 }
@@ -74,9 +82,11 @@ func (s *Store) UpdateSegment(ctx context.Context, seg model.Segment) (model.Seg
 			return err
 		}
 		seg.CreatedAt, seg.UpdatedAt = fromMS(created), now
-		_, err = tx.ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, filter = ?, updated_at = ? WHERE id = ?`,
-			seg.Name, seg.Description, string(seg.Where), ms(now), seg.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE segments SET name = ?, description = ?, filter = ?, updated_at = ? WHERE id = ?`,
+			seg.Name, seg.Description, string(seg.Where), ms(now), seg.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditSegmentUpdate, seg.ID, nil)
 	})
 	return seg, err
 }
@@ -100,7 +110,10 @@ func (s *Store) DeleteSegment(ctx context.Context, id string) error {
 		_, err = tx.ExecContext(ctx, `UPDATE contacts SET segments = (
 			SELECT json_group_array(value) FROM json_each(contacts.segments) WHERE value != ?)
 			WHERE EXISTS (SELECT 1 FROM json_each(contacts.segments) WHERE value = ?)`, id, id)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, model.AuditSegmentDelete, id, nil)
 	})
 }
 

@@ -78,6 +78,8 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 		{"id":"later","type":"action.adjust_score","config":{"score":"engagement","points":5}}],
 		"edges":[{"from":"t","to":"w"},{"from":"w","to":"later"}]}`)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = apptest.Do(t, a, http.MethodPost, "/api/v1/keys", `{"name":"metabase","scope":"read"}`)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 
 	var events []*model.Event
 	types := []string{"page_visited", "email_opened", "form_submitted", "Start", "email_clicked"}
@@ -94,6 +96,8 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	apptest.WaitIdle(t, a)
 	before := snapshot(t, a.Store)
 	require.NotEmpty(t, before.contacts)
+	require.Len(t, before.keys, 1, "the key to copy")
+	require.NotEmpty(t, before.audit, "the audit log to copy")
 	require.Positive(t, before.waiting, "a run is parked at the delay")
 	require.NoError(t, a.Shutdown(ctx))
 
@@ -143,6 +147,8 @@ type storeSnapshot struct {
 	grades    []store.GradeCount
 	histogram []store.ScoreBucket
 	minutes   []store.MinuteCount
+	keys      []store.KeyRecord
+	audit     []model.AuditEntry
 }
 
 func snapshot(t *testing.T, st store.Store) storeSnapshot {
@@ -201,6 +207,10 @@ func snapshot(t *testing.T, st store.Store) storeSnapshot {
 	s.histogram, err = st.ScoreHistogram(ctx, 10)
 	require.NoError(t, err)
 	s.minutes, err = st.EventsPerMinute(ctx, time.Time{})
+	require.NoError(t, err)
+	s.keys, err = st.ListKeys(ctx)
+	require.NoError(t, err)
+	s.audit, _, err = st.Audit(ctx, 10_000, "")
 	require.NoError(t, err)
 	return s
 }

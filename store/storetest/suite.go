@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FlowsReadAndList", testFlowsRead},
 		{"FlowsDeleteKeepsVersions", testFlowsDelete},
 		{"Generation", testGeneration},
+		{"Keys", testKeys}, {"Audit", testAudit}, {"AuditTx", testAuditTx},
 		{"SettingsDefaultAndRoundTrip", testSettingsRoundTrip},
 		{"SettingsRegradeContacts", testSettingsRegrade},
 		{"TxSeenEvents", testSeenEvents},

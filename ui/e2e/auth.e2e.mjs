@@ -23,12 +23,12 @@ test('the admin key prompt', async () => {
   await prompt.waitFor()
   await screenshot(page, 'admin-key-prompt')
 
-  await prompt.getByLabel('Admin key').fill('wrong')
+  await prompt.getByLabel('API key').fill('wrong')
   await prompt.getByRole('button', { name: 'Unlock' }).click()
   await page.getByRole('dialog').waitFor()
   assert.equal(await page.getByTestId('dashboard-contacts').count(), 0, 'nothing loads with a wrong key')
 
-  await page.getByRole('dialog').getByLabel('Admin key').fill('e2e-admin-key')
+  await page.getByRole('dialog').getByLabel('API key').fill('e2e-admin-key')
   await page.getByRole('dialog').getByRole('button', { name: 'Unlock' }).click()
   await page.getByTestId('dashboard-contacts').waitFor()
   assert.equal(await page.getByRole('dialog').count(), 0)

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { NavLink, Route, Routes } from 'react-router-dom'
 import { onAuthNeeded, setAdminKey } from './api'
+import { ReadOnlyNote, refreshAccess, useAccess } from './access'
 import { lazyModule } from './lazyModule'
 import Dashboard from './pages/Dashboard'
 import FlowList from './pages/FlowList'
@@ -11,6 +12,8 @@ import SegmentEditor from './pages/SegmentEditor'
 import ScoringMatrix from './pages/ScoringMatrix'
 import SettingsPage from './pages/SettingsPage'
 import NotFound from './pages/NotFound'
+import AuditPage from './pages/AuditPage'
+import KeysPage from './pages/KeysPage'
 
 // The canvas (React Flow, dagre: a quarter of the app's code) is its own
 // chunk, so other pages start faster (see lazyModule for why not
@@ -25,13 +28,20 @@ const nav = [
   ['/segments', 'Segments'],
   ['/scoring', 'Scoring matrix'],
   ['/settings', 'Settings'],
+  ['/audit', 'Audit'],
 ] as const
+
+// Nav entries only an admin key sees (Keys is a tab of Settings).
+const adminOnly = new Set<string>(['/audit'])
 
 export default function App() {
   const [needKey, setNeedKey] = useState(false)
   // A change of key remounts the pages so they load again with it.
   const [keyEpoch, setKeyEpoch] = useState(0)
   useEffect(() => onAuthNeeded((needed) => setNeedKey(needed)), [])
+  // Who the key is decides what the pages offer (read-only keys).
+  useEffect(() => void refreshAccess(), [keyEpoch])
+  const { canAdmin, settled } = useAccess()
   useEffect(() => {
     const t = setTimeout(() => void editor.preload().catch(() => {}), 1500)
     return () => clearTimeout(t)
@@ -41,12 +51,15 @@ export default function App() {
       <header className="topbar">
         <span className="brand">Scoreflow</span>
         <nav>
-          {nav.map(([to, label]) => (
+          {nav.filter(([to]) => canAdmin || !adminOnly.has(to)).map(([to, label]) => (
             <NavLink key={to} to={to} end={to === '/'}>
               {label}
             </NavLink>
           ))}
         </nav>
+        <span className="spacer" />
+        <ReadOnlyNote />
+        <KeyName />
       </header>
       {needKey && (
         <KeyPrompt
@@ -57,7 +70,7 @@ export default function App() {
           }}
         />
       )}
-      <main className="content" key={keyEpoch}>
+      <main className="content" key={keyEpoch} hidden={!settled}>
         <Routes>
           <Route path="/" element={<Dashboard />} />
           <Route path="/flows" element={<FlowList />} />
@@ -70,6 +83,8 @@ export default function App() {
           <Route path="/segments/:id" element={<SegmentEditor />} />
           <Route path="/scoring" element={<ScoringMatrix />} />
           <Route path="/settings" element={<SettingsPage />} />
+          <Route path="/settings/keys" element={<KeysPage />} />
+          <Route path="/audit" element={<AuditPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
@@ -96,9 +111,9 @@ function KeyPrompt({ onSave }: { onSave: (key: string) => void }) {
           if (key.trim()) onSave(key.trim())
         }}
       >
-        <h2 id="key-title">Admin key</h2>
-        <p>This server requires its admin key. It is kept for this browser session only.</p>
-        <input type="password" autoFocus aria-label="Admin key" value={key} onChange={(e) => setKey(e.target.value)} />
+        <h2 id="key-title">API key</h2>
+        <p>This server requires a key: its admin key or one made under Settings → Keys. It is kept for this browser session only.</p>
+        <input type="password" autoFocus aria-label="API key" value={key} onChange={(e) => setKey(e.target.value)} />
         <div className="row">
           <button type="submit" className="primary">
             Unlock
@@ -106,5 +121,16 @@ function KeyPrompt({ onSave }: { onSave: (key: string) => void }) {
         </div>
       </form>
     </div>
+  )
+}
+
+// KeyName shows which key the tab uses, when the server names it.
+function KeyName() {
+  const { me } = useAccess()
+  if (!me || me.open || !me.name) return null
+  return (
+    <span className="topbar-key" data-testid="key-name">
+      {me.name} · {me.scope}
+    </span>
   )
 }

@@ -211,3 +211,36 @@ export interface Dashboard {
 
 // POST /api/v1/segments/preview
 export interface SegmentPreview { count: number; sample: Contact[] }
+
+// Keys and audit (CONTRACT §10).
+export type KeyScope = 'admin' | 'write' | 'read'
+
+// GET /api/v1/keys: never the secrets.
+export interface ApiKey {
+  id: string
+  name: string
+  scope: KeyScope
+  created_at: string
+  last_used_at: string | null
+  // The --admin-key / --write-key flags: listed, not revocable.
+  builtin?: boolean
+}
+
+// POST /api/v1/keys: the only answer that holds the secret.
+export interface CreatedKey {
+  id: string
+  name: string
+  scope: KeyScope
+  key: string
+  created_at?: string
+}
+
+// GET /api/v1/audit
+export interface AuditEntry {
+  id?: string | number
+  at: string
+  key: string
+  action: string
+  target: string
+  version?: number | null
+}

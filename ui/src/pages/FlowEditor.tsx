@@ -106,6 +106,7 @@ export default function FlowEditor() {
         specs={specs}
         catalog={catalog}
         focusNode={search.get('node') ?? undefined}
+        historyVersion={Number(search.get('history')) || undefined}
         onCreated={onCreated}
       />
     </ReactFlowProvider>

@@ -2,6 +2,7 @@
 // the actions on flows: new, import, export, duplicate, enable, delete.
 import { useMemo, useState, type ChangeEvent } from 'react'
 import { Link } from 'react-router-dom'
+import { EditOnly, useAccess } from '../access'
 import { ApiError, del, enc, get, post, put } from '../api'
 import { useAsync } from '../hooks'
 import type { FieldError, Flow, NodeTypeSpec } from '../types'
@@ -42,6 +43,7 @@ export default function FlowList() {
   const [busy, setBusy] = useState<string>()
   const [notice, setNotice] = useState<Notice>()
   const [deleting, setDeleting] = useState<Flow>()
+  const { canEdit } = useAccess()
   const [deleteError, setDeleteError] = useState<string>()
   const list = flows.data ?? []
 
@@ -128,20 +130,22 @@ export default function FlowList() {
       <div className="row page-head">
         <h1>Flows</h1>
         <span className="spacer" />
-        <label className="button file-button">
-          Import JSON…
-          <input
-            type="file"
-            accept=".json,application/json"
-            data-testid="import-flow"
-            className="visually-hidden"
-            onChange={importFile}
-            disabled={busy === 'import'}
-          />
-        </label>
-        <Link to="/flows/new" className="button primary" data-testid="new-flow">
-          New flow
-        </Link>
+        <EditOnly>
+          <label className="button file-button">
+            Import JSON…
+            <input
+              type="file"
+              accept=".json,application/json"
+              data-testid="import-flow"
+              className="visually-hidden"
+              onChange={importFile}
+              disabled={busy === 'import'}
+            />
+          </label>
+          <Link to="/flows/new" className="button primary" data-testid="new-flow">
+            New flow
+          </Link>
+        </EditOnly>
       </div>
 
       {notice && (
@@ -172,9 +176,11 @@ export default function FlowList() {
       {flows.data && list.length === 0 && (
         <div className="card">
           <p>No flows yet. A flow reacts to what contacts do and adjusts their scores, tags and stages.</p>
-          <Link to="/flows/new" className="button primary">
-            Create the first flow
-          </Link>
+          <EditOnly>
+            <Link to="/flows/new" className="button primary">
+              Create the first flow
+            </Link>
+          </EditOnly>
         </div>
       )}
       {list.length > 0 && (
@@ -207,7 +213,7 @@ export default function FlowList() {
                       data-testid={`toggle-${f.id}`}
                       aria-label={`Enabled: ${f.name}`}
                       checked={f.enabled}
-                      disabled={busy === f.id}
+                      disabled={busy === f.id || !canEdit}
                       onChange={() => void toggle(f)}
                     />
                     <span className={`badge ${f.enabled ? 'on' : 'off'}`}>{f.enabled ? 'On' : 'Off'}</span>
@@ -224,21 +230,23 @@ export default function FlowList() {
                     <button type="button" data-testid={`export-${f.id}`} onClick={() => download(f)}>
                       Export
                     </button>
-                    <button type="button" data-testid={`duplicate-${f.id}`} disabled={busy === f.id} onClick={() => void duplicate(f)}>
-                      Duplicate
-                    </button>
-                    <button
-                      type="button"
-                      className="danger"
-                      data-testid={`delete-${f.id}`}
-                      disabled={busy === f.id}
-                      onClick={() => {
-                        setDeleteError(undefined)
-                        setDeleting(f)
-                      }}
-                    >
-                      Delete
-                    </button>
+                    <EditOnly>
+                      <button type="button" data-testid={`duplicate-${f.id}`} disabled={busy === f.id} onClick={() => void duplicate(f)}>
+                        Duplicate
+                      </button>
+                      <button
+                        type="button"
+                        className="danger"
+                        data-testid={`delete-${f.id}`}
+                        disabled={busy === f.id}
+                        onClick={() => {
+                          setDeleteError(undefined)
+                          setDeleting(f)
+                        }}
+                      >
+                        Delete
+                      </button>
+                    </EditOnly>
                   </div>
                 </td>
               </tr>

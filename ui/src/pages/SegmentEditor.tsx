@@ -3,6 +3,7 @@
 // edited, and (once saved) its members.
 import { useEffect, useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router-dom'
+import { EditFieldset, EditOnly } from '../access'
 import { ApiError, del, enc, get, post, put } from '../api'
 import FilterBuilder from '../components/FilterBuilder'
 import { useCatalog } from '../components/filter/useCatalog'
@@ -124,61 +125,65 @@ function SegmentForm({ id }: { id?: string }) {
       {savedAt && !saveError && <div className="banner info">Saved at {savedAt.toLocaleTimeString()}; the members below are up to date.</div>}
       <div className="segment-form">
         <div className="card">
-          <div className="field">
-            <label htmlFor="segment-name">Name</label>
-            <input
-              id="segment-name"
-              type="text"
-              data-testid="segment-name"
-              value={draft.name}
-              onChange={(e) => {
-                const name = e.target.value
-                setDraft((d) => ({ ...d, name, id: isNew && !idEdited ? slugify(name) : d.id }))
-              }}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="segment-id">Id</label>
-            <input
-              id="segment-id"
-              type="text"
-              className="mono"
-              data-testid="segment-id"
-              value={draft.id}
-              readOnly={!isNew}
-              onChange={(e) => {
-                setIdEdited(true)
-                setDraft((d) => ({ ...d, id: e.target.value }))
-              }}
-            />
-            <div className="help">
-              {isNew ? 'Flows and other segments refer to the segment by this id; it cannot change later.' : 'The id cannot change.'}
+          <EditFieldset>
+            <div className="field">
+              <label htmlFor="segment-name">Name</label>
+              <input
+                id="segment-name"
+                type="text"
+                data-testid="segment-name"
+                value={draft.name}
+                onChange={(e) => {
+                  const name = e.target.value
+                  setDraft((d) => ({ ...d, name, id: isNew && !idEdited ? slugify(name) : d.id }))
+                }}
+              />
             </div>
-          </div>
-          <div className="field">
-            <label htmlFor="segment-description">Description</label>
-            <textarea
-              id="segment-description"
-              rows={2}
-              data-testid="segment-description"
-              value={draft.description}
-              onChange={(e) => setDraft((d) => ({ ...d, description: e.target.value }))}
-            />
-          </div>
-          <div className="field">
-            <label>Contacts who match</label>
-            <FilterBuilder scope="contact" catalog={catalog} value={draft.where} onChange={(where) => setDraft((d) => ({ ...d, where }))} />
-          </div>
-          <div className="row">
-            <button type="button" className="primary" data-testid="segment-save" disabled={saving} onClick={save}>
-              {saving ? 'Saving…' : isNew ? 'Create segment' : 'Save'}
-            </button>
-            {!isNew && (
-              <button type="button" className="danger" data-testid="segment-delete" onClick={remove}>
-                Delete
+            <div className="field">
+              <label htmlFor="segment-id">Id</label>
+              <input
+                id="segment-id"
+                type="text"
+                className="mono"
+                data-testid="segment-id"
+                value={draft.id}
+                readOnly={!isNew}
+                onChange={(e) => {
+                  setIdEdited(true)
+                  setDraft((d) => ({ ...d, id: e.target.value }))
+                }}
+              />
+              <div className="help">
+                {isNew ? 'Flows and other segments refer to the segment by this id; it cannot change later.' : 'The id cannot change.'}
+              </div>
+            </div>
+            <div className="field">
+              <label htmlFor="segment-description">Description</label>
+              <textarea
+                id="segment-description"
+                rows={2}
+                data-testid="segment-description"
+                value={draft.description}
+                onChange={(e) => setDraft((d) => ({ ...d, description: e.target.value }))}
+              />
+            </div>
+            <div className="field">
+              <label>Contacts who match</label>
+              <FilterBuilder scope="contact" catalog={catalog} value={draft.where} onChange={(where) => setDraft((d) => ({ ...d, where }))} />
+            </div>
+          </EditFieldset>
+          <EditOnly>
+            <div className="row">
+              <button type="button" className="primary" data-testid="segment-save" disabled={saving} onClick={save}>
+                {saving ? 'Saving…' : isNew ? 'Create segment' : 'Save'}
               </button>
-            )}
-          </div>
+              {!isNew && (
+                <button type="button" className="danger" data-testid="segment-delete" onClick={remove}>
+                  Delete
+                </button>
+              )}
+            </div>
+          </EditOnly>
         </div>
         <SegmentPreview where={draft.where} id={isNew ? undefined : id} />
       </div>

@@ -2,6 +2,7 @@
 // delete (the server refuses, with a 409, a segment another one uses).
 import { useState } from 'react'
 import { Link } from 'react-router-dom'
+import { EditOnly } from '../access'
 import { del, enc, get } from '../api'
 import { useAsync } from '../hooks'
 import type { Segment } from '../types'
@@ -34,9 +35,11 @@ export default function SegmentList() {
       <div className="page-head">
         <h1>Segments</h1>
         <span className="spacer" />
-        <Link className="button primary" to="/segments/new" data-testid="segment-new">
-          New segment
-        </Link>
+        <EditOnly>
+          <Link className="button primary" to="/segments/new" data-testid="segment-new">
+            New segment
+          </Link>
+        </EditOnly>
       </div>
       <ErrorBanner error={list.error} title="Could not load the segments" />
       <ErrorBanner error={deleteError} title="Could not delete" />
@@ -65,9 +68,11 @@ export default function SegmentList() {
                 <td className="muted">{s.description}</td>
                 <td className="num">{s.members ?? <span className="muted">—</span>}</td>
                 <td className="num">
-                  <button type="button" className="danger" data-testid="segment-delete" disabled={deleting === s.id} onClick={() => remove(s)}>
-                    Delete
-                  </button>
+                  <EditOnly>
+                    <button type="button" className="danger" data-testid="segment-delete" disabled={deleting === s.id} onClick={() => remove(s)}>
+                      Delete
+                    </button>
+                  </EditOnly>
                 </td>
               </tr>
             ))}

@@ -1,6 +1,8 @@
 import { cleanup, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
+import { MemoryRouter } from 'react-router-dom'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { setMe } from '../access'
 import type { Settings } from '../types'
 import SettingsPage from './SettingsPage'
 import { stubFetch, type Call } from './fetchStub'
@@ -25,7 +27,11 @@ const echo = (c: Call) => ({ body: c.body })
 function setup(put: Parameters<typeof stubFetch>[0][string] = echo) {
   const stub = stubFetch({ 'GET /api/v1/settings': { body: fixture }, 'PUT /api/v1/settings': put })
   const user = userEvent.setup()
-  render(<SettingsPage />)
+  render(
+    <MemoryRouter>
+      <SettingsPage />
+    </MemoryRouter>,
+  )
   const puts = () => stub.calls.filter((c) => c.method === 'PUT')
   return { user, puts }
 }
@@ -36,6 +42,7 @@ const stages = () => screen.getAllByTestId('settings-stage').map((li) => within(
 afterEach(() => {
   cleanup()
   vi.unstubAllGlobals()
+  setMe(undefined)
 })
 
 describe('SettingsPage', () => {
@@ -202,5 +209,22 @@ describe('SettingsPage', () => {
     await screen.findByTestId('settings-saved')
     expect(input('Grade 2 name')).toHaveValue('hot')
     expect(input('Grade 3 name')).toHaveValue('warm')
+  })
+
+  it('is read-only for a read key: inputs disabled, no save, no Keys tab', async () => {
+    setMe({ name: 'bi', scope: 'read', open: false })
+    const { puts } = setup()
+    expect(await screen.findByLabelText('Dimension 1 name')).toBeDisabled()
+    expect(screen.getByRole('button', { name: 'Add grade' })).toBeDisabled()
+    expect(screen.queryByTestId('settings-save')).toBeNull()
+    expect(screen.queryByRole('link', { name: 'Keys' })).toBeNull()
+    expect(puts()).toHaveLength(0)
+  })
+
+  it('offers the Keys tab to an admin key', async () => {
+    setup()
+    await screen.findByLabelText('Dimension 1 name')
+    expect(screen.getByRole('link', { name: 'Keys' })).toHaveAttribute('href', '/settings/keys')
+    expect(input('Dimension 1 name')).toBeEnabled()
   })
 })

@@ -2,6 +2,7 @@
 // saved together with PUT /api/v1/settings. Client checks catch the obvious
 // mistakes; the server's 400 details are shown next to the inputs they name.
 import { useMemo, useState } from 'react'
+import { EditFieldset, EditOnly } from '../access'
 import { ApiError, get, put } from '../api'
 import { useAsync } from '../hooks'
 import type { FieldError, Settings } from '../types'
@@ -10,6 +11,7 @@ import { indexErrors, inputPaths, unplaced } from './settings/errors'
 import { GradesEditor } from './settings/GradesEditor'
 import { PipelineEditor } from './settings/PipelineEditor'
 import { ScoresEditor } from './settings/ScoresEditor'
+import { SettingsTabs } from './settings/SettingsTabs'
 import './settings/settings.css'
 
 export default function SettingsPage() {
@@ -17,6 +19,7 @@ export default function SettingsPage() {
   return (
     <div className="page">
       <h1>Settings</h1>
+      <SettingsTabs />
       {error && <div className="banner error">Could not load the settings: {error.message}</div>}
       {loading && !data && <p className="muted">Loading…</p>}
       {data && <SettingsForm initial={data} />}
@@ -84,44 +87,48 @@ function SettingsForm({ initial }: { initial: Settings }) {
       }}
       noValidate
     >
-      <ScoresEditor value={draft.scores} errors={errors} onChange={update('scores')} />
-      <GradesEditor value={draft.grades} errors={errors} onChange={update('grades')} />
-      <PipelineEditor value={draft.pipeline} errors={errors} onChange={update('pipeline')} />
-      <div className="settings-savebar">
-        {failure && (
-          <div className="banner error settings-error" role="alert" data-testid="settings-error">
-            {failure.message}
-            {loose.length > 0 && (
-              <ul>
-                {loose.map((d, i) => (
-                  <li key={i}>{d.path ? `${d.path}: ${d.message}` : d.message}</li>
-                ))}
-              </ul>
+      <EditFieldset>
+        <ScoresEditor value={draft.scores} errors={errors} onChange={update('scores')} />
+        <GradesEditor value={draft.grades} errors={errors} onChange={update('grades')} />
+        <PipelineEditor value={draft.pipeline} errors={errors} onChange={update('pipeline')} />
+      </EditFieldset>
+      <EditOnly>
+        <div className="settings-savebar">
+          {failure && (
+            <div className="banner error settings-error" role="alert" data-testid="settings-error">
+              {failure.message}
+              {loose.length > 0 && (
+                <ul>
+                  {loose.map((d, i) => (
+                    <li key={i}>{d.path ? `${d.path}: ${d.message}` : d.message}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          <div className="row">
+            <button type="submit" className="primary" disabled={saving} data-testid="settings-save">
+              {saving ? 'Saving…' : 'Save settings'}
+            </button>
+            <button
+              type="button"
+              disabled={saving}
+              onClick={() => {
+                setDraft(fromSettings(draft.orig))
+                setFailure(undefined)
+                setSaved(false)
+              }}
+            >
+              Discard changes
+            </button>
+            {saved && (
+              <span className="settings-saved" role="status" data-testid="settings-saved">
+                Settings saved.
+              </span>
             )}
           </div>
-        )}
-        <div className="row">
-          <button type="submit" className="primary" disabled={saving} data-testid="settings-save">
-            {saving ? 'Saving…' : 'Save settings'}
-          </button>
-          <button
-            type="button"
-            disabled={saving}
-            onClick={() => {
-              setDraft(fromSettings(draft.orig))
-              setFailure(undefined)
-              setSaved(false)
-            }}
-          >
-            Discard changes
-          </button>
-          {saved && (
-            <span className="settings-saved" role="status" data-testid="settings-saved">
-              Settings saved.
-            </span>
-          )}
         </div>
-      </div>
+      </EditOnly>
     </form>
   )
 }

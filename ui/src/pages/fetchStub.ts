@@ -17,7 +17,9 @@ export function stubFetch(routes: Record<string, Handler>) {
     const a: Answer = h === undefined
       ? { status: 404, body: { error: { code: 'not_found', message: `no route ${method} ${path}` } } }
       : typeof h === 'function' ? h(call) : h
-    return new Response(a.body === undefined ? '' : JSON.stringify(a.body), {
+    // 204 and 304 carry no body at all (Response refuses even '').
+    const empty = a.status === 204 || a.status === 304
+    return new Response(empty ? null : a.body === undefined ? '' : JSON.stringify(a.body), {
       status: a.status ?? 200,
       headers: { 'Content-Type': 'application/json' },
     })

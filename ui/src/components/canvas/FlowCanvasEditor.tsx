@@ -16,6 +16,7 @@ import {
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
 import './canvas.css'
+import { useAccess } from '../../access'
 import { ApiError, enc, get, post, put } from '../../api'
 import type { Catalog, Flow, FlowStats, NodeStats, NodeTypeSpec, Position } from '../../types'
 import { ConflictBanner, ErrorBanner, IssuesBanner } from './Banners'
@@ -32,6 +33,7 @@ import SidePanel from './SidePanel'
 import Toolbar, { type StatsWindow } from './Toolbar'
 import { useEditorState } from './useEditorState'
 import { useValidation } from './useValidation'
+import VersionHistory from './VersionHistory'
 
 const nodeTypes: NodeTypes = { flow: FlowNodeView }
 
@@ -50,9 +52,14 @@ export interface FlowCanvasEditorProps {
   focusNode?: string
   // Called after the first save of a new flow, with the saved flow.
   onCreated: (saved: Flow) => void
+  // ?history=<version>: open the version history comparing it with the one before.
+  historyVersion?: number
 }
 
-export default function FlowCanvasEditor({ initial, version: loadedVersion, specs, catalog, focusNode, onCreated }: FlowCanvasEditorProps) {
+export default function FlowCanvasEditor({ initial, version: loadedVersion, specs, catalog, focusNode, onCreated, historyVersion }: FlowCanvasEditorProps) {
+  // A read-only key may look, select and compare versions, not change.
+  const readOnly = !useAccess().canEdit
+  const [historyOpen, setHistoryOpen] = useState(historyVersion !== undefined)
   const ed = useEditorState(initial)
   const { doc } = ed
   const specIndex = useMemo(() => indexSpecs(specs), [specs])
@@ -70,7 +77,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
   const isNew = version === undefined
   const dirty = !same(doc, saved)
 
-  const validation = useValidation(doc, apiBody)
+  const validation = useValidation(doc, apiBody, undefined, !readOnly)
   const { issues } = validation
 
   // Stats overlay.
@@ -122,6 +129,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
 
   const addAt = useCallback(
     (type: string, centre: Position) => {
+      if (readOnly) return
       let p = { x: centre.x - defaultNodeSize.width / 2, y: centre.y - defaultNodeSize.height / 2 }
       // Do not drop a node exactly onto another one.
       while (doc.nodes.some((n) => n.position && Math.abs(n.position.x - p.x) < 10 && Math.abs(n.position.y - p.y) < 10)) {
@@ -131,7 +139,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
       ed.commit(r.doc)
       ed.select([r.id])
     },
-    [doc, ed],
+    [doc, ed, readOnly],
   )
 
   const addAtCentre = useCallback(
@@ -159,10 +167,10 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
   const isValidConnection = useCallback((c: Connection | Edge) => connectionProblem(doc, specIndex, c) === null, [doc, specIndex])
   const onConnect = useCallback(
     (c: Connection) => {
-      if (connectionProblem(doc, specIndex, c) !== null) return
+      if (readOnly || connectionProblem(doc, specIndex, c) !== null) return
       ed.commit(addEdge(doc, toFlowEdge(c)))
     },
-    [doc, specIndex, ed],
+    [doc, specIndex, ed, readOnly],
   )
 
   const remove = useCallback(() => {
@@ -293,7 +301,10 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
   // The listener is added once and reads the latest handlers from here.
   const commands = useRef<Record<Command, () => void>>(null!)
   useEffect(() => {
-    commands.current = { undo: ed.undo, redo: ed.redo, copy, paste, delete: remove, save: () => void save() }
+    const none = () => {}
+    commands.current = readOnly
+      ? { undo: none, redo: none, copy, paste: none, delete: none, save: none }
+      : { undo: ed.undo, redo: ed.redo, copy, paste, delete: remove, save: () => void save() }
   })
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -353,9 +364,12 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
         dirty={dirty}
         saving={saving}
         checking={validation.checking}
-        canUndo={ed.canUndo}
-        canRedo={ed.canRedo}
-        canDelete={ed.selectedNodes.size + ed.selectedEdges.size > 0}
+        canUndo={!readOnly && ed.canUndo}
+        canRedo={!readOnly && ed.canRedo}
+        canDelete={!readOnly && ed.selectedNodes.size + ed.selectedEdges.size > 0}
+        readOnly={readOnly}
+        historyOpen={historyOpen}
+        onHistory={isNew ? undefined : () => setHistoryOpen((o) => !o)}
         statsOn={statsOn}
         statsAvailable={!isNew}
         statsWindow={statsWindow}
@@ -375,8 +389,8 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
         {validation.failed && <ErrorBanner message={`Could not check the flow: ${validation.failed}`} />}
         <IssuesBanner issues={issues} doc={doc} onSelect={selectNode} />
       </div>
-      <div className="editor-body">
-        <Palette specs={specs} onAdd={addAtCentre} />
+      <div className={`editor-body${readOnly ? ' read-only' : ''}${historyOpen && !isNew ? ' history-open' : ''}`}>
+        {!readOnly && <Palette specs={specs} onAdd={addAtCentre} />}
         <div className="flow-canvas" data-testid="flow-canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop}>
           <ReactFlow<CanvasNode, CanvasEdge>
             nodes={nodes}
@@ -388,6 +402,8 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
             onSelectionDragStart={ed.onDragStart}
             onConnect={onConnect}
             isValidConnection={isValidConnection}
+            nodesDraggable={!readOnly}
+            nodesConnectable={!readOnly}
             deleteKeyCode={null}
             // Shift-click adds to the selection too, as in most editors.
             multiSelectionKeyCode={multiSelectKeys}
@@ -398,23 +414,27 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
             <MiniMap<CanvasNode> pannable zoomable nodeColor={(n) => `var(--${n.data.spec?.kind ?? kindOf(n.data.node.type) ?? 'action'})`} />
             <Controls showInteractive={false} />
           </ReactFlow>
-          {doc.nodes.length === 0 && (
+          {doc.nodes.length === 0 && !readOnly && (
             <div className="canvas-empty muted">Drag a trigger from the left onto the canvas, or double-click it, to start the flow.</div>
           )}
         </div>
-        <SidePanel
-          doc={doc}
-          specs={specIndex}
-          issues={issues}
-          catalog={catalog}
-          selectedNodes={ed.selectedNodes}
-          selectedEdges={ed.selectedEdges}
-          idEditable={isNew}
-          onChange={onSettings}
-          onIdChange={onIdChange}
-          onConfig={onConfig}
-          onDelete={remove}
-        />
+        {historyOpen && !isNew ? (
+          <VersionHistory flowId={saved.id} current={version} initial={historyVersion} specs={specIndex} onClose={() => setHistoryOpen(false)} />
+        ) : (
+          <SidePanel
+            doc={doc}
+            specs={specIndex}
+            issues={issues}
+            catalog={catalog}
+            selectedNodes={ed.selectedNodes}
+            selectedEdges={ed.selectedEdges}
+            idEditable={isNew}
+            onChange={onSettings}
+            onIdChange={onIdChange}
+            onConfig={onConfig}
+            onDelete={remove}
+          />
+        )}
       </div>
     </div>
   )

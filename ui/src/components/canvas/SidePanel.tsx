@@ -1,5 +1,6 @@
 // The side panel: the selected node's settings (SpecForm), the selected
 // links, or the flow's own settings when nothing is selected.
+import { EditFieldset } from '../../access'
 import type { Catalog, Flow } from '../../types'
 import SpecForm from '../SpecForm'
 import FlowSettings, { type FlowSettingsProps } from './FlowSettings'
@@ -22,23 +23,26 @@ export default function SidePanel(p: SidePanelProps) {
   const edgeCount = p.selectedEdges.size
   return (
     <aside className="side-panel" data-testid="side-panel" aria-label="Settings">
-      {nodes.length === 1 ? (
-        <NodePanel {...p} nodeId={nodes[0].id} />
-      ) : nodes.length > 1 || edgeCount > 0 ? (
-        <div>
-          <h2>
-            {nodes.length > 0 && `${nodes.length} steps`}
-            {nodes.length > 0 && edgeCount > 0 && ' and '}
-            {edgeCount > 0 && `${edgeCount} link${edgeCount > 1 ? 's' : ''}`} selected
-          </h2>
-          {edgeCount > 0 && nodes.length === 0 && <EdgeList doc={p.doc} ids={p.selectedEdges} issues={p.issues} />}
-          <button type="button" className="danger" onClick={p.onDelete}>
-            Delete selection
-          </button>
-        </div>
-      ) : (
-        <FlowSettings {...p} errors={p.issues.settings} />
-      )}
+      {/* A read-only key sees every setting, disabled. */}
+      <EditFieldset>
+        {nodes.length === 1 ? (
+          <NodePanel {...p} nodeId={nodes[0].id} />
+        ) : nodes.length > 1 || edgeCount > 0 ? (
+          <div>
+            <h2>
+              {nodes.length > 0 && `${nodes.length} steps`}
+              {nodes.length > 0 && edgeCount > 0 && ' and '}
+              {edgeCount > 0 && `${edgeCount} link${edgeCount > 1 ? 's' : ''}`} selected
+            </h2>
+            {edgeCount > 0 && nodes.length === 0 && <EdgeList doc={p.doc} ids={p.selectedEdges} issues={p.issues} />}
+            <button type="button" className="danger" onClick={p.onDelete}>
+              Delete selection
+            </button>
+          </div>
+        ) : (
+          <FlowSettings {...p} errors={p.issues.settings} />
+        )}
+      </EditFieldset>
     </aside>
   )
 }

@@ -24,6 +24,11 @@ export interface ToolbarProps {
   onStats: (on: boolean) => void
   onStatsWindow: (w: StatsWindow) => void
   onSave: () => void
+  // A read-only key: nothing that changes the flow is enabled.
+  readOnly?: boolean
+  historyOpen?: boolean
+  // Toggles the version history; undefined before the first save.
+  onHistory?: () => void
 }
 
 export default function Toolbar(p: ToolbarProps) {
@@ -54,7 +59,7 @@ export default function Toolbar(p: ToolbarProps) {
         Delete
       </button>
       <div className="button-group">
-        <button type="button" data-testid="auto-layout" onClick={p.onLayout} title="Arrange the steps left to right">
+        <button type="button" data-testid="auto-layout" onClick={p.onLayout} disabled={p.readOnly} title="Arrange the steps left to right">
           Auto-layout
         </button>
         <button type="button" data-testid="fit-view" onClick={p.onFitView} title="Show the whole flow">
@@ -87,7 +92,17 @@ export default function Toolbar(p: ToolbarProps) {
         </select>
       </div>
       {p.checking && <span className="muted small">Checking…</span>}
-      <button type="button" className="primary" data-testid="save-flow" onClick={p.onSave} disabled={p.saving}>
+      <button
+        type="button"
+        data-testid="history-toggle"
+        aria-pressed={!!p.historyOpen}
+        onClick={p.onHistory}
+        disabled={!p.onHistory}
+        title={p.onHistory ? 'Saved versions and what changed between them' : 'Save the flow to start its history'}
+      >
+        History
+      </button>
+      <button type="button" className="primary" data-testid="save-flow" onClick={p.onSave} disabled={p.saving || p.readOnly}>
         {p.saving ? 'Saving…' : 'Save'}
       </button>
     </div>

@@ -8,12 +8,15 @@ import { mapIssues, noIssues, type Issues } from './issues'
 
 export const validateDelayMs = 400
 
-export function useValidation(doc: Flow, body: (f: Flow) => unknown, delayMs = validateDelayMs) {
+// enabled false skips the check: a read key is refused the POST, and could
+// not fix what it finds.
+export function useValidation(doc: Flow, body: (f: Flow) => unknown, delayMs = validateDelayMs, enabled = true) {
   const [issues, setIssues] = useState<Issues>(noIssues)
   const [checking, setChecking] = useState(false)
   const [failed, setFailed] = useState<string>()
 
   useEffect(() => {
+    if (!enabled) return
     // A newer document cancels the answer for an older one.
     let stale = false
     setChecking(true)
@@ -36,7 +39,7 @@ export function useValidation(doc: Flow, body: (f: Flow) => unknown, delayMs = v
       stale = true
       clearTimeout(t)
     }
-  }, [doc, body, delayMs])
+  }, [doc, body, delayMs, enabled])
 
   // show puts errors from elsewhere (a refused save) on the canvas.
   const show = useCallback((d: Flow, errors: FieldError[]) => setIssues(mapIssues(d, errors)), [])

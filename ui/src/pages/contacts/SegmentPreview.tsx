@@ -55,6 +55,8 @@ export default function SegmentPreview({ where, id }: { where: Filter | undefine
         <p className="muted">Add a condition to see how many contacts match.</p>
       ) : p.error instanceof ApiError && (p.error.status === 404 || p.error.status === 405) ? (
         <p className="muted">This server cannot count a segment before it is saved (no POST /api/v1/segments/preview).</p>
+      ) : p.error instanceof ApiError && p.error.status === 403 ? (
+        <p className="muted">This key may not count an edited filter; the members below are the saved segment’s.</p>
       ) : p.error ? (
         <ErrorBanner error={p.error} title="Cannot count" />
       ) : (

@@ -30,3 +30,27 @@ export function gradeClass(grade: string | undefined): string {
 
 export const contactPath = (id: string) => `/contacts/${encodeURIComponent(id)}`
 export const segmentPath = (id: string) => `/segments/${encodeURIComponent(id)}`
+
+const relativeUnits: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 86400],
+  ['month', 30 * 86400],
+  ['week', 7 * 86400],
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+]
+
+// formatAgo writes a past time relative to now ("5 minutes ago"); the
+// absolute time belongs in a title next to it.
+export function formatAgo(iso: string | null | undefined, now: number = Date.now()): string {
+  if (!iso) return 'never'
+  const t = new Date(iso).getTime()
+  if (Number.isNaN(t)) return iso
+  const secs = Math.round((t - now) / 1000)
+  if (Math.abs(secs) < 45) return 'just now'
+  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+  for (const [unit, size] of relativeUnits) {
+    if (Math.abs(secs) >= size) return rtf.format(Math.round(secs / size), unit)
+  }
+  return rtf.format(Math.round(secs / 60), 'minute')
+}

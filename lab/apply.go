@@ -44,8 +44,11 @@ func (m *Manager) Apply(ctx context.Context, runID string) (string, error) {
 		return "", fmt.Errorf("encode draft: %w", err)
 	}
 	now := m.now().UTC()
-	job := store.LabJob{ID: m.newID(), RunID: runID, State: store.LabJobApplying, Draft: draft, Created: now, Updated: now}
+	job := store.LabJob{ID: m.newID(), RunID: runID, State: store.LabJobApplying, Draft: draft, Actor: store.ActorOf(ctx), Created: now, Updated: now}
 	if err := m.st.PutLabJob(ctx, job); err != nil {
+		return "", err
+	}
+	if err := m.st.RecordAudit(ctx, model.AuditEntry{Action: model.AuditLabApply, Target: runID}); err != nil {
 		return "", err
 	}
 	r.job = job.ID
@@ -106,7 +109,8 @@ func (m *Manager) runJob(ctx context.Context, job store.LabJob) error {
 		if err := json.Unmarshal(job.Draft, &res); err != nil {
 			return fail(fmt.Errorf("decode draft: %w", err))
 		}
-		if err := m.makeLive(ctx, &res); err != nil {
+		// The flow and settings writes are audited under the key that applied.
+		if err := m.makeLive(store.WithActor(ctx, job.Actor), &res); err != nil {
 			return fail(err)
 		}
 		m.eng.Reload()

@@ -198,6 +198,9 @@ func TestPlantedSignal(t *testing.T) {
 		require.NotEmpty(t, applied.Job)
 		r = apptest.Do(t, a, http.MethodPost, "/api/v1/lab/runs/"+run.ID+"/apply", nil)
 		require.Equal(t, http.StatusConflict, r.Status, "a run applies once: %s", r.Body)
+		r = apptest.Do(t, a, http.MethodGet, "/api/v1/audit", nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Contains(t, string(r.Body), `"action":"lab.apply","target":"`+run.ID+`"`)
 		apptest.CheckFor(t, 60*time.Second, 20*time.Millisecond, func() error {
 			r := apptest.Do(t, a, http.MethodGet, "/api/v1/jobs", nil)
 			var body struct {

@@ -46,15 +46,16 @@ type LabJob struct {
 	Total   int64 // contacts when the rescore began
 	Changed int64 // contacts whose scores changed
 	Error   string
+	Actor   string // who applied: the changes it makes are audited under this name
 	Created time.Time
 	Updated time.Time
 }
 
 // Columns are a job's column values in the order both backends' lab_jobs
 // tables take them: id, run_id, state, draft, cursor, done, total,
-// changed, error, created_at, updated_at (times as Unix ms).
+// changed, error, actor, created_at, updated_at (times as Unix ms).
 func (j LabJob) Columns() []any {
-	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, j.Created.UnixMilli(), j.Updated.UnixMilli()}
+	return []any{j.ID, j.RunID, j.State, string(j.Draft), j.Cursor, j.Done, j.Total, j.Changed, j.Error, j.Actor, j.Created.UnixMilli(), j.Updated.UnixMilli()}
 }
 
 // ScanLabJob reads a lab_jobs row selected in Columns order.
@@ -62,7 +63,7 @@ func ScanLabJob(scan func(dest ...any) error) (LabJob, error) {
 	var j LabJob
 	var draft string
 	var created, updated int64
-	if err := scan(&j.ID, &j.RunID, &j.State, &draft, &j.Cursor, &j.Done, &j.Total, &j.Changed, &j.Error, &created, &updated); err != nil {
+	if err := scan(&j.ID, &j.RunID, &j.State, &draft, &j.Cursor, &j.Done, &j.Total, &j.Changed, &j.Error, &j.Actor, &created, &updated); err != nil {
 		return j, fmt.Errorf("lab job: %w", err)
 	}
 	j.Draft, j.Created, j.Updated = []byte(draft), time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()

@@ -67,10 +67,10 @@ func scanLabEvents(rows pgx.Rows, fn func(*model.Event) error) error {
 	return nil
 }
 
-const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, state = excluded.state,
+const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, actor, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, state = excluded.state,
 	draft = excluded.draft, cursor = excluded.cursor, done = excluded.done, total = excluded.total, changed = excluded.changed,
-	error = excluded.error, updated_at = excluded.updated_at`
+	error = excluded.error, actor = excluded.actor, updated_at = excluded.updated_at`
 
 // PutLabJob implements store.LabStore.
 func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
@@ -95,7 +95,7 @@ func (t *writeTx) SaveLabJob(j store.LabJob) error {
 
 // LabJobs implements store.LabStore.
 func (s *Store) LabJobs(ctx context.Context) ([]store.LabJob, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at
+	rows, err := s.pool.Query(ctx, `SELECT id, run_id, state, draft, cursor, done, total, changed, error, actor, created_at, updated_at
 		FROM lab_jobs ORDER BY created_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("lab jobs: %w", err)

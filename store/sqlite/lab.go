@@ -77,10 +77,10 @@ func nullBytes(s sql.NullString) []byte {
 	return []byte(s.String)
 }
 
-const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, state = excluded.state,
+const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, actor, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, state = excluded.state,
 	draft = excluded.draft, cursor = excluded.cursor, done = excluded.done, total = excluded.total, changed = excluded.changed,
-	error = excluded.error, updated_at = excluded.updated_at`
+	error = excluded.error, actor = excluded.actor, updated_at = excluded.updated_at`
 
 // PutLabJob implements store.LabStore.
 func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
@@ -100,7 +100,7 @@ func (t *sqliteTx) SaveLabJob(j store.LabJob) error {
 
 // LabJobs implements store.LabStore.
 func (s *Store) LabJobs(ctx context.Context) ([]store.LabJob, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, run_id, state, draft, cursor, done, total, changed, error, created_at, updated_at
+	rows, err := s.read.QueryContext(ctx, `SELECT id, run_id, state, draft, cursor, done, total, changed, error, actor, created_at, updated_at
 		FROM lab_jobs ORDER BY created_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("lab jobs: %w", err)

@@ -78,7 +78,7 @@ func testLabJobs(t *testing.T, s store.Store) {
 	if jobs == nil || len(jobs) != 0 {
 		t.Fatalf("LabJobs of an empty store = %#v, want []", jobs)
 	}
-	old := store.LabJob{ID: "j1", RunID: "r1", State: store.LabJobApplying, Draft: []byte(`{"add":[]}`), Created: base, Updated: base}
+	old := store.LabJob{ID: "j1", RunID: "r1", State: store.LabJobApplying, Draft: []byte(`{"add":[]}`), Actor: "ops", Created: base, Updated: base}
 	noErr(t, s.PutLabJob(ctx, old))
 	newer := store.LabJob{ID: "j2", RunID: "r2", State: store.LabJobRescoring, Draft: []byte(`{}`), Total: 10, Created: base.Add(time.Minute), Updated: base.Add(time.Minute)}
 	noErr(t, s.PutLabJob(ctx, newer))

@@ -12,6 +12,7 @@ CREATE TABLE lab_jobs (
     total       BIGINT  NOT NULL DEFAULT 0,
     changed     BIGINT  NOT NULL DEFAULT 0,
     error       TEXT    NOT NULL DEFAULT '',
+    actor       TEXT    NOT NULL DEFAULT '',
     created_at  BIGINT  NOT NULL,
     updated_at  BIGINT  NOT NULL
 );

@@ -44,6 +44,9 @@ var CopyTables = []CopyTable{
 	{Name: "dead_events", Columns: []string{"id", "stream_seq", "subject", "event_id", "payload", "error", "at"}},
 	{Name: "job_runs", Columns: []string{"name", "schedule", "last_start", "duration_ms", "outcome", "error", "runs"}},
 	{Name: "event_minutes", Columns: []string{"minute", "events"}},
+	// An apply job left unfinished resumes on the copy's first start.
+	{Name: "lab_jobs", Columns: []string{"id", "run_id", "state", "draft", "cursor", "done", "total", "changed", "error", "actor",
+		"created_at", "updated_at"}},
 }
 
 // Exporter is a backend a copy can read from.

@@ -17,6 +17,9 @@ type contactFieldJSON struct {
 	Settable bool `json:"settable"`
 	// Optional: contacts may lack it, so "is set" / "is not set" apply.
 	Optional bool `json:"optional"`
+	// Window: a leaf on it needs "within" (score_change), and compares a
+	// number of points with eq, neq, gt, gte, lt or lte.
+	Window bool `json:"window"`
 }
 
 // contactFieldsJSON lists the table in its order, the order the UI's field
@@ -25,7 +28,7 @@ func contactFieldsJSON() []contactFieldJSON {
 	rows := flows.ContactFields()
 	out := make([]contactFieldJSON, len(rows))
 	for i, f := range rows {
-		out[i] = contactFieldJSON{Name: f.Name, Type: f.Type, Doc: f.Doc, Family: f.Family(), Settable: f.Settable, Optional: f.Optional}
+		out[i] = contactFieldJSON{Name: f.Name, Type: f.Type, Doc: f.Doc, Family: f.Family(), Settable: f.Settable, Optional: f.Optional, Window: f.Window}
 	}
 	return out
 }

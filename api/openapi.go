@@ -283,7 +283,7 @@ func schemas() obj {
 	nullableDateTime := obj{"type": "string", "format": "date-time", "nullable": true}
 	anyObject := obj{"type": "object", "additionalProperties": true}
 	filter := obj{"type": "object", "additionalProperties": true,
-		"description": "a filter: a leaf {field, op, value}, a behaviour leaf {event, where, within, count}, or {all|any: [...]} / {not: {...}}"}
+		"description": "a filter: a leaf {field, op, value} (score_change and score_change.<dimension> also take within), a behaviour leaf {event, where, within, count}, or {all|any: [...]} / {not: {...}}"}
 	fieldError := object(obj{"path": str("JSON path of the bad field, e.g. nodes[2].config.points"), "message": str("what is wrong")}, "message")
 	return obj{
 		"Filter": filter,
@@ -324,14 +324,16 @@ func schemas() obj {
 			"family":   obj{"type": "boolean", "description": "name is a prefix, completed by a dimension or attribute name"},
 			"settable": obj{"type": "boolean", "description": "action.set_field may write it"},
 			"optional": obj{"type": "boolean", "description": "contacts may lack it, so exists and not_exists are worth asking"},
-		}, "name", "type", "doc", "family", "settable", "optional"),
+			"window":   obj{"type": "boolean", "description": "a leaf on it takes \"within\" (score_change: points gained minus lost in that window) and compares numbers"},
+		}, "name", "type", "doc", "family", "settable", "optional", "window"),
 		"ContactPage": object(obj{"contacts": arrayOf(schemaRef("Contact")), "next_cursor": str("empty on the last page")}),
 		"ContactChange": obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"attributes": obj{"type": "object", "additionalProperties": true, "description": "merged into the contact's attributes; null removes one"},
 			"email":      str("the contact's new email"),
 		}},
 		"LedgerEntry": object(obj{
-			"at": dateTime, "score": str("dimension"), "delta": integer(""), "value": integer("the dimension after the change"),
+			"at": dateTime, "event_at": obj{"type": "string", "format": "date-time", "description": "timestamp of the event that caused the change (for decay, when it was applied); score_change windows count by it"},
+			"score": str("dimension"), "delta": integer(""), "value": integer("the dimension after the change"),
 			"flow":         obj{"type": "string", "nullable": true},
 			"flow_version": obj{"type": "integer", "nullable": true},
 			"node":         obj{"type": "string", "nullable": true},

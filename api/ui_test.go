@@ -228,6 +228,7 @@ func TestCatalogContactFields(t *testing.T) {
 			Family   *bool  `json:"family"`
 			Settable *bool  `json:"settable"`
 			Optional *bool  `json:"optional"`
+			Window   *bool  `json:"window"`
 		} `json:"contact_fields"`
 	}
 	r.JSON(t, &c)
@@ -239,10 +240,12 @@ func TestCatalogContactFields(t *testing.T) {
 		assert.Equal(t, string(f.Type), got.Type, f.Name)
 		assert.Equal(t, f.Doc, got.Doc, f.Name)
 		// Every flag is written, false too: the UI tells "no" from "not said".
-		if assert.NotNil(t, got.Family, f.Name) && assert.NotNil(t, got.Settable, f.Name) && assert.NotNil(t, got.Optional, f.Name) {
+		if assert.NotNil(t, got.Family, f.Name) && assert.NotNil(t, got.Settable, f.Name) && assert.NotNil(t, got.Optional, f.Name) &&
+			assert.NotNil(t, got.Window, f.Name) {
 			assert.Equal(t, f.Family(), *got.Family, f.Name)
 			assert.Equal(t, f.Settable, *got.Settable, f.Name)
 			assert.Equal(t, f.Optional, *got.Optional, f.Name)
+			assert.Equal(t, f.Window, *got.Window, f.Name)
 		}
 	}
 	// The types the UI's filter builder keys its behaviour on.
@@ -250,7 +253,14 @@ func TestCatalogContactFields(t *testing.T) {
 	for _, f := range c.ContactFields {
 		types[f.Name] = f.Type
 	}
-	for name, want := range map[string]string{"score": "number", "score.": "number", "grade": "text", "tags": "text_list",
+	window := map[string]bool{}
+	for _, f := range c.ContactFields {
+		if f.Window != nil && *f.Window {
+			window[f.Name] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"score_change": true, "score_change.": true}, window, "score velocity's fields take within")
+	for name, want := range map[string]string{"score": "number", "score.": "number", "score_change.": "number", "grade": "text", "tags": "text_list",
 		"disqualified": "bool", "last_activity_at": "time", "attributes.": "any"} {
 		assert.Equal(t, want, types[name], name)
 	}
@@ -294,6 +304,22 @@ func TestSegmentPreview(t *testing.T) {
 				assert.Zero(t, n)
 				assert.Empty(t, ids)
 			}},
+		{name: "score velocity", method: http.MethodPost, url: "/api/v1/segments/preview",
+			body: map[string]any{"where": map[string]any{"field": "score_change", "within": "1d", "op": "gte", "value": 20}}, status: http.StatusOK,
+			check: func(t *testing.T, r apptest.Response) {
+				n, ids := count(t, r)
+				assert.Equal(t, int64(2), n)
+				assert.Equal(t, []string{"c-a", "c-b"}, ids, "their points came today")
+			}},
+		{name: "score velocity without within", method: http.MethodPost, url: "/api/v1/segments/preview",
+			body: map[string]any{"where": map[string]any{"field": "score_change.engagement", "op": "gte", "value": 20}}, status: http.StatusBadRequest,
+			contains: []string{"invalid_segment", `"path":"where.within"`, "is required for score_change.engagement"}},
+		{name: "score velocity takes numbers", method: http.MethodPost, url: "/api/v1/segments/preview",
+			body: map[string]any{"where": map[string]any{"field": "score_change", "within": "7d", "op": "contains", "value": 1}}, status: http.StatusBadRequest,
+			contains: []string{`"path":"where.op"`, "a number of points"}},
+		{name: "within on another field", method: http.MethodPost, url: "/api/v1/segments/preview",
+			body: map[string]any{"where": map[string]any{"field": "score", "within": "7d", "op": "gte", "value": 1}}, status: http.StatusBadRequest,
+			contains: []string{`"path":"where.within"`, "only to score_change"}},
 		{name: "bad op", method: http.MethodPost, url: "/api/v1/segments/preview",
 			body: map[string]any{"where": map[string]any{"field": "score", "op": "bigger", "value": 1}}, status: http.StatusBadRequest,
 			contains: []string{"invalid_segment", "where"}},

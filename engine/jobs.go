@@ -256,7 +256,7 @@ func (u *unit) decay(id string, dim model.ScoreDimension, before time.Time) erro
 	cs.dirty, cs.rec.Scores = true, ""
 	cs.mark(segments.ChangeScore)
 	if err := u.tx.InsertLedger(&model.LedgerEntry{
-		ContactID: id, At: u.now, Score: dim.Name, Delta: next - old, Value: next, Reason: "decay",
+		ContactID: id, At: u.now, EventAt: u.now, Score: dim.Name, Delta: next - old, Value: next, Reason: "decay",
 	}); err != nil {
 		return err
 	}

@@ -105,6 +105,14 @@ func (u *unit) scheduleTimePass(cs *contactState) error {
 	return nil
 }
 
+// ScoreChangeEdges are the oldest of the contact's score history rows in a
+// window and the first stamped ahead of it (segments.History, for
+// score_change windows).
+func (s contactSubject) ScoreChangeEdges(dimension string, since, now time.Time) (time.Time, time.Time, error) {
+	oldest, ahead, err := s.u.tx.ScoreChangeEdges(s.c.ID, dimension, since, now)
+	return oldest, ahead, asStoreFailure(err)
+}
+
 // OldestEvent finds the oldest of the contact's events that a behaviour
 // window holds (segments.History).
 func (s contactSubject) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {

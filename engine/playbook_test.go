@@ -21,7 +21,9 @@ import (
 // through 100 days of a controllable clock: inactive students and
 // unemployed contacts enter "dead-end" and are disqualified, tagged and
 // lost; booking a call requalifies them; a contact reaching 50 points
-// becomes an MQL, its deal moves to mql and sales gets a webhook.
+// becomes an MQL, its deal moves to mql and sales gets a webhook; 20
+// engagement points within 7 days make a contact "heating-up" until they
+// are a week old.
 func TestDisqualificationPlaybook(t *testing.T) {
 	apptest.EachStore(t, func(t *testing.T) {
 		hooks := newHookServer(t, func(int) int { return http.StatusOK })
@@ -75,7 +77,7 @@ func TestDisqualificationPlaybook(t *testing.T) {
 		send("ceo", "Booked call", clock.Now(), nil, nil)
 		ceo := apptest.Contact(t, a, "ceo")
 		assert.Equal(t, int64(60), ceo.Score)
-		assert.Equal(t, []string{"mql"}, ceo.Segments)
+		assert.Equal(t, []string{"heating-up", "mql"}, ceo.Segments, "15 + 20 engagement points today")
 		assert.Equal(t, "mql", ceo.DealStage)
 		apptest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 			if len(hooks.delivered()) != 1 {
@@ -88,6 +90,7 @@ func TestDisqualificationPlaybook(t *testing.T) {
 		send("reader", "page_visited", clock.Now(), map[string]any{"url": "https://acme.test/blog/scoring-101"}, nil)
 		pass()
 		assert.Empty(t, apptest.Contact(t, a, "stu").Segments, "the open is 40 days old")
+		assert.Equal(t, []string{"mql"}, apptest.Contact(t, a, "ceo").Segments, "the CEO's points are 40 days old: no longer heating up")
 
 		clock.Advance(21 * 24 * time.Hour) // day 61
 		pass()
@@ -113,6 +116,7 @@ func TestDisqualificationPlaybook(t *testing.T) {
 		assert.Empty(t, stu.Tags)
 		assert.Equal(t, "new", stu.DealStage)
 		assert.Equal(t, int64(20), stu.Score)
+		assert.Equal(t, []string{"dead-end", "heating-up"}, stu.Segments, "20 engagement points today")
 		for _, id := range []string{"stu", "reader", "idle", "ceo"} {
 			apptest.CheckLedger(t, a, id)
 		}

@@ -130,7 +130,7 @@ func (u *unit) setScores(cs *contactState, scores map[string]int64, jobID string
 		c.Scores[d] = next
 		c.Score = saturatingAdd(c.Score, next-old)
 		if err := u.tx.InsertLedger(&model.LedgerEntry{
-			ContactID: c.ID, At: u.now, Score: d, Delta: next - old, Value: next, Reason: "rescore",
+			ContactID: c.ID, At: u.now, EventAt: u.now, Score: d, Delta: next - old, Value: next, Reason: "rescore",
 		}); err != nil {
 			return n, err
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -33,6 +34,8 @@ type SandboxOptions struct {
 	// ReadEvents are event types whose history the caller's own filters
 	// read (Match), kept beside those the model reads.
 	ReadEvents []string
+	// ReadScoreChange says the caller's own filters read score_change.
+	ReadScoreChange bool
 }
 
 // Sandbox replays events through a model with the live engine's own unit of
@@ -55,6 +58,7 @@ type Sandbox struct {
 
 	keepHistory bool
 	read        map[string]bool // event types a filter of the model reads
+	scoreWindow bool            // a filter reads score_change: keep the score rows
 }
 
 // NewSandbox compiles a model into a sandbox. Flows that do not compile are
@@ -85,7 +89,8 @@ func newSandbox(fs *flowSet, log *slog.Logger, opt SandboxOptions) *Sandbox {
 		eng.versions.Add(fmt.Sprintf("%s@%d", c.Flow.ID, c.Flow.Version), c)
 	}
 	eng.flows.Store(fs)
-	s := &Sandbox{eng: eng, fs: fs, seen: map[string]bool{}, keepHistory: opt.KeepHistory, read: historyTypes(fs)}
+	read, window := historyTypes(fs)
+	s := &Sandbox{eng: eng, fs: fs, seen: map[string]bool{}, keepHistory: opt.KeepHistory, read: read, scoreWindow: window || opt.ReadScoreChange}
 	for _, t := range opt.ReadEvents {
 		s.read[t] = true
 	}
@@ -99,7 +104,7 @@ func newSandbox(fs *flowSet, log *slog.Logger, opt SandboxOptions) *Sandbox {
 // model: a rescore replays one contact after another on one sandbox.
 func (s *Sandbox) Reset() {
 	s.tx = newMemTx(&s.fs.settings, s.keepHistory)
-	s.tx.read = s.read
+	s.tx.read, s.tx.scoreWindow = s.read, s.scoreWindow
 	s.u.tx = s.tx
 	s.now = time.Time{}
 }
@@ -155,16 +160,22 @@ func sandboxFlowSet(m Model, log *slog.Logger) (*flowSet, error) {
 
 // historyTypes lists the event types whose history a model can read:
 // those of the behaviour leaves of its segments, audiences and node
-// configs (a condition's filter). The sandbox keeps only those events, so
-// its memory grows with what the model reads, not with the whole stream.
-// Node configs are searched for any "event" key, so a type is kept when in
-// doubt, never dropped when read.
-func historyTypes(fs *flowSet) map[string]bool {
+// configs (a condition's filter), and whether any of them reads score
+// velocity (score_change). The sandbox keeps only that history, so its
+// memory grows with what the model reads, not with the whole stream. Node
+// configs are searched for any "event" key and any score_change field, so
+// history is kept when in doubt, never dropped when read.
+func historyTypes(fs *flowSet) (map[string]bool, bool) {
 	read := map[string]bool{}
-	for _, seg := range fs.segments.List {
-		for _, t := range seg.Filter.BehaviourEvents() {
+	window := false
+	filter := func(f *flows.Filter) {
+		for _, t := range f.BehaviourEvents() {
 			read[t] = true
 		}
+		window = window || ReadsScoreChange(f)
+	}
+	for _, seg := range fs.segments.List {
+		filter(seg.Filter)
 	}
 	var walk func(v any)
 	walk = func(v any) {
@@ -173,6 +184,9 @@ func historyTypes(fs *flowSet) map[string]bool {
 			for k, e := range x {
 				if s, ok := e.(string); ok && k == "event" {
 					read[s] = true
+				}
+				if s, ok := e.(string); ok && k == "field" && strings.HasPrefix(s, scoreChangeField) {
+					window = true
 				}
 				walk(e)
 			}
@@ -183,14 +197,24 @@ func historyTypes(fs *flowSet) map[string]bool {
 		}
 	}
 	for _, c := range fs.flows {
-		for _, t := range c.Audience.BehaviourEvents() {
-			read[t] = true
-		}
+		filter(c.Audience)
 		for _, n := range c.Flow.Nodes {
 			walk(n.Config)
 		}
 	}
-	return read
+	return read, window
+}
+
+const scoreChangeField = "score_change"
+
+// ReadsScoreChange reports whether a filter has a score_change leaf.
+func ReadsScoreChange(f *flows.Filter) bool {
+	for _, field := range f.Fields() {
+		if strings.HasPrefix(field, scoreChangeField) {
+			return true
+		}
+	}
+	return false
 }
 
 // begin readies the sandbox's one unit for a new unit of work at now:

@@ -39,10 +39,20 @@ type memTx struct {
 	decay map[string]*decayQueue // by dimension, for dimensions that decay
 	// read: the event types the model's filters read (nil = all); only
 	// those are kept for the behaviour leaves.
-	read        map[string]bool
+	read map[string]bool
+	// scoreRows: each contact's history rows as score velocity reads them,
+	// kept when a filter reads score_change (scoreWindow).
+	scoreRows   map[string][]scoreRow
+	scoreWindow bool
 	history     map[string][]model.LedgerEntry
 	keepHistory bool
 	webhooks    int
+}
+
+type scoreRow struct {
+	eventAt   int64 // Unix ms
+	delta     int64
+	dimension string
 }
 
 type memEvent struct {
@@ -67,6 +77,7 @@ func newMemTx(settings *model.Settings, keepHistory bool) *memTx {
 		events: map[string]map[string][]memEvent{}, entries: map[entryKey][]time.Time{},
 		decayed: map[decayKey]time.Time{}, parked: map[int64]store.WaitingRun{},
 		evalQueued: map[string]int64{}, decay: map[string]*decayQueue{}, keepHistory: keepHistory,
+		scoreRows: map[string][]scoreRow{},
 	}
 	if keepHistory {
 		t.history = map[string][]model.LedgerEntry{}
@@ -150,6 +161,9 @@ func (t *memTx) InsertEvent(ev *model.Event, contactID string, _ time.Time) erro
 func (t *memTx) CountEvents(time.Time, int) error { return nil }
 
 func (t *memTx) InsertLedger(e *model.LedgerEntry) error {
+	if t.scoreWindow {
+		t.scoreRows[e.ContactID] = append(t.scoreRows[e.ContactID], scoreRow{eventAt: e.CausedAt().UnixMilli(), delta: e.Delta, dimension: e.Score})
+	}
 	if t.keepHistory {
 		t.history[e.ContactID] = append(t.history[e.ContactID], *e)
 	}
@@ -269,6 +283,7 @@ func (t *memTx) DeleteContact(id string) (bool, error) {
 		delete(t.byEmail, r.Contact.Email)
 	}
 	delete(t.events, id)
+	delete(t.scoreRows, id)
 	delete(t.evalQueued, id)
 	return true, nil
 }
@@ -291,6 +306,45 @@ func (t *memTx) DueAll(at time.Time) error {
 
 func (t *memTx) ScheduleBoundaries(*flows.Filter, time.Time) error {
 	return fmt.Errorf("sandbox schedule boundaries: %w", store.ErrNoSQL)
+}
+
+// ScoreChange implements store.ScoreWindow over the kept rows, with the
+// stores' bounds: since < event_at <= until, in whole milliseconds.
+func (t *memTx) ScoreChange(contactID, dimension string, since, until time.Time) (float64, error) {
+	lo, hi := since.UnixMilli(), until.UnixMilli()
+	var sum float64
+	for _, r := range t.scoreRows[contactID] {
+		if r.eventAt > lo && r.eventAt <= hi && (dimension == "" || r.dimension == dimension) {
+			sum += float64(r.delta)
+		}
+	}
+	return sum, nil
+}
+
+// ScoreChangeEdges implements store.ScoreWindow over the kept rows.
+func (t *memTx) ScoreChangeEdges(contactID, dimension string, since, now time.Time) (time.Time, time.Time, error) {
+	lo, at := since.UnixMilli(), now.UnixMilli()
+	var oldest, ahead int64
+	for _, r := range t.scoreRows[contactID] {
+		if r.eventAt <= lo || (dimension != "" && r.dimension != dimension) {
+			continue
+		}
+		if r.eventAt <= at {
+			if oldest == 0 || r.eventAt < oldest {
+				oldest = r.eventAt
+			}
+		} else if ahead == 0 || r.eventAt < ahead {
+			ahead = r.eventAt
+		}
+	}
+	return msTime(oldest), msTime(ahead), nil
+}
+
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func (t *memTx) SaveLabJob(store.LabJob) error { return nil }

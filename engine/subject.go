@@ -13,10 +13,20 @@ type contactSubject struct {
 	c *model.Contact
 }
 
-var _ flows.EventCounter = contactSubject{}
+var (
+	_ flows.EventCounter = contactSubject{}
+	_ flows.ScoreChanger = contactSubject{}
+)
 
 // Value reads a contact field through the table of contact fields.
 func (s contactSubject) Value(field string) (any, bool) { return flows.ContactValue(s.c, field) }
+
+// ScoreChange answers a score_change leaf from the score history, this
+// batch's rows included.
+func (s contactSubject) ScoreChange(q flows.ScoreChangeQuery) (float64, error) {
+	v, err := s.u.tx.ScoreChange(s.c.ID, q.Dimension, q.Since, q.Until)
+	return v, asStoreFailure(err)
+}
 
 // CountEvents answers a behaviour leaf from the timeline.
 func (s contactSubject) CountEvents(q flows.BehaviourQuery) (int, error) {

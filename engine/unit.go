@@ -243,7 +243,7 @@ func (e *effects) AdjustScore(dimension string, points int64) error {
 	e.cs.mark(segments.ChangeScore)
 	flowID, version, node, eventID := e.flow.Flow.ID, e.flow.Flow.Version, e.node, e.event.ID
 	return asStoreFailure(e.u.tx.InsertLedger(&model.LedgerEntry{
-		ContactID: c.ID, At: e.u.now, Score: dimension, Delta: delta, Value: next,
+		ContactID: c.ID, At: e.u.now, EventAt: e.event.Timestamp, Score: dimension, Delta: delta, Value: next,
 		Flow: &flowID, FlowVersion: &version, Node: &node, EventID: &eventID,
 	}))
 }

@@ -43,6 +43,11 @@ const (
 	// StoredObjectPath is a dotted path into a JSON object column, the path
 	// being the rest of the name after the family prefix.
 	StoredObjectPath
+	// StoredHistorySum is the sum of the deltas of the contact's history
+	// rows (the table Column names, not a contacts column) whose event_at
+	// falls in the leaf's window; a family's rest is the dimension, none
+	// means every dimension. Only Window fields are stored so.
+	StoredHistorySum
 )
 
 // ContactField is one row of the table.
@@ -68,6 +73,11 @@ type ContactField struct {
 	// "is not set" are questions worth offering in the filter builder.
 	// Fields that read absent only in odd cases (an empty grade) are not.
 	Optional bool
+	// Window says a leaf on the field counts over a span of time back from
+	// now, given by the leaf's "within" (required there, and refused on
+	// every other field): score_change. Such a field is a number of points
+	// and takes the numeric comparisons only (ComparisonOps).
+	Window bool
 	// get reads the field off a contact; rest is the name after a family's
 	// prefix. ok=false means absent (a present nil is possible for
 	// attributes holding JSON null: it stops the dotted-prefix walk).
@@ -84,6 +94,14 @@ var contactFields = []ContactField{
 	{Name: "score.", Type: FieldNumber, Doc: "score on one dimension, such as score.fit (0 when never scored)",
 		Column: "scores", Storage: StoredObjectKey, Change: "score", Setter: "use action.adjust_score",
 		get: func(c *model.Contact, dim string) (any, bool) { return c.Scores[dim], true }},
+	{Name: "score_change", Type: FieldNumber, Window: true,
+		Doc:    "points gained minus points lost within a window (\"within\": \"7d\"), over all dimensions",
+		Column: "ledger", Storage: StoredHistorySum, Change: "score", Setter: "it follows the score history",
+		get: noValue},
+	{Name: "score_change.", Type: FieldNumber, Window: true,
+		Doc:    "points gained minus points lost on one dimension within a window, such as score_change.engagement",
+		Column: "ledger", Storage: StoredHistorySum, Change: "score", Setter: "it follows the score history",
+		get: noValue},
 	{Name: "grade", Type: FieldText, Doc: "grade from the score (settings)",
 		Column: "grade", Storage: StoredColumn, Change: "score", Setter: "it follows the score",
 		get: func(c *model.Contact, _ string) (any, bool) { return c.Grade, c.Grade != "" }},
@@ -176,6 +194,8 @@ func ContactFieldNames() string {
 			names = append([]string{"attributes.<name>"}, names...)
 		case f.Name == "score.":
 			names = append(names, "score.<dimension>")
+		case f.Name == "score_change.":
+			names = append(names, "score_change.<dimension>")
 		default:
 			names = append(names, f.Name)
 		}
@@ -212,6 +232,14 @@ func IsTimeField(name string) bool {
 	f, _, ok := LookupContactField(name)
 	return ok && (f.Type == FieldTime || f.Type == FieldAny)
 }
+
+// noValue is the accessor of a Window field: its value depends on the
+// window a leaf asks about, so a contact holds none (FieldCond reads it
+// through ScoreChanger instead).
+func noValue(*model.Contact, string) (any, bool) { return nil, false }
+
+// ComparisonOps are the ops a Window field takes, as the parser lists them.
+const ComparisonOps = countOpList
 
 // nonNilList makes a contact without tags read as an empty list, so "tags
 // not_contains x" and "tags exists" behave as for one that had tags, and as

@@ -56,8 +56,16 @@ func TestContactFieldRowsComplete(t *testing.T) {
 			name += "x"
 		}
 		leaf := `{"field":"` + name + `","op":"exists"}`
-		if f.Type == FieldBool {
+		switch {
+		case f.Type == FieldBool:
 			leaf = `{"field":"` + name + `","op":"eq","value":true}`
+		case f.Window:
+			assert.Equal(t, FieldNumber, f.Type, "%s: a window sums points", f.Name)
+			assert.Equal(t, StoredHistorySum, f.Storage, f.Name)
+			leaf = `{"field":"` + name + `","within":"7d","op":"gte","value":1}`
+			// and nowhere without its window
+			_, errs := ParseFilter([]byte(`{"field":"`+name+`","op":"gte","value":1}`), ContactFilter)
+			assert.NotEmpty(t, errs, name)
 		}
 		_, errs := ParseFilter([]byte(leaf), ContactFilter)
 		assert.Empty(t, errs, name)
@@ -68,7 +76,7 @@ func TestChangeOf(t *testing.T) {
 	for name, want := range map[string]string{
 		"score": "score", "score.fit": "score", "grade": "score", "tags": "tags",
 		"attributes.city": "attributes.city", "attributes.a.b": "attributes.a.b",
-		"created_at": "created", "nonsense": "",
+		"created_at": "created", "nonsense": "", "score_change": "score", "score_change.fit": "score",
 	} {
 		assert.Equal(t, want, ChangeOf(name), name)
 	}
@@ -95,6 +103,8 @@ func TestContactValue(t *testing.T) {
 		{"created_at", at, true},
 		{"last_activity_at", nil, false},
 		{"email", nil, false},
+		{"score_change", nil, false}, // a window's sum, which no contact holds
+		{"score_change.fit", nil, false},
 	} {
 		got, ok := ContactValue(c, tt.field)
 		assert.Equal(t, tt.ok, ok, tt.field)
@@ -104,7 +114,7 @@ func TestContactValue(t *testing.T) {
 
 func TestContactFieldNames(t *testing.T) {
 	names := ContactFieldNames()
-	assert.True(t, strings.HasPrefix(names, "attributes.<name>, score, score.<dimension>, grade"), names)
+	assert.True(t, strings.HasPrefix(names, "attributes.<name>, score, score.<dimension>, score_change, score_change.<dimension>, grade"), names)
 	assert.True(t, strings.HasSuffix(names, " or last_activity_at"), names)
 }
 

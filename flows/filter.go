@@ -130,6 +130,11 @@ func (p PropertiesSubject) Value(field string) (any, bool) {
 //     returns ErrNoEventHistory. Events of the type since now-within (all
 //     time without within) that match where are counted and the count is
 //     compared with count (default gte 1).
+//   - Score velocity: a score_change (or score_change.<dimension>) leaf
+//     takes "within" and compares, as a number, the sum the Subject's
+//     ScoreChanger gives for history rows with event_at in (now-within,
+//     now]; a Subject without it makes Match return ErrNoScoreHistory. Like
+//     behaviour leaves it reads history, so it is evaluated late.
 //   - all of nothing is true, any of nothing is false; evaluation
 //     short-circuits, field leaves before behaviour leaves (which query the
 //     event history) and otherwise left to right, so an error after a
@@ -256,6 +261,8 @@ func readsHistory(n FilterNode) bool {
 	switch t := n.(type) {
 	case *EventCond:
 		return true
+	case *FieldCond:
+		return t.within > 0 // score_change reads the score history
 	case AllNode:
 		for _, c := range t {
 			if readsHistory(c) {
@@ -576,12 +583,20 @@ type FieldCond struct {
 	want   filterScalar
 	set    *valueSet     // in, nin
 	span   time.Duration // older_than, newer_than
+	// within is the window of a Window field (score_change), 0 for every
+	// other field; withinText is it as written, for MarshalJSON.
+	within     time.Duration
+	withinText string
+	dimension  string // score_change.<dimension>; "" for score_change
 	// boolean marks a contact's disqualified, read as a bool whatever the
 	// Subject holds (nil, or the disqualification record).
 	boolean bool
 }
 
 func (c *FieldCond) match(s Subject, now time.Time) (bool, error) {
+	if c.within > 0 {
+		return c.matchScoreChange(s, now)
+	}
 	v := plainValue(lookupField(s, c.field))
 	if c.boolean {
 		v = truthy(v)
@@ -709,6 +724,14 @@ func (c *FieldCond) matchAge(t time.Time, op Op, now time.Time) bool {
 }
 
 func (c *FieldCond) jsonValue() any {
+	if c.within > 0 {
+		return struct {
+			Field  string `json:"field"`
+			Within string `json:"within"`
+			Op     string `json:"op"`
+			Value  any    `json:"value"`
+		}{c.field, c.withinText, c.op.String(), c.value}
+	}
 	if c.base == OpExists {
 		return struct {
 			Field string `json:"field"`
@@ -987,7 +1010,7 @@ func filterIndexPath(base string, i int) string {
 	return base + "[" + strconv.Itoa(i) + "]"
 }
 
-const nodeShapes = `{"all": [...]}, {"any": [...]}, {"not": {...}}, a field condition {"field", "op", "value"} or a behaviour condition {"event", "where", "within", "count"}`
+const nodeShapes = `{"all": [...]}, {"any": [...]}, {"not": {...}}, a field condition {"field", "op", "value"} (with "within" for score_change) or a behaviour condition {"event", "where", "within", "count"}`
 
 // shapeOfKey tells which kind of node each allowed key belongs to.
 var shapeOfKey = map[string]string{
@@ -1037,6 +1060,9 @@ func (p *filterParser) shape(obj map[string]any, path string) string {
 	var found []string
 	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		s, ok := shapeOfKey[key]
+		if _, field := obj["field"]; key == "within" && field {
+			s = "a field condition" // score_change's window
+		}
 		if !ok {
 			p.fail(filterPath(path, key), "unknown key %q; a filter node is one of %s", key, nodeShapes)
 			continue
@@ -1076,10 +1102,14 @@ func (p *filterParser) fieldCond(obj map[string]any, path string, kind FilterKin
 	before := p.failures
 	c := &FieldCond{field: p.fieldName(obj, path, kind)}
 	c.op = p.op(obj, path)
+	valueOK := false
 	if c.op != 0 {
 		c.base, c.negate = c.op.positive()
+		beforeValue := p.failures
 		p.fieldValue(c, obj, path)
+		valueOK = p.failures == beforeValue
 	}
+	p.window(c, obj, path, kind, valueOK)
 	if kind == ContactFilter && p.failures == before {
 		p.contactRules(c, path)
 	}
@@ -1222,6 +1252,8 @@ func (p *filterParser) duration(raw any, path string) (time.Duration, string) {
 func (p *filterParser) contactRules(c *FieldCond, path string) {
 	field, _, _ := LookupContactField(c.field)
 	switch {
+	case field.Window:
+		// window checked the op and the value
 	case field.Type == FieldBool:
 		c.boolean = true
 		if c.base != OpEq {

@@ -504,7 +504,7 @@ func TestParseFilterErrors(t *testing.T) {
 		{"unknown op", `{"all":[{"field":"score","op":"bogus","value":1}]}`, ContactFilter, "all[0].op", `unknown op "bogus"; use one of eq, neq`},
 		{"op not a string", `{"field":"score","op":3,"value":1}`, ContactFilter, "op", "unknown op 3"},
 		{"op missing", `{"field":"score","value":1}`, ContactFilter, "op", "is required"},
-		{"unknown contact field", `{"field":"email","op":"eq","value":"a"}`, ContactFilter, "field", `unknown field "email"; use attributes.<name>, score, score.<dimension>, grade`},
+		{"unknown contact field", `{"field":"email","op":"eq","value":"a"}`, ContactFilter, "field", `unknown field "email"; use attributes.<name>, score, score.<dimension>, score_change, score_change.<dimension>, grade`},
 		{"empty attribute name", `{"field":"attributes.","op":"exists"}`, ContactFilter, "field", "unknown field"},
 		{"empty score dimension", `{"field":"score.","op":"gt","value":1}`, ContactFilter, "field", "unknown field"},
 		{"field missing", `{"op":"eq","value":1}`, ContactFilter, "field", "is required"},

@@ -3,18 +3,25 @@ package flows
 import "time"
 
 // TimeLeaf is a leaf of a contact filter whose truth can change as time
-// passes with nothing else happening: older_than/newer_than on a field, or
-// a behaviour leaf counting events within a window.
+// passes with nothing else happening: older_than/newer_than on a field, a
+// behaviour leaf counting events within a window, or a score_change leaf
+// summing history rows within a window.
 type TimeLeaf struct {
-	// Field is the field of an older_than/newer_than leaf ("" for a
-	// behaviour leaf).
+	// Field is the field of an older_than/newer_than or score_change leaf
+	// ("" for a behaviour leaf).
 	Field string
+	// ScoreChange marks a score_change leaf, whose Dimension ("" = every
+	// dimension) is summed over history rows with event_at in the window:
+	// it changes when a row leaves the window (event_at + Window) or, for
+	// an event stamped ahead of now, enters it (event_at).
+	ScoreChange bool
+	Dimension   string
 	// Event is the event type a behaviour leaf counts ("" for a field leaf).
 	Event string
 	// Where filters the counted events' properties; nil counts them all.
 	Where *Filter
-	// Window is the leaf's span: "within" of a behaviour leaf, the duration
-	// of older_than/newer_than.
+	// Window is the leaf's span: "within" of a behaviour or score_change
+	// leaf, the duration of older_than/newer_than.
 	Window time.Duration
 }
 
@@ -54,6 +61,9 @@ func walkTimeLeaves(n FilterNode, fn func(TimeLeaf)) {
 
 // TimeLeaf is the leaf as a TimeLeaf; false when time alone cannot change it.
 func (c *FieldCond) TimeLeaf() (TimeLeaf, bool) {
+	if c.within > 0 {
+		return TimeLeaf{Field: c.field, ScoreChange: true, Dimension: c.dimension, Window: c.within}, true
+	}
 	if c.op != OpOlderThan && c.op != OpNewerThan {
 		return TimeLeaf{}, false
 	}

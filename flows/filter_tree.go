@@ -6,7 +6,9 @@ import "time"
 // store backends walk the same tree the Go evaluator matches (one AST, no
 // re-encoding to JSON). A FilterNode is one of AllNode, AnyNode, NotNode,
 // *FieldCond or *EventCond; the interface is sealed (its methods are
-// unexported), so a type switch over those five is exhaustive.
+// unexported), so a type switch over those five is exhaustive. A FieldCond
+// with a Within (score_change, filter_score_change.go) reads the score
+// history rather than a contact field.
 
 // Root is the filter's top node; nil for a nil filter (which matches
 // everything).

@@ -66,7 +66,7 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	opt := engine.SandboxOptions{ReadEvents: in.Outcome.Where.BehaviourEvents()}
+	opt := engine.SandboxOptions{ReadEvents: in.Outcome.Where.BehaviourEvents(), ReadScoreChange: engine.ReadsScoreChange(in.Outcome.Where)}
 	live, err := engine.NewSandbox(*in.Live, opt)
 	if err != nil {
 		return nil, fmt.Errorf("live model: %w", err)

@@ -36,9 +36,13 @@ func (c *Contact) HasTag(tag string) bool {
 
 // LedgerEntry is one score change (CONTRACT §5 history).
 type LedgerEntry struct {
-	ID          int64     `json:"-"`
-	ContactID   string    `json:"-"`
-	At          time.Time `json:"at"`
+	ID        int64     `json:"-"`
+	ContactID string    `json:"-"`
+	At        time.Time `json:"at"`
+	// EventAt is the timestamp of the event that caused the change (for
+	// decay and rescore rows, the moment they were applied, as At): score
+	// velocity (score_change in filters) counts rows by it.
+	EventAt     time.Time `json:"event_at"`
 	Score       string    `json:"score"`
 	Delta       int64     `json:"delta"`
 	Value       int64     `json:"value"`
@@ -47,4 +51,13 @@ type LedgerEntry struct {
 	Node        *string   `json:"node"`
 	EventID     *string   `json:"event_id"`
 	Reason      string    `json:"reason,omitempty"`
+}
+
+// CausedAt is EventAt, or At when the writer left EventAt unset (a change
+// that no event caused, such as decay, happened when it was applied).
+func (e *LedgerEntry) CausedAt() time.Time {
+	if e.EventAt.IsZero() {
+		return e.At
+	}
+	return e.EventAt
 }

@@ -95,6 +95,7 @@ func TestAffectedOnlyReadsWhatChanged(t *testing.T) {
 type history struct {
 	values map[string]any
 	events map[string][]time.Time
+	scores map[string][]time.Time // event_at of score history rows by dimension
 }
 
 func (h history) Value(f string) (any, bool) { v, ok := h.values[f]; return v, ok }
@@ -107,6 +108,61 @@ func (h history) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {
 		}
 	}
 	return oldest, !oldest.IsZero(), nil
+}
+
+func (h history) ScoreChangeEdges(dim string, since, now time.Time) (oldest, ahead time.Time, err error) {
+	for d, list := range h.scores {
+		for _, at := range list {
+			ms := at.UnixMilli()
+			switch {
+			case dim != "" && d != dim || ms <= since.UnixMilli():
+			case ms <= now.UnixMilli():
+				if oldest.IsZero() || at.Before(oldest) {
+					oldest = at
+				}
+			case ahead.IsZero() || at.Before(ahead):
+				ahead = at
+			}
+		}
+	}
+	return oldest, ahead, nil
+}
+
+// TestNextChangeOfScoreChange: a score_change window changes when its
+// oldest row leaves (event_at + window) or a row stamped ahead of now
+// enters (its event_at), whichever comes first; rows already out and other
+// dimensions do not count; a score change makes the segment re-evaluate.
+func TestNextChangeOfScoreChange(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	heating := compile(t, "heating-up", `{"field":"score_change.engagement","within":"7d","op":"gte","value":20}`)
+	assert.True(t, heating.TimeBased)
+	set, err := segments.NewSet([]*segments.Segment{heating})
+	require.NoError(t, err)
+	assert.Len(t, set.Affected(map[segments.Change]bool{segments.ChangeScore: true}), 1, "a score change re-evaluates it")
+
+	for _, tt := range []struct {
+		name   string
+		scores map[string][]time.Time
+		want   time.Time
+	}{
+		{"oldest in the window leaves", map[string][]time.Time{"engagement": {now.Add(-2 * day), now.Add(-5 * day), now.Add(-9 * day)}, "fit": {now.Add(-6 * day)}},
+			now.Add(2 * day)},
+		{"a row on the very edge is out already", map[string][]time.Time{"engagement": {now.Add(-7 * day), now.Add(-time.Hour)}},
+			now.Add(7*day - time.Hour)},
+		{"a row ahead of now enters first", map[string][]time.Time{"engagement": {now.Add(-6 * day), now.Add(3 * time.Hour)}},
+			now.Add(3 * time.Hour)},
+		{"only a row ahead", map[string][]time.Time{"engagement": {now.Add(40 * day)}}, now.Add(40 * day)},
+		{"nothing in the window", map[string][]time.Time{"engagement": {now.Add(-30 * day)}, "fit": {now.Add(-time.Hour)}}, time.Time{}},
+	} {
+		next, err := heating.NextChange(history{scores: tt.scores}, now)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, next, tt.name)
+	}
+	total := compile(t, "t", `{"field":"score_change","within":"1.5ms","op":"gt","value":0}`)
+	next, err := total.NextChange(history{scores: map[string][]time.Time{"fit": {now}}}, now)
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(2*time.Millisecond), next, "rounded up to a whole millisecond")
 }
 
 func TestNextChange(t *testing.T) {

@@ -8,10 +8,14 @@ import (
 )
 
 // History is what NextChange needs beyond the filter's own reads: the
-// oldest of a contact's events that a behaviour window still holds.
+// oldest of a contact's events that a behaviour window still holds, and
+// for score_change windows the edges of its score history rows (as
+// store.ScoreWindow's ScoreChangeEdges: the oldest row with since <
+// event_at <= now and the first after now, zero when none).
 type History interface {
 	flows.Subject
 	OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error)
+	ScoreChangeEdges(dimension string, since, now time.Time) (oldest, ahead time.Time, err error)
 }
 
 // NextChange returns the earliest moment after now at which the segment's
@@ -85,6 +89,9 @@ func (n *timeNode) next(h History, now time.Time) (time.Time, error) {
 // time is older_than D while t < now-D), so times are whole milliseconds.
 func boundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
 	var t time.Time
+	if l.ScoreChange {
+		return scoreChangeBoundary(l, h, now)
+	}
 	if l.Field != "" {
 		v, ok := h.Value(l.Field)
 		if !ok {
@@ -106,6 +113,36 @@ func boundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return t, nil
+}
+
+// scoreChangeBoundary is when a score_change sum next changes with time: a
+// row is in the window while now-window < event_at <= now (event_at in
+// whole ms, compared with now's ms), so the oldest row in it leaves at
+// event_at + window (rounded up to a whole ms) and a row stamped ahead of
+// now enters at its event_at.
+func scoreChangeBoundary(l *flows.TimeLeaf, h History, now time.Time) (time.Time, error) {
+	oldest, ahead, err := h.ScoreChangeEdges(l.Dimension, now.Add(-l.Window), now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var next time.Time
+	if !oldest.IsZero() {
+		next = ceilMillisecond(oldest.Add(l.Window))
+	}
+	if !ahead.IsZero() && (next.IsZero() || ahead.Before(next)) {
+		next = ahead
+	}
+	if !next.After(now) {
+		return time.Time{}, nil
+	}
+	return next, nil
+}
+
+func ceilMillisecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Millisecond); !r.Equal(t) {
+		return r.Add(time.Millisecond)
+	}
+	return t
 }
 
 // buildTimeTree mirrors a filter's tree for NextChange; nil when the

@@ -32,7 +32,7 @@ var CopyTables = []CopyTable{
 		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at"}, InsertionOrder: true},
 	{Name: "events", Columns: []string{"seq", "id", "contact_id", "type", "ts", "properties", "traits", "applied_at"}},
 	{Name: "ledger", Columns: []string{"id", "contact_id", "dimension", "delta", "value", "flow_id", "flow_version", "node_id",
-		"event_id", "reason", "at"}},
+		"event_id", "reason", "at", "event_at"}},
 	{Name: "segment_members", Columns: []string{"segment_id", "contact_id", "since"}},
 	{Name: "flow_entries", Columns: []string{"flow_id", "contact_id", "at"}},
 	{Name: "flow_stats", Columns: []string{"flow_id", "node_id", "minute", "entered", "completed", "failed"}},

@@ -148,6 +148,8 @@ type Tx interface {
 	InsertEvent(ev *model.Event, contactID string, appliedAt time.Time) error
 	// CountEvents adds n applied events to a minute's counter (dashboard).
 	CountEvents(minute time.Time, n int) error
+	// InsertLedger writes a history row; an EventAt left zero is stored as
+	// At (model.LedgerEntry.CausedAt).
 	InsertLedger(e *model.LedgerEntry) error
 	// CountEntries counts a contact's entries into a flow since a time (zero = ever).
 	CountEntries(flowID, contactID string, since time.Time) (int, error)
@@ -192,6 +194,7 @@ type Tx interface {
 	// (a moment at which the whole filter does not change), never late. A
 	// filter without time leaves changes nothing.
 	ScheduleBoundaries(f *flows.Filter, now time.Time) error
+	ScoreWindow // score velocity reads (score_window.go)
 	Commit() error
 	Rollback() error
 }

@@ -44,7 +44,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	storeURL := fs.String("store", "", "run on this empty PostgreSQL (postgres://…) instead of SQLite in the data directory")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
-	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
+	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 3 segments (behaviour windows, score velocity), evaluated in every batch")
 	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
 	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
@@ -145,7 +145,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	gen := newEventGen(cfg.contacts)
 	model := "17 reference flows"
 	if cfg.playbook {
-		model = "17 reference flows + playbook (3 flows, 2 segments)"
+		model = "17 reference flows + playbook (3 flows, 3 segments)"
 	}
 	road := "NATS"
 	if cfg.http != nil {

@@ -352,8 +352,11 @@ func TestFilterSQLEveryContactField(t *testing.T) {
 			name += "x"
 		}
 		leaf := fmt.Sprintf(`{"field":%q,"op":"exists"}`, name)
-		if f.Type == flows.FieldBool {
+		switch {
+		case f.Type == flows.FieldBool:
 			leaf = fmt.Sprintf(`{"field":%q,"op":"eq","value":true}`, name)
+		case f.Window:
+			leaf = fmt.Sprintf(`{"field":%q,"within":"7d","op":"gte","value":1}`, name)
 		}
 		args := &sqlArgs{}
 		expr, err := filterSQL(parseFilter(t, leaf, flows.ContactFilter), filterNow, args)

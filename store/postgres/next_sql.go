@@ -42,6 +42,9 @@ func nextChangeSQL(f *flows.Filter, now time.Time, args *sqlArgs) (expr string, 
 func (c *sqlCompiler) next(n flows.FilterNode) (string, error) {
 	switch t := n.(type) {
 	case *flows.FieldCond:
+		if l, ok := t.TimeLeaf(); ok && l.ScoreChange {
+			return c.scoreChangeBoundary(l) // filter_score_change.go
+		}
 		if l, ok := t.TimeLeaf(); ok {
 			return c.fieldBoundary(l)
 		}

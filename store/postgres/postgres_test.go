@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -100,12 +99,7 @@ func embedded(t *testing.T) []applied {
 	}
 	var want []applied
 	for _, f := range files {
-		// Numbers are handed out per change, so the sequence may have gaps.
-		v, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, applied{version: v, name: filepath.Base(f)})
+		want = append(want, applied{version: storetest.MigrationVersion(t, f), name: filepath.Base(f)})
 	}
 	if len(want) < 2 {
 		t.Fatalf("only %d migrations embedded", len(want))

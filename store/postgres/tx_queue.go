@@ -225,19 +225,19 @@ func (q *eventQueue) send(b *pgx.Batch, out []sent) []sent {
 
 type ledgerQueue struct {
 	contact, dim              []string
-	delta, value, at          []int64
+	delta, value, at, eventAt []int64
 	flow, node, event, reason []pgtype.Text
 	version                   []pgtype.Int4
 }
 
-const insertLedger = `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at)
-	SELECT r.contact_id, r.dimension, r.delta, r.value, r.flow_id, r.flow_version, r.node_id, r.event_id, r.reason, r.at
-	FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::bigint[])
-		WITH ORDINALITY AS r(contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, n)
+const insertLedger = `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at)
+	SELECT r.contact_id, r.dimension, r.delta, r.value, r.flow_id, r.flow_version, r.node_id, r.event_id, r.reason, r.at, r.event_at
+	FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[])
+		WITH ORDINALITY AS r(contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at, n)
 	ORDER BY r.n`
 
 func (q *ledgerQueue) send(b *pgx.Batch, out []sent) []sent {
-	b.Queue(insertLedger, q.contact, q.dim, q.delta, q.value, q.flow, q.version, q.node, q.event, q.reason, q.at)
+	b.Queue(insertLedger, q.contact, q.dim, q.delta, q.value, q.flow, q.version, q.node, q.event, q.reason, q.at, q.eventAt)
 	out = append(out, sent{what: fmt.Sprintf("insert %d ledger rows", len(q.contact))})
 	*q = ledgerQueue{}
 	return out

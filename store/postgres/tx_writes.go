@@ -114,6 +114,7 @@ func (t *writeTx) InsertLedger(e *model.LedgerEntry) error {
 	q.contact, q.dim, q.delta, q.value = append(q.contact, e.ContactID), append(q.dim, e.Score), append(q.delta, e.Delta), append(q.value, e.Value)
 	q.flow, q.version, q.node = append(q.flow, textPtr(e.Flow)), append(q.version, version), append(q.node, textPtr(e.Node))
 	q.event, q.reason, q.at = append(q.event, textPtr(e.EventID)), append(q.reason, text(e.Reason)), append(q.at, ms(e.At))
+	q.eventAt = append(q.eventAt, ms(e.CausedAt()))
 	t.q.dirty |= tLedger
 	return nil
 }

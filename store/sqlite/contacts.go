@@ -145,7 +145,7 @@ func (s *Store) History(ctx context.Context, contactID string, limit int) ([]mod
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, at, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason
+	rows, err := s.read.QueryContext(ctx, `SELECT id, at, event_at, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason
 		FROM ledger WHERE contact_id = ? ORDER BY id DESC LIMIT ?`, contactID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", contactID, err)
@@ -154,13 +154,13 @@ func (s *Store) History(ctx context.Context, contactID string, limit int) ([]mod
 	out := []model.LedgerEntry{}
 	for rows.Next() {
 		e := model.LedgerEntry{ContactID: contactID}
-		var at int64
+		var at, eventAt int64
 		var flow, node, event, reason sql.NullString
 		var version sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Score, &e.Delta, &e.Value, &flow, &version, &node, &event, &reason); err != nil {
+		if err := rows.Scan(&e.ID, &at, &eventAt, &e.Score, &e.Delta, &e.Value, &flow, &version, &node, &event, &reason); err != nil {
 			return nil, fmt.Errorf("history of %s: %w", contactID, err)
 		}
-		e.At = fromMS(at)
+		e.At, e.EventAt = fromMS(at), fromMS(eventAt)
 		e.Flow, e.Node, e.EventID = nullString(flow), nullString(node), nullString(event)
 		if version.Valid {
 			v := int(version.Int64)

@@ -14,6 +14,9 @@ import (
 // property (filter_json.go).
 
 func (c *sqlCompiler) field(fc *flows.FieldCond, props string) (sqlExpr, error) {
+	if fc.Within() > 0 {
+		return c.scoreChange(fc) // filter_score_change.go
+	}
 	l, negate, err := filtersql.LeafOf(fc, c.now)
 	if err != nil {
 		return sqlExpr{}, err

@@ -67,8 +67,11 @@ func TestFilterSQLEveryContactField(t *testing.T) {
 			name += "x"
 		}
 		leaf := fmt.Sprintf(`{"field":%q,"op":"exists"}`, name)
-		if f.Type == flows.FieldBool {
+		switch {
+		case f.Type == flows.FieldBool:
 			leaf = fmt.Sprintf(`{"field":%q,"op":"eq","value":true}`, name)
+		case f.Window:
+			leaf = fmt.Sprintf(`{"field":%q,"within":"7d","op":"gte","value":1}`, name)
 		}
 		expr, args, err := filterSQL(parseFilter(t, leaf), filterNow)
 		require.NoError(t, err, name)

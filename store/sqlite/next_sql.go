@@ -16,6 +16,8 @@ import (
 // condition still yields its boundaries), so it is conservative: a contact
 // may be visited by the time pass when nothing changes for it, never
 // missed. Leaves on attribute times have no SQL form here: store.ErrNoSQL.
+// A score_change leaf changes when its oldest row leaves the window or a
+// row stamped ahead of now enters it (filter_score_change.go).
 // ok is false when the filter has no time leaf.
 func nextChangeSQL(f *flows.Filter, now time.Time) (expr string, args []any, ok bool, err error) {
 	if f != nil && f.Kind() != flows.ContactFilter {
@@ -26,6 +28,16 @@ func nextChangeSQL(f *flows.Filter, now time.Time) (expr string, args []any, ok 
 	var parts []string
 	for _, l := range f.TimeLeaves() {
 		win := l.Window.Milliseconds()
+		if l.ScoreChange {
+			x, err := c.scoreChangeBoundaries(l)
+			if err != nil {
+				return "", nil, false, err
+			}
+			for _, p := range x {
+				parts, args = append(parts, p.text), append(args, p.args...)
+			}
+			continue
+		}
 		if l.Field != "" {
 			field, _, found := flows.LookupContactField(l.Field)
 			if !found || field.Storage != flows.StoredMillis {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"path/filepath"
 	"reflect"
-	"strconv"
-	"strings"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
@@ -117,12 +115,7 @@ func TestSQLiteMigrations(t *testing.T) {
 	}
 	var want []applied
 	for _, f := range files {
-		// Numbers are handed out per change, so the sequence may have gaps.
-		v, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, applied{version: v, name: filepath.Base(f)})
+		want = append(want, applied{version: storetest.MigrationVersion(t, f), name: filepath.Base(f)})
 	}
 	if len(want) < 2 || !reflect.DeepEqual(got, want) {
 		t.Errorf("schema_migrations = %+v, want %+v", got, want)

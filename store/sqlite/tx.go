@@ -33,6 +33,7 @@ type statements struct {
 	oldestEvents, addMember, removeMember       *sql.Stmt
 	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
 	oldestEvent, countEvents                    *sql.Stmt
+	scoreChange, scoreChangeEdges               *sql.Stmt // score_window.go
 }
 
 func (s *Store) prepare(ctx context.Context) (*statements, error) {
@@ -68,8 +69,10 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
 	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
 	p(&st.insertEvent, `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.scoreChange, scoreChangeSQL)
+	p(&st.scoreChangeEdges, scoreChangeEdgesSQL)
+	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.countEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`)
 	p(&st.countEntriesEver, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`)
 	p(&st.recordEntry, `INSERT INTO flow_entries (flow_id, contact_id, at) VALUES (?, ?, ?)`)
@@ -270,7 +273,7 @@ func jsonColumn(raw []byte, m map[string]any) (sql.NullString, error) {
 
 func (t *sqliteTx) InsertLedger(e *model.LedgerEntry) error {
 	if _, err := t.stmt(t.st.insertLedger).Exec(e.ContactID, e.Score, e.Delta, e.Value, e.Flow, e.FlowVersion, e.Node,
-		e.EventID, nullIfEmpty(e.Reason), ms(e.At)); err != nil {
+		e.EventID, nullIfEmpty(e.Reason), ms(e.At), ms(e.CausedAt())); err != nil {
 		return fmt.Errorf("insert ledger row for %s: %w", e.ContactID, err)
 	}
 	return nil

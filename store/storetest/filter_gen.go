@@ -132,8 +132,10 @@ var (
 	propDims       = []string{"fit", "engagement", "a.b", ""}
 	propEventTypes = []string{"email_opened", "page_visited", "Booked call"}
 	propDimFields  = []string{"score.fit", "score.engagement", "score.a.b", "score.missing", "score.a"}
-	propOps        = []string{"eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "not_contains", "exists", "not_exists", "starts_with", "ends_with", "older_than", "newer_than"}
-	propCountOps   = []string{"eq", "neq", "gt", "gte", "lt", "lte"}
+	// propChangeFields are score velocity's fields, which take "within".
+	propChangeFields = []string{"score_change", "score_change.fit", "score_change.engagement", "score_change.a.b", "score_change.missing"}
+	propOps          = []string{"eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "not_contains", "exists", "not_exists", "starts_with", "ends_with", "older_than", "newer_than"}
+	propCountOps     = []string{"eq", "neq", "gt", "gte", "lt", "lte"}
 )
 
 // jsonValue draws a raw JSON value, mostly of the key's kind.
@@ -230,6 +232,18 @@ func (g *propGen) contact(id string) filterContact {
 		}
 		tc.events = append(tc.events, ev)
 	}
+	for range g.r.IntN(6) {
+		// Around every window's edge, inside, outside, and now and then
+		// stamped ahead of now (an event from the future).
+		l := filterLedger{dim: g.pick(propDims), delta: g.r.Int64N(61) - 20, eventAt: msOf(g.someTime(filterNow, 100*day))}
+		if g.chance(0.1) {
+			l.eventAt = msOf(g.someTime(filterNow.Add(2*day), 2*day))
+		}
+		if g.chance(0.03) {
+			l.delta = 1 << 52
+		}
+		tc.ledger = append(tc.ledger, l)
+	}
 	return tc
 }
 
@@ -293,7 +307,9 @@ func (g *propGen) behaviour(depth int) any {
 }
 
 func (g *propGen) contactField() string {
-	switch n := g.r.IntN(20); {
+	switch n := g.r.IntN(22); {
+	case n >= 20:
+		return g.pick(propChangeFields)
 	case n < 9:
 		names := append(append([]string{}, propAttrKeys...), "a.b.x", "a.x", "arr.0", "x..y", "a..b", "missing", "context.page.b", "a.b.c.b")
 		name := g.pick(names)
@@ -471,6 +487,16 @@ func (g *propGen) leaf(kind flows.FilterKind) any {
 		}
 		op := g.pick(propOps)
 		m := map[string]any{"field": field, "op": op}
+		if kind == flows.ContactFilter && strings.HasPrefix(field, "score_change") {
+			// Sums of a few deltas of -20..40: small whole numbers meet them.
+			m["within"], m["value"] = g.pick(propSpans), float64(g.r.IntN(61)-20)
+			if g.chance(0.3) {
+				m["value"] = 0.0 // the sum of no rows, or of rows that cancel out
+			}
+			if _, errs := flows.ParseFilterValue(m, kind); len(errs) == 0 && g.chance(0.7) {
+				return m
+			}
+		}
 		if v, ok := g.heldValue(field, op, kind); ok && g.chance(0.6) {
 			m["value"] = v
 			if _, errs := flows.ParseFilterValue(m, kind); len(errs) == 0 {

@@ -28,6 +28,13 @@ func LeafFilters(values []any) []string {
 			}
 		}
 	}
+	for _, op := range ops {
+		for _, v := range values {
+			for _, f := range []string{"score_change", "score_change.fit"} {
+				leaves = append(leaves, leafJSON(map[string]any{"field": f, "within": "7d", "op": op, "value": v}))
+			}
+		}
+	}
 	var out []string
 	for _, leaf := range leaves {
 		out = append(out, leaf, `{"not":`+leaf+`}`, `{"any":[`+leaf+`,{"field":"score","op":"gt","value":100}]}`)

@@ -307,6 +307,8 @@ func propLeafKind(raw any) string {
 		field = "attributes"
 	case strings.HasPrefix(field, "score."):
 		field = "score.<d>"
+	case strings.HasPrefix(field, "score_change."):
+		field = "score_change.<d>"
 	}
 	return field + " " + m["op"].(string)
 }

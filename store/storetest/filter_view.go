@@ -30,6 +30,14 @@ type filterContact struct {
 	c      *model.Contact
 	attrs  string // raw JSON object; "" = encode c.Attributes
 	events []filterEvent
+	ledger []filterLedger // score history rows, for score_change
+}
+
+// filterLedger is one score history row; what score_change reads of it.
+type filterLedger struct {
+	dim     string
+	delta   int64
+	eventAt time.Time
 }
 
 type filterEvent struct {
@@ -56,6 +64,10 @@ func writeFilterContacts(t *testing.T, s store.Store, contacts []filterContact) 
 				}
 				noErr(t, tx.InsertEvent(e, fc.c.ID, filterNow))
 			}
+			for _, l := range fc.ledger {
+				noErr(t, tx.InsertLedger(&model.LedgerEntry{ContactID: fc.c.ID, At: filterNow, EventAt: l.eventAt,
+					Score: l.dim, Delta: l.delta, Value: fc.c.Scores[l.dim]}))
+			}
 		}
 	})
 }
@@ -64,8 +76,9 @@ func writeFilterContacts(t *testing.T, s store.Store, contacts []filterContact) 
 // it inside a transaction: fields through flows.ContactValue, the engine's
 // own accessor, on the contact as the backend loads it; behaviour leaves
 // counted by the backend (CountContactEvents) or, with a where, over the
-// properties it decodes (ContactEvents) matched in Go. Answers are cached
-// per event type and window start, so thousands of filters over one
+// properties it decodes (ContactEvents) matched in Go; score_change leaves
+// summed by the backend (ScoreChange). Answers are cached per event type
+// and window start (per query for sums), so thousands of filters over one
 // population cost the backend a few queries per contact.
 type engineView struct {
 	tx      store.Tx
@@ -73,6 +86,7 @@ type engineView struct {
 	written filterContact // for failure messages
 	counts  map[eventWindow]int
 	props   map[eventWindow][]map[string]any
+	sums    map[flows.ScoreChangeQuery]float64
 }
 
 type eventWindow struct {
@@ -80,7 +94,10 @@ type eventWindow struct {
 	since time.Time
 }
 
-var _ flows.EventCounter = (*engineView)(nil)
+var (
+	_ flows.EventCounter = (*engineView)(nil)
+	_ flows.ScoreChanger = (*engineView)(nil)
+)
 
 // loadViews loads every written contact through tx.
 func loadViews(t *testing.T, tx store.Tx, contacts []filterContact) map[string]*engineView {
@@ -93,12 +110,26 @@ func loadViews(t *testing.T, tx store.Tx, contacts []filterContact) map[string]*
 			t.Fatalf("contact %s was saved but does not load", fc.c.ID)
 		}
 		out[fc.c.ID] = &engineView{tx: tx, c: r.Contact, written: fc,
-			counts: map[eventWindow]int{}, props: map[eventWindow][]map[string]any{}}
+			counts: map[eventWindow]int{}, props: map[eventWindow][]map[string]any{}, sums: map[flows.ScoreChangeQuery]float64{}}
 	}
 	return out
 }
 
 func (v *engineView) Value(field string) (any, bool) { return flows.ContactValue(v.c, field) }
+
+// ScoreChange sums score history as the engine's subject does, through the
+// backend's ScoreChange.
+func (v *engineView) ScoreChange(q flows.ScoreChangeQuery) (float64, error) {
+	if sum, ok := v.sums[q]; ok {
+		return sum, nil
+	}
+	sum, err := v.tx.ScoreChange(v.c.ID, q.Dimension, q.Since, q.Until)
+	if err != nil {
+		return 0, err
+	}
+	v.sums[q] = sum
+	return sum, nil
+}
 
 func (v *engineView) CountEvents(q flows.BehaviourQuery) (int, error) {
 	key := eventWindow{q.Type, q.Since}
@@ -146,6 +177,9 @@ func (v *engineView) String() string {
 		c.CreatedAt.Format(time.RFC3339Nano), c.LastActivityAt)
 	for _, e := range v.written.events {
 		fmt.Fprintf(&b, "\n  event %q ts=%s properties=%s", e.typ, e.ts.Format(time.RFC3339Nano), e.props)
+	}
+	for _, l := range v.written.ledger {
+		fmt.Fprintf(&b, "\n  history %q %+d event_at=%s", l.dim, l.delta, l.eventAt.Format(time.RFC3339Nano))
 	}
 	return b.String()
 }

@@ -29,6 +29,12 @@ func segmentFixture() []filterContact {
 				{typ: "page_visited", ts: filterNow.Add(-5 * day), props: `{"url":"https://x.io/Blog/go","context":{"page":"home"}}`},
 				{typ: "page_visited", ts: filterNow.Add(-1 * day), props: `{"url":"/pricing","context.page":"flat"}`},
 			},
+			ledger: []filterLedger{
+				{"engagement", 15, msOf(filterNow.Add(-day))}, {"engagement", 10, msOf(filterNow.Add(-3 * day))},
+				{"fit", -8, msOf(filterNow.Add(-2 * day))},
+				{"engagement", 100, msOf(filterNow.Add(-7 * day))}, // on the 7-day window's first ms: out of (now-7d, now]
+				{"engagement", 40, msOf(filterNow.Add(-10 * day))},
+			},
 		},
 		{
 			c: &model.Contact{ID: "ben", Score: 10, Tags: []string{}, Segments: []string{}, CreatedAt: msOf(filterNow.Add(-10 * day)),
@@ -39,10 +45,15 @@ func segmentFixture() []filterContact {
 				{typ: "email_opened", ts: filterNow.Add(-2 * day), props: `{"campaign":"Spring","n":3}`},
 				{typ: "email_opened", ts: filterNow.Add(-3 * day), props: `{"campaign":"summer","n":"4"}`},
 			},
+			ledger: []filterLedger{
+				{"engagement", -5, msOf(filterNow.Add(-23 * time.Hour))},
+				{"engagement", 30, msOf(filterNow.Add(time.Hour))}, // stamped ahead of now: not in yet
+			},
 		},
 		{
-			c:     &model.Contact{ID: "cy", Score: -5, Grade: "cold", Tags: []string{"Student"}, Segments: []string{}, CreatedAt: msOf(filterNow.Add(-400 * day))},
-			attrs: `{"job_role":"CEO","age":40.5,"list":[1,"2",[3],{"x":1}],"signup":"not a time"}`,
+			c:      &model.Contact{ID: "cy", Score: -5, Grade: "cold", Tags: []string{"Student"}, Segments: []string{}, CreatedAt: msOf(filterNow.Add(-400 * day))},
+			attrs:  `{"job_role":"CEO","age":40.5,"list":[1,"2",[3],{"x":1}],"signup":"not a time"}`,
+			ledger: []filterLedger{{"fit", 25, msOf(filterNow.Add(-6 * day))}},
 		},
 		{
 			c:     &model.Contact{ID: "dee", Tags: []string{}, Segments: []string{}, CreatedAt: msOf(filterNow)},
@@ -141,6 +152,14 @@ var segmentCases = []struct {
 	{"all of nothing", `{"all":[]}`, []string{"ana", "ben", "cy", "dee", "eve"}},
 	{"any of nothing", `{"any":[]}`, nil},
 	{"mql playbook", `{"all":[{"field":"score","op":"gte","value":50},{"field":"disqualified","op":"eq","value":false}]}`, []string{"ana"}},
+	{"score_change over every dimension", `{"field":"score_change","within":"7d","op":"gte","value":20}`, []string{"cy"}},
+	{"score_change on one dimension", `{"field":"score_change.engagement","within":"7d","op":"gte","value":20}`, []string{"ana"}},
+	{"score_change: the window's first ms is out, its last in", `{"field":"score_change","within":"8d","op":"eq","value":117}`, []string{"ana"}},
+	{"score_change lost points", `{"field":"score_change","within":"7d","op":"lt","value":0}`, []string{"ben"}},
+	{"score_change with no rows is 0", `{"field":"score_change.fit","within":"7d","op":"lte","value":0}`, []string{"ana", "ben", "dee", "eve"}},
+	{"score_change negated", `{"not":{"field":"score_change","within":"7d","op":"neq","value":0}}`, []string{"dee", "eve"}},
+	{"score_change over 30 days", `{"field":"score_change","within":"30d","op":"eq","value":157}`, []string{"ana"}},
+	{"score_change and a field", `{"all":[{"field":"score_change","within":"1d","op":"lt","value":0},{"field":"score","op":"gte","value":10}]}`, []string{"ben"}},
 	{"injection in a name and a value", `{"field":"attributes.x') OR 1=1 --","op":"eq","value":"' OR '1'='1"}`, nil},
 }
 

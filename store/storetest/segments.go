@@ -172,15 +172,7 @@ func testScheduleBoundaries(t *testing.T, s store.Store) {
 		readerAt := now.Add(55*day + time.Millisecond)   // the oldest spring open in the window, 5 days ago
 		for id, want := range map[string]time.Time{"fresh": inactiveAt, "early": now.Add(time.Hour), "late": inactiveAt,
 			"idle": {}, "reader": readerAt} {
-			r, err := tx.LoadContact(id)
-			noErr(t, err)
-			var got time.Time
-			if r.NextEvalAt != 0 {
-				got = time.UnixMilli(r.NextEvalAt).UTC()
-			}
-			if !got.Equal(want) {
-				t.Errorf("%s: next pass at %v, want %v", id, got, want)
-			}
+			checkNextPass(t, tx, id, want)
 		}
 	})
 	inactiveAt := now.Add(20*day + time.Millisecond)

@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MatchContactsSample", testMatchContactsSample},
 		{"SegmentMovers", testSegmentMovers},
 		{"ScheduleBoundaries", testScheduleBoundaries},
+		{"TxScoreWindow", testScoreWindow},
+		{"ScoreChangeFilters", testScoreChangeFilters},
 		{"DecayDue", testDecayDue},
 		{"ScoreHistogram", testScoreHistogram},
 		{"GradeCounts", testGradeCounts},
@@ -975,8 +977,8 @@ func intp(v int) *int       { return &v }
 func testLedgerHistory(t *testing.T, s store.Store) {
 	ctx := ctxT(t)
 	rows := []model.LedgerEntry{
-		{ContactID: "c1", At: base, Score: "engagement", Delta: 10, Value: 10, Flow: strp("pricing"), FlowVersion: intp(3), Node: strp("a1"), EventID: strp("e1")},
-		{ContactID: "c1", At: base.Add(time.Minute), Score: "fit", Delta: 5, Value: 5, Flow: strp("fit"), FlowVersion: intp(1), Node: strp("a2"), EventID: strp("e2")},
+		{ContactID: "c1", At: base, EventAt: base.Add(-2 * time.Hour), Score: "engagement", Delta: 10, Value: 10, Flow: strp("pricing"), FlowVersion: intp(3), Node: strp("a1"), EventID: strp("e1")},
+		{ContactID: "c1", At: base.Add(time.Minute), EventAt: base.Add(time.Minute), Score: "fit", Delta: 5, Value: 5, Flow: strp("fit"), FlowVersion: intp(1), Node: strp("a2"), EventID: strp("e2")},
 		{ContactID: "c2", At: base, Score: "engagement", Delta: 1, Value: 1, Flow: strp("other"), FlowVersion: intp(1), Node: strp("n"), EventID: strp("e3")},
 		{ContactID: "c1", At: base.Add(30 * 24 * time.Hour), Score: "engagement", Delta: -3, Value: 7, Reason: "decay"},
 	}
@@ -985,6 +987,7 @@ func testLedgerHistory(t *testing.T, s store.Store) {
 			noErr(t, tx.InsertLedger(&rows[i]))
 		}
 	})
+	rows[3].EventAt = rows[3].At // a row written without EventAt reads back with its At
 	got := must[[]model.LedgerEntry](t)(s.History(ctx, "c1", 0))
 	for i := range got {
 		if got[i].ID == 0 {
@@ -1000,6 +1003,9 @@ func testLedgerHistory(t *testing.T, s store.Store) {
 		}
 		var m map[string]json.RawMessage
 		noErr(t, json.Unmarshal([]byte(jsonOf(t, d)), &m))
+		if string(m["event_at"]) != jsonOf(t, d.At) {
+			t.Errorf("decay row's event_at = %s, want its at %s", m["event_at"], jsonOf(t, d.At))
+		}
 		if string(m["flow"]) != "null" || string(m["reason"]) != `"decay"` {
 			t.Errorf("decay row JSON = %s", jsonOf(t, d))
 		}

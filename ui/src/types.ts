@@ -181,6 +181,9 @@ export interface ContactFieldInfo {
   settable: boolean
   // Contacts may lack it, so "is set" / "is not set" are offered.
   optional: boolean
+  // A condition on it needs "within" (score_change: points gained minus
+  // lost in that window) and compares numbers. Absent from older servers.
+  window?: boolean
 }
 
 // GET /api/v1/scoring-matrix

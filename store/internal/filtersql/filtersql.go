@@ -103,6 +103,12 @@ func MsOf(t time.Time) (int64, bool) {
 	return t.UnixMilli(), t.Nanosecond()%int(time.Millisecond) == 0
 }
 
+// CeilMs is d in whole milliseconds, rounded up: a moment d after a whole
+// ms, in whole ms, is never early.
+func CeilMs(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
 // MsBound is how a whole-ms column compares with a nanosecond time t
 // exactly: "col sym ms". With ms = t rounded down and a remainder,
 // col > t ⇔ col > ms, col < t ⇔ col <= ms, and so on; false when nothing
@@ -131,4 +137,48 @@ func MsBound(op flows.Op, t time.Time) (sym string, ms int64, ok bool) {
 		return "<=", q, true
 	}
 	return "", 0, false
+}
+
+// Window is a score_change leaf (a field leaf with "within") prepared for
+// a compiler: its comparison, the history table the table of contact
+// fields names, and the rows it sums at now.
+type Window struct {
+	Leaf   Leaf
+	Negate bool
+	Table  string
+	Rows   flows.ScoreChangeQuery
+}
+
+// WindowOf prepares a score_change leaf evaluated at now.
+func WindowOf(fc *flows.FieldCond, now time.Time) (Window, error) {
+	table, err := HistoryTable(fc.Field())
+	if err != nil {
+		return Window{}, err
+	}
+	l, negate, err := LeafOf(fc, now)
+	if err != nil {
+		return Window{}, err
+	}
+	return Window{Leaf: l, Negate: negate, Table: table, Rows: fc.ScoreChangeQuery(now)}, nil
+}
+
+// HistoryTable is the table a Window field's rows are in
+// (flows.StoredHistorySum); store.ErrNoSQL for any other field.
+func HistoryTable(field string) (string, error) {
+	f, _, ok := flows.LookupContactField(field)
+	if !ok || f.Storage != flows.StoredHistorySum {
+		return "", fmt.Errorf("%w: %s has no window", store.ErrNoSQL, field)
+	}
+	return f.Column, nil
+}
+
+// WindowEdges are the row sets whose earliest event_at gives a
+// score_change leaf's next moment at now (segments' NextChange): In, the
+// rows in the window, whose oldest leaves at event_at + CeilMs(window);
+// Ahead, the rows stamped after now, whose first enters at its event_at.
+func WindowEdges(l flows.TimeLeaf, now time.Time) (table string, in, ahead flows.ScoreChangeQuery, err error) {
+	table, err = HistoryTable(l.Field)
+	in = flows.ScoreChangeQuery{Dimension: l.Dimension, Since: now.Add(-l.Window), Until: now}
+	ahead = flows.ScoreChangeQuery{Dimension: l.Dimension, Since: now}
+	return table, in, ahead, err
 }

@@ -408,3 +408,52 @@ describe('list text', () => {
     expect(splitList(joinList(items)).map(String)).toEqual(items.map(String))
   })
 })
+
+// Score velocity: the catalog marks score_change and score_change.<dim>
+// with window, and the builder offers them with a "within" duration.
+describe('FilterBuilder score velocity', () => {
+  const velocity: Catalog = {
+    ...catalog,
+    contact_fields: [
+      ...FALLBACK_CONTACT_FIELDS.slice(0, 2),
+      { name: 'score_change', type: 'number', doc: 'points gained minus points lost within a window', family: false, settable: false, optional: false, window: true },
+      { name: 'score_change.', type: 'number', doc: 'on one dimension', family: true, settable: false, optional: false, window: true },
+      ...FALLBACK_CONTACT_FIELDS.slice(2),
+    ],
+  }
+  const heating = { field: 'score_change.engagement', within: '7d', op: 'gte', value: 20 }
+  const fieldOptions = () => within(screen.getByTestId('filter-field')).getAllByRole('option') as HTMLOptionElement[]
+
+  it('offers the total and each dimension, grouped as a score change', () => {
+    setup(dflt, 'contact', velocity)
+    const values = fieldOptions().map((o) => o.value)
+    expect(values).toEqual(expect.arrayContaining(['score_change', 'score_change.engagement', 'score_change.fit']))
+    const group = screen.getByRole('group', { name: 'Score change' })
+    expect(within(group).getAllByRole('option').map((o) => o.textContent)).toEqual(['Total score change', 'Change of engagement', 'Change of fit'])
+  })
+
+  it('a score change starts with a 7-day window and numeric comparisons only', async () => {
+    const { user, last } = setup(dflt, 'contact', velocity)
+    expect(screen.queryByTestId('filter-within')).not.toBeInTheDocument()
+    await user.selectOptions(screen.getByTestId('filter-field'), 'score_change.engagement')
+    expect(opsOf()).toEqual(['gte', 'gt', 'lte', 'lt', 'eq', 'neq'])
+    expect(last()).toEqual({ field: 'score_change.engagement', within: '7d', op: 'gte', value: 0 })
+    await retype('filter-value', '20')(user)
+    await retype('filter-within', '14d')(user)
+    expect(last()).toEqual({ field: 'score_change.engagement', within: '14d', op: 'gte', value: 20 })
+    // Back to a plain field: the window goes, the number stays.
+    await user.selectOptions(screen.getByTestId('filter-field'), 'score')
+    expect(last()).toEqual({ field: 'score', op: 'gte', value: 20 })
+    expect(screen.queryByTestId('filter-within')).not.toBeInTheDocument()
+  })
+
+  it('opens a saved score change as a form and writes it back as it was', async () => {
+    const { user, last } = setup({ all: [heating, score50] }, 'contact', velocity)
+    expect(screen.queryByTestId('filter-json')).not.toBeInTheDocument()
+    expect(screen.getAllByTestId('filter-within')[0]).toHaveValue('7d')
+    await retype('filter-value', '30')(user)
+    expect(last()).toEqual({ all: [{ ...heating, value: 30 }, score50] })
+    expect(toFilter(fromFilter({ not: heating }, 'contact'))).toEqual({ not: heating })
+    expect(Object.keys(toFilter(fromFilter(heating, 'contact')) as object)).toEqual(['field', 'within', 'op', 'value'])
+  })
+})

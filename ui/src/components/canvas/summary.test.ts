@@ -36,5 +36,6 @@ describe('filterText', () => {
     [{ all: [{ field: 'a', op: 'eq', value: 1 }, { any: [{ field: 'b', op: 'eq', value: 2 }, { field: 'c', op: 'eq', value: 3 }] }] }, 'a eq 1 and (b eq 2 or c eq 3)'],
     [{ not: { field: 'grade', op: 'eq', value: 'cold' } }, 'not (grade eq cold)'],
     [{ event: 'email_opened', within: '60d', count: { op: 'gte', value: 2 } }, 'email_opened gte 2 times in 60d'],
+    [{ field: 'score_change.engagement', within: '7d', op: 'gte', value: 20 }, 'score_change.engagement gte 20 in 7d'],
   ])('%j → %s', (f, want) => expect(filterText(f)).toBe(want))
 })

@@ -36,7 +36,8 @@ export function filterText(f: unknown): string {
   }
   if ('field' in o) {
     const value = 'value' in o ? ` ${show(o.value)}` : ''
-    return `${show(o.field)} ${show(o.op)}${value}`
+    const within = o.within ? ` in ${show(o.within)}` : '' // score_change's window
+    return `${show(o.field)} ${show(o.op)}${value}${within}`
   }
   return JSON.stringify(f)
 }

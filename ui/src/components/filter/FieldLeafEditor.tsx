@@ -1,10 +1,10 @@
 // A field condition: field, op, value.
 import { useFilterContext } from './context'
 import FieldPicker from './FieldPicker'
-import { fieldInfo, opLabel, opsFor, retarget } from './fields'
+import { DEFAULT_WITHIN, fieldInfo, opLabel, opsFor, retarget } from './fields'
 import LeafChrome from './LeafChrome'
 import type { FieldNode, FilterNode } from './model'
-import ValueInput from './ValueInput'
+import ValueInput, { DurationInput } from './ValueInput'
 
 interface Props {
   node: FieldNode
@@ -32,6 +32,18 @@ export default function FieldLeafEditor({ node, onChange, onRemove }: Props) {
         ))}
       </select>
       <ValueInput node={node} info={info} onChange={onChange} />
+      {(info.window || node.within !== undefined) && (
+        <>
+          <span className="fb-word">in the last</span>
+          <DurationInput
+            testId="filter-within"
+            label="Within"
+            placeholder={DEFAULT_WITHIN}
+            value={node.within}
+            onChange={(v) => onChange({ ...node, within: v as string })}
+          />
+        </>
+      )}
     </LeafChrome>
   )
 }

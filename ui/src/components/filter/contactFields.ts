@@ -62,6 +62,7 @@ interface Members {
 
 const FAMILY_MEMBERS = new Map<string, Members>([
   ['score.', { rests: (c) => c?.scores ?? [], label: (d) => `Score: ${d}` }],
+  ['score_change.', { rests: (c) => c?.scores ?? [], label: (d) => `Change of ${d}` }],
   [ATTRIBUTES, {
     rests: (c, rows) => {
       const names = new Set<string>()

@@ -29,12 +29,19 @@ export interface FieldInfo {
   options?: Option[]
   // Suggestions (datalist) for free-text values, e.g. known tags.
   suggestions?: string[]
+  // The condition takes a window ("within"), as score_change does.
+  window?: boolean
 }
 
 // Grades of the default settings, offered when the catalog names none.
 const DEFAULT_GRADES = ['cold', 'warm', 'hot']
 
 const NUMBER_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'exists', 'not_exists']
+// A number summed over a window (score_change) is always there and takes
+// comparisons only.
+const WINDOW_OPS = ['gte', 'gt', 'lte', 'lt', 'eq', 'neq']
+// The window a condition on such a field starts with.
+export const DEFAULT_WITHIN = '7d'
 const ENUM_OPS = ['eq', 'neq', 'in', 'nin']
 const SET_OPS = ['contains', 'not_contains']
 const TIME_OPS = ['older_than', 'newer_than', 'gt', 'lt']
@@ -72,7 +79,7 @@ function rowInfo(row: ContactFieldInfo, catalog?: FilterCatalog): FieldInfo {
   const { options, suggestions } = VALUE_SOURCES.get(row.name)?.(catalog) ?? {}
   switch (row.type) {
     case 'number':
-      return { kind: 'number', ops: NUMBER_OPS }
+      return row.window ? { kind: 'number', ops: WINDOW_OPS, window: true } : { kind: 'number', ops: NUMBER_OPS }
     case 'text':
       return options ? { kind: 'enum', ops: ENUM_OPS, options } : { kind: 'text', ops: ENUM_OPS, suggestions }
     case 'text_list':
@@ -199,6 +206,9 @@ export function retarget(node: FieldNode, field: string, op: string, scope: Scop
   const next: FieldNode = { ...node, field, op: nextOp, value, valueType: info.kind === 'any' ? type : undefined }
   if (value === undefined) delete next.value
   if (next.valueType === undefined) delete next.valueType
+  // A window goes with the fields that take one, and only with them.
+  if (info.window) next.within = node.within ?? DEFAULT_WITHIN
+  else delete next.within
   return next
 }
 

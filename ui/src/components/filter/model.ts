@@ -34,6 +34,8 @@ export interface FieldNode {
   value?: unknown
   // The type chosen for an untyped field's value; derived from value when unset.
   valueType?: ValueType
+  // The window of a field that takes one (score_change: "7d").
+  within?: string
 }
 
 export interface BehaviourNode {
@@ -110,8 +112,9 @@ export function parseNode(v: unknown, scope: Scope): FilterNode {
 }
 
 function parseField(v: Record<string, unknown>): FieldNode | undefined {
-  if (!onlyKeys(v, ['field', 'op', 'value'])) return undefined
+  if (!onlyKeys(v, ['field', 'within', 'op', 'value'])) return undefined
   if (typeof v.field !== 'string' || typeof v.op !== 'string') return undefined
+  if (v.within !== undefined && typeof v.within !== 'string') return undefined
   const { value } = v
   if (!NO_VALUE_OPS.includes(v.op) && value !== undefined) {
     if (LIST_OPS.includes(v.op)) {
@@ -124,6 +127,7 @@ function parseField(v: Record<string, unknown>): FieldNode | undefined {
   }
   const node: FieldNode = { kind: 'field', id: newId(), negated: false, field: v.field, op: v.op }
   if ('value' in v) node.value = value
+  if (v.within !== undefined) node.within = v.within as string
   return node
 }
 
@@ -162,7 +166,9 @@ export function nodeToJSON(n: FilterNode): unknown {
     case 'group':
       return negate(n.negated, { [n.op]: n.children.map(nodeToJSON) })
     case 'field': {
-      const leaf: Record<string, unknown> = { field: n.field, op: n.op }
+      const leaf: Record<string, unknown> = { field: n.field }
+      if (n.within !== undefined) leaf.within = n.within
+      leaf.op = n.op
       if (n.value !== undefined) leaf.value = n.value
       return negate(n.negated, leaf)
     }

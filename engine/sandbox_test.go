@@ -62,7 +62,7 @@ func referenceEvents(n, contacts int, start time.Time) []map[string]any {
 }
 
 // TestSandboxMatchesLiveEngine runs the reference model and the playbook
-// (segments, disqualification, webhooks), plus a decay and a delay, both
+// (segments, score velocity, disqualification, webhooks), plus a decay and a delay, both
 // ways over the same events: live, through NATS into a real store with the
 // scheduler's passes run before each event at the event's moment, and in
 // the sandbox over the stored events. Every contact ends with the same
@@ -87,6 +87,13 @@ func TestSandboxMatchesLiveEngine(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 
 		events := referenceEvents(300, 12, start)
+		// A last burst heats two contacts up (score velocity).
+		last, err := time.Parse(time.RFC3339Nano, events[len(events)-1]["timestamp"].(string))
+		require.NoError(t, err)
+		for i, c := range []string{"c00", "c01", "c00", "c01"} {
+			events = append(events, map[string]any{"id": fmt.Sprintf("burst-%d", i), "type": "Booked call", "contact_id": c,
+				"timestamp": last.Add(time.Duration(i+1) * time.Hour).Format(time.RFC3339Nano)})
+		}
 		passes := func() {
 			for _, job := range []string{engine.JobDelays, engine.JobSegments, engine.JobDecay} {
 				require.NoError(t, a.Scheduler.RunNow(ctx, job))
@@ -100,7 +107,9 @@ func TestSandboxMatchesLiveEngine(t *testing.T) {
 			postEvent(t, a, ev)
 			apptest.WaitApplied(t, a, uint64(i+1))
 		}
-		end := clock.Now().Add(10 * 24 * time.Hour)
+		// A day after the last event: the week-long score_change window of
+		// the heating-up segment still holds recent points.
+		end := clock.Now().Add(24 * time.Hour)
 		clock.Advance(end.Sub(clock.Now()))
 		passes()
 
@@ -119,7 +128,7 @@ func TestSandboxMatchesLiveEngine(t *testing.T) {
 		n, err := a.Store.CountContacts(ctx)
 		require.NoError(t, err)
 		require.Equal(t, int(n), sb.Len(), "contacts")
-		decayed, parked, disqualified := 0, 0, 0
+		decayed, parked, disqualified, heating := 0, 0, 0, 0
 		sb.Contacts(func(got *model.Contact) {
 			want := apptest.Contact(t, a, got.ID)
 			assert.Equal(t, want.Scores, got.Scores, "%s scores", got.ID)
@@ -131,6 +140,9 @@ func TestSandboxMatchesLiveEngine(t *testing.T) {
 			assert.Equal(t, want.Disqualified, got.Disqualified, "%s disqualified", got.ID)
 			if got.Disqualified != nil {
 				disqualified++
+			}
+			if slices.Contains(got.Segments, "heating-up") {
+				heating++
 			}
 			hist, err := a.Store.History(ctx, got.ID, 100000)
 			require.NoError(t, err)
@@ -153,6 +165,7 @@ func TestSandboxMatchesLiveEngine(t *testing.T) {
 		assert.Positive(t, decayed, "decay rows")
 		assert.Positive(t, parked, "delayed runs that resumed")
 		assert.Positive(t, disqualified, "disqualified contacts")
+		assert.Positive(t, heating, "contacts heating up (score velocity)")
 		assert.Positive(t, sb.Webhooks(), "webhooks the replay counted (and did not send)")
 	})
 }

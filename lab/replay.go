@@ -84,7 +84,7 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 	}
 	r := &replayer{in: in, live: live, draft: draft, contacts: map[string]*judging{}}
 	var read int64
-	err = st.ScanEvents(ctx, in.From, end, func(ev *model.Event) error {
+	err = scanAheadOf(ctx, st, in.From, end, func(ev *model.Event) error {
 		read++
 		if read%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -112,6 +112,56 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 	}
 	sort.Slice(out.Judged, func(a, b int) bool { return out.Judged[a].id < out.Judged[b].id })
 	return out, nil
+}
+
+// scanBatch and scanDepth bound the events read ahead of the replay.
+const (
+	scanBatch = 256
+	scanDepth = 8
+)
+
+// scanAheadOf streams the stored events of [from, to) to fn, reading and
+// decoding them on another goroutine, a few batches ahead, so the store's
+// work and the replay's overlap (two cores, not one) while memory stays at
+// scanDepth batches. An error from fn stops the scan and is returned.
+func scanAheadOf(ctx context.Context, st store.Store, from, to time.Time, fn func(*model.Event) error) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	batches := make(chan []*model.Event, scanDepth)
+	var scanErr error
+	go func() {
+		defer close(batches)
+		batch := make([]*model.Event, 0, scanBatch)
+		send := func() error {
+			select {
+			case batches <- batch:
+				batch = make([]*model.Event, 0, scanBatch)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		scanErr = st.ScanEvents(ctx, from, to, func(ev *model.Event) error {
+			if batch = append(batch, ev); len(batch) == scanBatch {
+				return send()
+			}
+			return nil
+		})
+		if scanErr == nil && len(batch) > 0 {
+			scanErr = send()
+		}
+	}()
+	for batch := range batches {
+		for _, ev := range batch {
+			if err := fn(ev); err != nil {
+				stop()
+				for range batches { // let the reader end
+				}
+				return err
+			}
+		}
+	}
+	return scanErr
 }
 
 type replayer struct {

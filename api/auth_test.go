@@ -65,6 +65,13 @@ func apiRoutes() []route {
 		{http.MethodGet, "/api/v1/segments/auth-seg/contacts", nil, http.StatusOK},
 		{http.MethodDelete, "/api/v1/segments/auth-seg", nil, http.StatusNoContent},
 		{http.MethodGet, "/api/v1/jobs", nil, http.StatusOK},
+		// The model lab (a missing run answers 404 once the key is accepted).
+		{http.MethodGet, "/api/v1/lab/runs", nil, http.StatusOK},
+		{http.MethodPost, "/api/v1/lab/runs", map[string]any{"model": map[string]any{"base": "live"}, "outcome": map[string]any{"event": "Deal won"}}, http.StatusAccepted},
+		{http.MethodGet, "/api/v1/lab/runs/nope", nil, http.StatusNotFound},
+		{http.MethodDelete, "/api/v1/lab/runs/nope", nil, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/lab/runs/nope/apply", nil, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/lab/suggest", map[string]any{"outcome": map[string]any{"event": "Deal won"}}, http.StatusBadRequest},
 	}
 }
 

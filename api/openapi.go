@@ -230,7 +230,7 @@ func OpenAPI() obj {
 				queryParam("cursor", "next_cursor of the previous page", obj{"type": "string"})}, nil,
 			obj{"200": ok("a page", schemaRef("ContactPage"))}, "400", admin403, "404")},
 		"/api/v1/jobs": obj{"get": operation("operations", "Scheduled jobs and their last runs", secAdmin, nil, nil,
-			obj{"200": ok("jobs", object(obj{"jobs": arrayOf(schemaRef("Job"))}))}, admin403)},
+			obj{"200": ok("jobs", object(obj{"jobs": arrayOf(schemaRef("Job")), "lab_jobs": labJobsSchema}))}, admin403)},
 		"/api/v1/webhooks": obj{"get": operation("operations", "Webhook deliveries, newest first", secAdmin,
 			[]any{queryParam("status", "pending, delivered or failed", obj{"type": "string"}), limit}, nil,
 			obj{"200": ok("deliveries", object(obj{"webhooks": arrayOf(schemaRef("WebhookDelivery"))}))}, "400", admin403)},
@@ -243,6 +243,7 @@ func OpenAPI() obj {
 			obj{"200": ok("stored on the stream", object(obj{"accepted": integer("events stored"), "ignored": integer("items that are no engagement event")}))},
 			"400", "413")},
 	}
+	labPaths(paths)
 	for _, r := range segmentRoutes {
 		schema, desc := schemaRef("SegmentMessage"), "one Segment "+r.kind+" call"
 		summary := "Segment-compatible " + r.kind + " call"

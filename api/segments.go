@@ -208,5 +208,12 @@ func (s *Server) listJobs(c *fiber.Ctx) error {
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return c.JSON(fiber.Map{"jobs": out})
+	labJobs, err := s.labJobs(c)
+	if err != nil {
+		return err
+	}
+	if labJobs == nil {
+		return c.JSON(fiber.Map{"jobs": out})
+	}
+	return c.JSON(fiber.Map{"jobs": out, "lab_jobs": labJobs})
 }

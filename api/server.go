@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/lab"
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
@@ -50,6 +51,7 @@ type Config struct {
 	Segmenter Segmenter
 	Jobs      JobLister
 	Contacts  ContactDeleter
+	Lab       *lab.Manager      // the model lab; nil = no /api/v1/lab routes
 	Metrics   *metrics.Registry // nil = no metrics, /metrics answers 404
 	Registry  *flows.Registry   // default flows.Nodes
 	AdminKey  string
@@ -200,6 +202,7 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/segments/:id/contacts", s.auth(admin), s.segmentContacts)
 
 	v1.Get("/jobs", s.auth(admin), s.listJobs)
+	s.registerLab(v1)
 
 	v1.Get("/webhooks", s.auth(admin), s.listWebhooks)
 	v1.Get("/dead-events", s.auth(admin), s.listDeadEvents)

@@ -23,6 +23,7 @@ import (
 	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/internal/linger"
+	"github.com/scoreflow/scoreflow/lab"
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/store"
 	"github.com/scoreflow/scoreflow/store/stores"
@@ -76,6 +77,7 @@ type App struct {
 	Engine     *engine.Engine
 	Dispatcher *webhook.Dispatcher
 	Scheduler  *engine.Scheduler
+	Lab        *lab.Manager
 	Metrics    *metrics.Registry
 	HTTP       *fiber.App
 	log        *slog.Logger
@@ -210,8 +212,13 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		}
 	}()
 
+	// The model lab; apply jobs a previous process left unfinished resume.
+	a.Lab = lab.NewManager(a.Store, a.Engine, a.log, cfg.Now, nil)
+	if err := a.Lab.Resume(ctx); err != nil {
+		return nil, err
+	}
 	a.HTTP = api.New(api.Config{
-		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler,
+		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler, Lab: a.Lab,
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
 		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys,
@@ -249,6 +256,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 		if a.Scheduler != nil {
 			errs = append(errs, a.Scheduler.Stop(ctx))
+		}
+		if a.Lab != nil {
+			a.Lab.Close() // an apply job stops at a chunk's end and resumes on the next start
 		}
 		if a.Engine != nil {
 			errs = append(errs, a.Engine.Stop(ctx))

@@ -26,6 +26,9 @@ const (
 	AuditSettingsUpdate = "settings.update"
 	AuditKeyCreate      = "key.create"
 	AuditKeyRevoke      = "key.revoke"
+	// AuditLabApply: a lab run's draft made live (its flow and settings
+	// changes are audited on their own, under the same key).
+	AuditLabApply = "lab.apply"
 )
 
 // Key scopes (CONTRACT §10): admin may do everything, write may only send

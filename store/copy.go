@@ -46,6 +46,9 @@ var CopyTables = []CopyTable{
 	{Name: "event_minutes", Columns: []string{"minute", "events"}},
 	{Name: "contact_aliases", Columns: []string{"id", "contact_id", "merged_at"}},
 	{Name: "anonymous_contacts", Columns: []string{"id"}},
+	// An apply job left unfinished resumes on the copy's first start.
+	{Name: "lab_jobs", Columns: []string{"id", "run_id", "state", "draft", "cursor", "done", "total", "changed", "error", "actor",
+		"created_at", "updated_at"}},
 }
 
 // Exporter is a backend a copy can read from.

@@ -49,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "bench-lab":
+		return benchLab(args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(args[1:], stdout, stderr)
 	case "store":
@@ -74,6 +76,7 @@ commands:
   serve      run the API, the engine and an embedded NATS (see 'scoreflow serve -h')
   validate   check flow files: scoreflow validate flow.json...
   bench      end-to-end benchmark: scoreflow bench -events 200000
+  bench-lab  model lab benchmark: replay, lab run, suggest, rescore (scoreflow bench-lab -events 1000000 -contacts 100000)
   migrate    apply the store's pending migrations: scoreflow migrate --store postgres://…
   store      store copy --from DIR|FILE|URL --to postgres://…: move a stopped Scoreflow's state
   keys       keys create --name N --scope admin|write|read, keys list, keys revoke ID

@@ -99,6 +99,9 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	require.Len(t, before.keys, 1, "the key to copy")
 	require.NotEmpty(t, before.audit, "the audit log to copy")
 	require.Positive(t, before.waiting, "a run is parked at the delay")
+	job := store.LabJob{ID: "j1", RunID: "r1", State: store.LabJobDone, Draft: []byte(`{"add":[]}`), Cursor: "c9", Done: 40, Total: 40,
+		Actor: "ops", Created: time.UnixMilli(1_700_000_000_000).UTC(), Updated: time.UnixMilli(1_700_000_001_000).UTC()}
+	require.NoError(t, a.Store.PutLabJob(ctx, job))
 	require.NoError(t, a.Shutdown(ctx))
 
 	url := pgtest.URL(t)
@@ -114,6 +117,9 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	pg, err := stores.Open(ctx, dst)
 	require.NoError(t, err)
 	after := snapshot(t, pg)
+	jobs, err := pg.LabJobs(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []store.LabJob{job}, jobs, "lab apply jobs are copied (an unfinished one resumes on the copy)")
 	require.NoError(t, pg.Close())
 	assert.Equal(t, before, after, "the copy answers as the original")
 

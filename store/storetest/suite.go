@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GradeCounts", testGradeCounts},
 		{"Catalog", testCatalog},
 		{"Identity", testIdentity},
+		{"LabScanEvents", testScanEvents},
+		{"LabJobs", testLabJobs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

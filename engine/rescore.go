@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// Rescore recomputes every contact's scores from its history under the
+// live model (the lab's apply, CONTRACT §8), in id order from job.Cursor.
+// Each chunk of contacts is one job on the apply loop, so it serializes with
+// event batches: an event is applied before or after a contact's rescore,
+// never lost or counted twice. A contact's stored events are replayed in a
+// sandbox of the live flow set, and each dimension whose replayed value
+// differs from the contact's gets its value and one ledger row with reason
+// "rescore" and no flow. Membership follows the new scores quietly: no flow
+// starts, no webhook is queued for past causes. The job's cursor is saved
+// in the chunk's transaction, so a crash mid-rescore resumes after the last
+// committed chunk and rescores nobody twice. onChunk sees the job after
+// each committed chunk.
+func (e *Engine) Rescore(ctx context.Context, job store.LabJob, onChunk func(store.LabJob)) (store.LabJob, error) {
+	e.Reload()
+	for {
+		ids, err := e.store.ContactIDsAfter(ctx, job.Cursor, chunk)
+		if err != nil {
+			return job, fmt.Errorf("rescore: list contacts: %w", err)
+		}
+		if len(ids) == 0 {
+			return job, nil
+		}
+		next := job
+		if err := e.do(ctx, func(u *unit) error {
+			changed, err := u.rescore(ctx, ids, job.ID)
+			if err != nil {
+				return err
+			}
+			next.Cursor, next.Done, next.Changed, next.Updated = ids[len(ids)-1], job.Done+int64(len(ids)), job.Changed+int64(changed), u.now
+			return u.tx.SaveLabJob(next)
+		}); err != nil {
+			return job, fmt.Errorf("rescore after %q: %w", job.Cursor, err)
+		}
+		job = next
+		if onChunk != nil {
+			onChunk(job)
+		}
+	}
+}
+
+// rescore replays the stored events of ids (read inside the apply loop, so
+// they are exactly the events applied so far) and sets each contact's
+// scores to the replay's. It returns how many contacts changed.
+func (u *unit) rescore(ctx context.Context, ids []string, jobID string) (int, error) {
+	sb := newSandbox(u.flows, u.eng.log, SandboxOptions{MaxCascadeDepth: u.eng.maxDepth})
+	replayed := map[string]map[string]int64{}
+	current := ""
+	finish := func() error {
+		if current == "" {
+			return nil
+		}
+		if err := sb.Advance(u.now); err != nil {
+			return err
+		}
+		if c := sb.Contact(current); c != nil {
+			replayed[current] = c.Scores
+		}
+		return nil
+	}
+	err := u.eng.store.ContactsEvents(ctx, ids, func(ev *model.Event) error {
+		if ev.ContactID != current {
+			if err := finish(); err != nil {
+				return err
+			}
+			current = ev.ContactID
+			sb.Reset()
+		}
+		return sb.Apply(ev)
+	})
+	if err == nil {
+		err = finish()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("replay: %w", err)
+	}
+	u.quiet = true
+	changed := 0
+	for _, id := range ids {
+		cs, err := u.existing(id)
+		if err != nil {
+			return changed, err
+		}
+		if cs == nil {
+			continue // deleted meanwhile
+		}
+		n, err := u.setScores(cs, replayed[id], jobID)
+		if err != nil {
+			return changed, err
+		}
+		if n > 0 {
+			changed++
+		}
+	}
+	return changed, nil
+}
+
+// setScores gives a contact the scores of its replay: one ledger row per
+// changed dimension, then grade and segments follow.
+func (u *unit) setScores(cs *contactState, scores map[string]int64, jobID string) (int, error) {
+	c := cs.c
+	dims := make([]string, 0, len(scores)+len(c.Scores))
+	for d := range scores {
+		dims = append(dims, d)
+	}
+	for d := range c.Scores {
+		if _, ok := scores[d]; !ok {
+			dims = append(dims, d)
+		}
+	}
+	slices.Sort(dims)
+	n := 0
+	for _, d := range dims {
+		old, next := c.Scores[d], scores[d]
+		if old == next {
+			continue
+		}
+		n++
+		c.Scores[d] = next
+		c.Score = saturatingAdd(c.Score, next-old)
+		if err := u.tx.InsertLedger(&model.LedgerEntry{
+			ContactID: c.ID, At: u.now, EventAt: u.now, Score: d, Delta: next - old, Value: next, Reason: "rescore",
+		}); err != nil {
+			return n, err
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	c.Grade = u.settings.GradeFor(c.Score)
+	cs.dirty, cs.rec.Scores = true, ""
+	cs.mark(segments.ChangeScore)
+	return n, u.cascadeQueue(cs, u.syntheticEvent("rescore", c.ID, jobID), nil)
+}

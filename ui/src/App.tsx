@@ -10,6 +10,7 @@ import SegmentList from './pages/SegmentList'
 import SegmentEditor from './pages/SegmentEditor'
 import ScoringMatrix from './pages/ScoringMatrix'
 import SettingsPage from './pages/SettingsPage'
+import LabPage from './pages/LabPage'
 import NotFound from './pages/NotFound'
 
 // The canvas (React Flow, dagre: a quarter of the app's code) is its own
@@ -24,6 +25,7 @@ const nav = [
   ['/contacts', 'Contacts'],
   ['/segments', 'Segments'],
   ['/scoring', 'Scoring matrix'],
+  ['/lab', 'Lab'],
   ['/settings', 'Settings'],
 ] as const
 
@@ -70,6 +72,7 @@ export default function App() {
           <Route path="/segments/:id" element={<SegmentEditor />} />
           <Route path="/scoring" element={<ScoringMatrix />} />
           <Route path="/settings" element={<SettingsPage />} />
+          <Route path="/lab" element={<LabPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -15,6 +15,7 @@ import {
   type NodeTypes,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
+import { useNavigate } from 'react-router-dom'
 import './canvas.css'
 import { ApiError, enc, get, post, put } from '../../api'
 import type { Catalog, Flow, FlowStats, NodeStats, NodeTypeSpec, Position } from '../../types'
@@ -32,6 +33,7 @@ import SidePanel from './SidePanel'
 import Toolbar, { type StatsWindow } from './Toolbar'
 import { useEditorState } from './useEditorState'
 import { useValidation } from './useValidation'
+import { labPath, testOnLab } from '../../pages/lab/draft'
 
 const nodeTypes: NodeTypes = { flow: FlowNodeView }
 
@@ -194,6 +196,14 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
   }, [doc, ed, sizeOf, rf])
 
   const fitView = useCallback(() => rf.fitView({ padding: 0.2, maxZoom: 1.2, duration: 300 }), [rf])
+
+  // "Test this change": the document as edited, saved or not, becomes (or
+  // replaces, by id) a flow of the lab's draft.
+  const navigate = useNavigate()
+  const testInLab = useCallback(() => {
+    testOnLab(apiBody(doc))
+    navigate(labPath)
+  }, [doc, navigate])
 
   // --- side panel ---
 
@@ -367,6 +377,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
         onStats={setStatsOn}
         onStatsWindow={setStatsWindow}
         onSave={() => void save()}
+        onTest={testInLab}
       />
       <div className="editor-banners">
         {conflict && <ConflictBanner version={conflict.version} busy={saving} onReload={() => void reloadRemote()} onOverwrite={() => void save(conflict.version)} />}

@@ -24,6 +24,8 @@ export interface ToolbarProps {
   onStats: (on: boolean) => void
   onStatsWindow: (w: StatsWindow) => void
   onSave: () => void
+  // "Test this change": open the edited flow in the model lab as a draft.
+  onTest?: () => void
 }
 
 export default function Toolbar(p: ToolbarProps) {
@@ -87,6 +89,11 @@ export default function Toolbar(p: ToolbarProps) {
         </select>
       </div>
       {p.checking && <span className="muted small">Checking…</span>}
+      {p.onTest && (
+        <button type="button" data-testid="test-in-lab" onClick={p.onTest} title="Replay history through this version (saved or not) in the model lab">
+          Test this change
+        </button>
+      )}
       <button type="button" className="primary" data-testid="save-flow" onClick={p.onSave} disabled={p.saving}>
         {p.saving ? 'Saving…' : 'Save'}
       </button>

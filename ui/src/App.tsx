@@ -10,7 +10,6 @@ import SegmentList from './pages/SegmentList'
 import SegmentEditor from './pages/SegmentEditor'
 import ScoringMatrix from './pages/ScoringMatrix'
 import SettingsPage from './pages/SettingsPage'
-import LabPage from './pages/LabPage'
 import NotFound from './pages/NotFound'
 
 // The canvas (React Flow, dagre: a quarter of the app's code) is its own
@@ -18,6 +17,9 @@ import NotFound from './pages/NotFound'
 // React.lazy). After the first page is up, the chunk is fetched in the
 // background, so opening the editor from the app does not wait at all.
 const editor = lazyModule(() => import('./pages/FlowEditor'))
+// The lab draws its charts with recharts, which the other pages load on
+// demand too: it is its own chunk.
+const lab = lazyModule(() => import('./pages/LabPage'))
 
 const nav = [
   ['/', 'Dashboard'],
@@ -72,7 +74,7 @@ export default function App() {
           <Route path="/segments/:id" element={<SegmentEditor />} />
           <Route path="/scoring" element={<ScoringMatrix />} />
           <Route path="/settings" element={<SettingsPage />} />
-          <Route path="/lab" element={<LabPage />} />
+          <Route path="/lab" element={<Lab />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
@@ -84,6 +86,12 @@ function Editor() {
   const { mod, failed } = editor.use()
   if (failed) return <div className="page banner error">The editor could not be loaded — reload the page.</div>
   return mod ? <mod.default /> : <div className="page muted">Loading the editor…</div>
+}
+
+function Lab() {
+  const { mod, failed } = lab.use()
+  if (failed) return <div className="page banner error">The lab could not be loaded — reload the page.</div>
+  return mod ? <mod.default /> : <div className="page muted">Loading the lab…</div>
 }
 
 // KeyPrompt asks for the admin key when the server answers 401. The key is

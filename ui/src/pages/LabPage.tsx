@@ -1,7 +1,7 @@
 // /lab: test a draft model on history before it scores anyone (CONTRACT §8).
 // The draft, the outcome and the run last started are kept in
 // sessionStorage, so a reload of /lab (or a trip to the canvas) keeps them.
-import { useCallback, useEffect, useState } from 'react'
+import { useEffect, useState } from 'react'
 import { del, enc, get, post } from '../api'
 import { useCatalog } from '../components/filter/useCatalog'
 import { useAsync } from '../hooks'
@@ -37,33 +37,27 @@ const running = (r: Run) => r.state === 'queued' || r.state === 'running'
 export default function LabPage() {
   const catalog = useCatalog()
   const live = useAsync(() => get<{ flows: Flow[] }>('/api/v1/flows').then((r) => r.flows ?? []), [])
-  const [draft, setDraftState] = useState<Draft>(loadDraft)
-  const [setup, setSetupState] = useState<Setup>(loadSetup)
   const [runId, setRunIdState] = useState<string | undefined>(loadRunId)
   const [nonce, setNonce] = useState(0)
   const [starting, setStarting] = useState(false)
   const [runError, setRunError] = useState<string>()
   const [applied, setApplied] = useState(false)
 
-  const setDraft = useCallback((d: Draft) => {
-    setDraftState(d)
-    saveDraft(d)
-  }, [])
-  const setSetup = useCallback((s: Setup) => {
-    setSetupState(s)
-    saveSetup(s)
-  }, [])
+  const [draft, setDraft] = useState<Draft>(loadDraft)
+  const [setup, setSetup] = useState<Setup>(loadSetup)
+  useEffect(() => saveDraft(draft), [draft])
+  useEffect(() => saveSetup(setup), [setup])
   const setRunId = (id: string | undefined) => {
     setRunIdState(id)
     saveRunId(id)
     setApplied(false)
   }
-  // The event picker starts on the first event type that sounds like a sale.
+  // The event picker starts on the first event type that sounds like a
+  // sale, unless one is picked or typed meanwhile.
   useEffect(() => {
-    if (setup.kind !== 'event' || setup.event || !catalog?.event_types?.length) return
-    const guess = catalog.event_types.find((t) => /won|purchase|paid|signed|closed/i.test(t))
-    if (guess) setSetup({ ...setup, event: guess })
-  }, [catalog, setup, setSetup])
+    const guess = catalog?.event_types?.find((t) => /\b(won|purchased?|paid|closed)\b/i.test(t))
+    if (guess) setSetup((s) => (s.kind === 'event' && !s.event ? { ...s, event: guess } : s))
+  }, [catalog])
 
   const poll = usePoll<Run>(runId, (id) => get<Run>(`/api/v1/lab/runs/${enc(id)}`), running, runPollMs, nonce)
   const run = poll.data

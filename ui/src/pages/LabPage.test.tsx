@@ -224,11 +224,12 @@ describe('LabPage', () => {
       'POST /api/v1/lab/runs/r1/apply': { status: 202, body: { job: 'rescore-1' } },
       'GET /api/v1/jobs': () => ({
         body: {
-          jobs: [
-            { name: 'decay', schedule: '0 * * * *', outcome: 'ok' },
+          jobs: [{ name: 'decay', schedule: '0 * * * *', outcome: 'ok' }],
+          lab_jobs: [
+            { id: 'rescore-0', run: 'r0', state: 'done', progress: 1, done: 3, total: 3, changed: 1 },
             jobsAsked++ === 0
-              ? { id: 'rescore-1', name: 'rescore', state: 'running', progress: 0.5, done: 5, total: 10 }
-              : { id: 'rescore-1', name: 'rescore', state: 'done', progress: 1, done: 10, total: 10 },
+              ? { id: 'rescore-1', run: 'r1', state: 'rescoring', progress: 0.5, done: 5, total: 10, changed: 0 }
+              : { id: 'rescore-1', run: 'r1', state: 'done', progress: 1, done: 10, total: 10, changed: 37 },
           ],
         },
       }),
@@ -246,10 +247,11 @@ describe('LabPage', () => {
     await user.click(screen.getByTestId('apply'))
     await user.click(screen.getByTestId('apply-confirm'))
     expect(await screen.findByTestId('apply-job')).toHaveTextContent('rescore-1')
-    await waitFor(() => expect(screen.getByTestId('apply-job-state')).toHaveTextContent('running'))
+    await waitFor(() => expect(screen.getByTestId('apply-job-state')).toHaveTextContent('rescoring'))
     expect(screen.getByTestId('apply-job-progress')).toHaveAttribute('value', '50')
     expect(screen.getByTestId('apply-job')).toHaveTextContent('5 of 10 contacts')
     await waitFor(() => expect(screen.getByTestId('apply-job-state')).toHaveTextContent('done'), { timeout: 3000 })
+    expect(screen.getByTestId('apply-job-changed')).toHaveTextContent('37 changed')
     expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/api/v1/lab/runs/r1/apply'])
     // The draft is live now.
     expect(loadDraft()).toEqual({ add: [], remove: [] })

@@ -9,35 +9,24 @@ import { usePoll } from './usePoll'
 
 export const jobPollMs = 1000
 
-// jobFinished: the rescore job reports a state, or like the scheduled jobs
-// an outcome, or only its progress.
-export function jobFinished(j: Job | undefined): boolean {
-  if (!j) return false
-  const s = (j.state ?? j.outcome ?? '').toLowerCase()
-  if (['done', 'ok', 'failed', 'cancelled', 'succeeded', 'finished'].includes(s)) return true
-  return s === '' && j.progress !== undefined && j.progress >= 1
-}
+export const jobFinished = (j: Job | undefined) => j?.state === 'done' || j?.state === 'failed'
 
-const findJob = (jobs: Job[], id: string) => jobs.find((j) => String(j.id ?? '') === id) ?? jobs.find((j) => j.name === id)
+// The apply jobs are listed beside the scheduled ones, under lab_jobs.
+const loadJob = async (id: string) => (await get<{ lab_jobs?: Job[] }>('/api/v1/jobs')).lab_jobs?.find((j) => j.id === id)
 
 export function ApplyPanel({ runId, changed, onApplied }: { runId: string; changed: number | undefined; onApplied: () => void }) {
   const [asking, setAsking] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string>()
   const [job, setJob] = useState<string>()
-  const poll = usePoll<Job | undefined>(
-    job,
-    async (id) => findJob((await get<{ jobs: Job[] }>('/api/v1/jobs')).jobs ?? [], id),
-    (j) => !jobFinished(j),
-    jobPollMs,
-  )
+  const poll = usePoll<Job | undefined>(job, loadJob, (j) => !jobFinished(j), jobPollMs)
 
   const apply = async () => {
     setBusy(true)
     setError(undefined)
     try {
-      const r = await post<{ job: string | number }>(`/api/v1/lab/runs/${enc(runId)}/apply`)
-      setJob(String(r.job))
+      const r = await post<{ job: string }>(`/api/v1/lab/runs/${enc(runId)}/apply`)
+      setJob(r.job)
       setAsking(false)
       onApplied()
     } catch (e) {
@@ -87,8 +76,8 @@ export function ApplyPanel({ runId, changed, onApplied }: { runId: string; chang
 
 function JobStatus({ id, job, error }: { id: string; job: Job | undefined; error: string | undefined }) {
   const done = jobFinished(job)
-  const state = job?.state ?? job?.outcome ?? (job ? 'running' : 'starting')
-  const failed = /fail/i.test(state)
+  const state = job?.state ?? 'starting'
+  const failed = state === 'failed'
   return (
     <div data-testid="apply-job">
       <p>
@@ -100,6 +89,12 @@ function JobStatus({ id, job, error }: { id: string; job: Job | undefined; error
           <span className="muted small">
             {' '}
             · {job.done.toLocaleString()} of {job.total.toLocaleString()} contacts
+          </span>
+        )}
+        {done && job?.changed !== undefined && (
+          <span className="muted small" data-testid="apply-job-changed">
+            {' '}
+            · {job.changed.toLocaleString()} changed
           </span>
         )}
       </p>

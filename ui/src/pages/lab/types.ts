@@ -78,22 +78,22 @@ export interface Run {
 export interface SuggestedFeature { feature: string; weight: number; points: number }
 
 export interface Suggestion {
-  auc: number
-  holdout_auc: number
+  // null when undefined (one class missing from a part).
+  auc: number | null
+  holdout_auc: number | null
   features: SuggestedFeature[]
   model: { base: 'live'; add?: Flow[]; remove?: string[] }
 }
 
-// An entry of GET /api/v1/jobs. The rescore job of an apply may carry its
-// progress; the scheduled jobs carry their last run.
+// An apply job, from GET /api/v1/jobs' `lab_jobs` (lab.JobView): state is
+// applying, rescoring, done or failed.
 export interface Job {
-  id?: string
-  name?: string
-  state?: string
-  outcome?: string
+  id: string
+  run?: string
+  state: string
   progress?: number
   done?: number
   total?: number
+  changed?: number
   error?: string
-  last_start?: string
 }

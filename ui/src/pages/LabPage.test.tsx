@@ -125,7 +125,7 @@ describe('LabPage', () => {
     expect(screen.getByTestId('lab-changed')).toHaveTextContent('37')
     expect(screen.getByTestId('lab-roc')).toHaveTextContent('AUC live 0.610 · draft 0.830')
     const bands = within(screen.getByTestId('lab-bands')).getAllByTestId('lab-bands-row')
-    expect(bands.map((r) => r.textContent)).toEqual(['cold12.5% (1/8)16.7% (1/6)', 'warm0% (0/0)0% (0/0)', 'hot150% (3/2)75% (3/4)'])
+    expect(bands.map((r) => r.textContent)).toEqual(['cold12.5% (1/8)16.7% (1/6)', 'warm— (0/0)— (0/0)', 'hot150% (3/2)75% (3/4)'])
     const deciles = within(screen.getByTestId('lab-deciles')).getAllByTestId('lab-deciles-row')
     expect(deciles.map((r) => r.firstChild?.textContent)).toEqual(['D1', 'top 10%'])
     expect(screen.getByTestId('lab-grade-hot')).toHaveTextContent('hot24')

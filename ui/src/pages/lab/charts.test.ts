@@ -63,6 +63,8 @@ describe('bandSeries', () => {
       ['warm', null, 50],
     ])
     expect(s[0]).toMatchObject({ liveContacts: 8, liveConverted: 1, draftContacts: 6, draftConverted: 0 })
+    // A band with nobody in it has no rate.
+    expect(bandSeries([band('hot', 0, 0)], [band('hot', 3, 1)]).map((p) => [p.live, p.draft])).toEqual([[null, 33.3]])
   })
 
   it('labels deciles, the top one plainly', () => {

@@ -67,7 +67,8 @@ export function gradeSeries(live: Record<string, number>, draft: Record<string, 
 export interface BandPoint {
   band: string
   label: string
-  // Conversion rates in percent, null when the side has no such band.
+  // Conversion rates in percent, null when the side has no such band or
+  // nobody in it (a rate of nobody is not 0%).
   live: number | null
   draft: number | null
   liveContacts: number
@@ -86,8 +87,8 @@ export function bandSeries(live: Band[] = [], draft: Band[] = [], labelOf: (band
   return names.map((band) => ({
     band,
     label: labelOf(band),
-    live: l.has(band) ? pct(l.get(band)!.rate) : null,
-    draft: d.has(band) ? pct(d.get(band)!.rate) : null,
+    live: rateOf(l.get(band)),
+    draft: rateOf(d.get(band)),
     liveContacts: l.get(band)?.contacts ?? 0,
     draftContacts: d.get(band)?.contacts ?? 0,
     liveConverted: l.get(band)?.converted ?? 0,
@@ -137,5 +138,5 @@ export function progressPercent(progress: number | undefined): number {
   return Math.round(Math.min(1, Math.max(0, progress)) * 100)
 }
 
-const pct = (rate: number) => round1(rate * 100)
+const rateOf = (b: Band | undefined) => (b && b.contacts > 0 ? round1(b.rate * 100) : null)
 const round1 = (x: number) => Math.round(x * 10) / 10

@@ -159,6 +159,24 @@ describe('LabPage', () => {
     expect(calls.some((c) => c.method === 'POST')).toBe(false)
   })
 
+  it('shows why the server refused the draft, naming the field', async () => {
+    testOnLab(edited)
+    stubFetch(routes({
+      'POST /api/v1/lab/runs': {
+        status: 400,
+        body: { error: { code: 'invalid_model', message: 'flow pricing: node a1: points must be an integer', details: [{ path: 'model.add[0].nodes[1].config.points', message: 'must be an integer' }] } },
+      },
+    }))
+    renderLab()
+    const user = userEvent.setup()
+    await waitFor(() => expect(screen.getByTestId('outcome-event-name')).toHaveValue('Deal won'))
+    await user.click(screen.getByTestId('lab-run'))
+    const err = await screen.findByTestId('lab-run-error')
+    expect(err).toHaveTextContent('Could not start the run: flow pricing: node a1: points must be an integer')
+    expect(err).toHaveTextContent('model.add[0].nodes[1].config.points: must be an integer')
+    expect(screen.queryByTestId('lab-progress')).toBeNull()
+  })
+
   it('shows the last run again after a reload', slow, async () => {
     sessionStorage.setItem('scoreflow.lab.run', JSON.stringify('r9'))
     stubFetch(routes({ 'GET /api/v1/lab/runs/r9': { body: { id: 'r9', state: 'done', progress: 1, result } } }))

@@ -2,10 +2,10 @@
 // The draft, the outcome and the run last started are kept in
 // sessionStorage, so a reload of /lab (or a trip to the canvas) keeps them.
 import { useEffect, useState } from 'react'
-import { del, enc, get, post } from '../api'
+import { ApiError, del, enc, get, post } from '../api'
 import { useCatalog } from '../components/filter/useCatalog'
 import { useAsync } from '../hooks'
-import type { Flow } from '../types'
+import type { FieldError, Flow } from '../types'
 import { ApplyPanel } from './lab/ApplyPanel'
 import { progressPercent } from './lab/charts'
 import DraftPanel from './lab/DraftPanel'
@@ -41,6 +41,8 @@ export default function LabPage() {
   const [nonce, setNonce] = useState(0)
   const [starting, setStarting] = useState(false)
   const [runError, setRunError] = useState<string>()
+  // A refused draft names the flow and field at fault (CONTRACT §6 details).
+  const [runDetails, setRunDetails] = useState<FieldError[]>([])
   const [applied, setApplied] = useState(false)
 
   const [draft, setDraft] = useState<Draft>(loadDraft)
@@ -70,11 +72,13 @@ export default function LabPage() {
     }
     setStarting(true)
     setRunError(undefined)
+    setRunDetails([])
     try {
       const r = await post<{ id: string }>('/api/v1/lab/runs', body)
       setRunId(r.id)
     } catch (e) {
       setRunError(`Could not start the run: ${(e as Error).message}`)
+      if (e instanceof ApiError) setRunDetails(e.details)
     } finally {
       setStarting(false)
     }
@@ -133,6 +137,15 @@ export default function LabPage() {
         {runError && (
           <div className="banner error" role="alert" data-testid="lab-run-error">
             {runError}
+            {runDetails.length > 0 && (
+              <ul className="small">
+                {runDetails.map((d, i) => (
+                  <li key={i}>
+                    <span className="mono">{d.path}</span>: {d.message}
+                  </li>
+                ))}
+              </ul>
+            )}
           </div>
         )}
         {run?.state === 'failed' && (

@@ -14,8 +14,8 @@ import {
   type Edge,
   type NodeTypes,
 } from '@xyflow/react'
-import '@xyflow/react/dist/style.css'
 import { useNavigate } from 'react-router-dom'
+import '@xyflow/react/dist/style.css'
 import './canvas.css'
 import { ApiError, enc, get, post, put } from '../../api'
 import type { Catalog, Flow, FlowStats, NodeStats, NodeTypeSpec, Position } from '../../types'

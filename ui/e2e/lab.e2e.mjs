@@ -130,6 +130,14 @@ test('test a change on history, suggest a draft, apply it', async () => {
   // A run changes nothing live.
   assert.deepEqual({ booked: await score('lab-c2'), other: await score('lab-c1') }, before)
 
+  // Nobody reached the "won" stage: too little history, and the 400 says how much more.
+  await page.getByTestId('outcome-where').check()
+  await page.getByTestId('outcome-filter').waitFor()
+  await page.getByTestId('suggest').click()
+  const tooLittle = await page.getByTestId('suggest-error').textContent()
+  assert.match(tooLittle, /\d/, `the too-little-history message names a number: ${tooLittle}`)
+  await page.getByTestId('outcome-event').check()
+
   // Suggest learns that the call predicts the deal.
   await page.getByTestId('suggest-score').selectOption('engagement')
   await page.getByTestId('suggest').click()

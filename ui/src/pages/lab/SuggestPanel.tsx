@@ -15,6 +15,8 @@ export interface SuggestPanelProps {
   onOpenAsDraft: (s: Suggestion) => void
 }
 
+const flowCount = (n: number) => (n === 1 ? '1 flow' : `${n} flows`)
+
 export default function SuggestPanel({ catalog, score, onScore, request, onOpenAsDraft }: SuggestPanelProps) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string>()
@@ -102,7 +104,7 @@ export default function SuggestPanel({ catalog, score, onScore, request, onOpenA
             >
               Open as draft
             </button>
-            <span className="muted small">{(suggestion.model?.add ?? []).length} flows; the current draft is replaced.</span>
+            <span className="muted small">{flowCount((suggestion.model?.add ?? []).length)}; the current draft is replaced.</span>
           </div>
         </div>
       )}

@@ -73,8 +73,8 @@ export default function App() {
           <Route path="/segments/new" element={<SegmentEditor />} />
           <Route path="/segments/:id" element={<SegmentEditor />} />
           <Route path="/scoring" element={<ScoringMatrix />} />
-          <Route path="/settings" element={<SettingsPage />} />
           <Route path="/lab" element={<Lab />} />
+          <Route path="/settings" element={<SettingsPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -19,6 +19,7 @@ import '@xyflow/react/dist/style.css'
 import './canvas.css'
 import { ApiError, enc, get, post, put } from '../../api'
 import type { Catalog, Flow, FlowStats, NodeStats, NodeTypeSpec, Position } from '../../types'
+import { labPath, testOnLab } from '../../pages/lab/draft'
 import { ConflictBanner, ErrorBanner, IssuesBanner } from './Banners'
 import { copySelection, pasteClip, setClipboard, takeClipboard } from './clipboard'
 import { connectionProblem, toFlowEdge } from './connect'
@@ -33,7 +34,6 @@ import SidePanel from './SidePanel'
 import Toolbar, { type StatsWindow } from './Toolbar'
 import { useEditorState } from './useEditorState'
 import { useValidation } from './useValidation'
-import { labPath, testOnLab } from '../../pages/lab/draft'
 
 const nodeTypes: NodeTypes = { flow: FlowNodeView }
 

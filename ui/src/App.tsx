@@ -20,6 +20,9 @@ import KeysPage from './pages/KeysPage'
 // React.lazy). After the first page is up, the chunk is fetched in the
 // background, so opening the editor from the app does not wait at all.
 const editor = lazyModule(() => import('./pages/FlowEditor'))
+// The lab draws its charts with recharts, which the other pages load on
+// demand too: it is its own chunk.
+const lab = lazyModule(() => import('./pages/LabPage'))
 
 const nav = [
   ['/', 'Dashboard'],
@@ -27,6 +30,7 @@ const nav = [
   ['/contacts', 'Contacts'],
   ['/segments', 'Segments'],
   ['/scoring', 'Scoring matrix'],
+  ['/lab', 'Lab'],
   ['/settings', 'Settings'],
   ['/audit', 'Audit'],
 ] as const
@@ -82,6 +86,7 @@ export default function App() {
           <Route path="/segments/new" element={<SegmentEditor />} />
           <Route path="/segments/:id" element={<SegmentEditor />} />
           <Route path="/scoring" element={<ScoringMatrix />} />
+          <Route path="/lab" element={<Lab />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/settings/keys" element={<KeysPage />} />
           <Route path="/audit" element={<AuditPage />} />
@@ -96,6 +101,12 @@ function Editor() {
   const { mod, failed } = editor.use()
   if (failed) return <div className="page banner error">The editor could not be loaded — reload the page.</div>
   return mod ? <mod.default /> : <div className="page muted">Loading the editor…</div>
+}
+
+function Lab() {
+  const { mod, failed } = lab.use()
+  if (failed) return <div className="page banner error">The lab could not be loaded — reload the page.</div>
+  return mod ? <mod.default /> : <div className="page muted">Loading the lab…</div>
 }
 
 // KeyPrompt asks for the admin key when the server answers 401. The key is

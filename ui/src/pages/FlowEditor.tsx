@@ -8,6 +8,7 @@ import type { Catalog, Flow, NodeTypeSpec } from '../types'
 import FlowCanvasEditor from '../components/canvas/FlowCanvasEditor'
 import { editable, emptyFlow } from '../components/canvas/model'
 import { withPositions } from '../components/canvas/ops'
+import { stashedForCanvas } from './lab/draft'
 
 const emptyCatalog: Catalog = { event_types: [], tags: [], fields: [], scores: [], stages: [], segments: [] }
 
@@ -57,7 +58,10 @@ export default function FlowEditor() {
     }
     setError(undefined)
     if (id === undefined) {
-      setSession({ key: ++keys.current, doc: emptyFlow() })
+      // /flows/new?from=lab: a flow of the lab's draft (a suggested one has
+      // no positions), not saved yet.
+      const fromLab = search.get('from') === 'lab' ? stashedForCanvas() : undefined
+      setSession({ key: ++keys.current, doc: fromLab ? withPositions(editable(fromLab)) : emptyFlow() })
       return
     }
     setSession(undefined)

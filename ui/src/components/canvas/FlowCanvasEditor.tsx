@@ -14,11 +14,13 @@ import {
   type Edge,
   type NodeTypes,
 } from '@xyflow/react'
+import { useNavigate } from 'react-router-dom'
 import '@xyflow/react/dist/style.css'
 import './canvas.css'
 import { useAccess } from '../../access'
 import { ApiError, enc, get, post, put } from '../../api'
 import type { Catalog, Flow, FlowStats, NodeStats, NodeTypeSpec, Position } from '../../types'
+import { labPath, testOnLab } from '../../pages/lab/draft'
 import { ConflictBanner, ErrorBanner, IssuesBanner } from './Banners'
 import { copySelection, pasteClip, setClipboard, takeClipboard } from './clipboard'
 import { connectionProblem, toFlowEdge } from './connect'
@@ -203,6 +205,14 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
 
   const fitView = useCallback(() => rf.fitView({ padding: 0.2, maxZoom: 1.2, duration: 300 }), [rf])
 
+  // "Test this change": the document as edited, saved or not, becomes (or
+  // replaces, by id) a flow of the lab's draft.
+  const navigate = useNavigate()
+  const testInLab = useCallback(() => {
+    testOnLab(apiBody(doc))
+    navigate(labPath)
+  }, [doc, navigate])
+
   // --- side panel ---
 
   const onConfig = useCallback((id: string, cfg: Record<string, unknown>) => ed.commit(setNodeConfig(doc, id, cfg), { key: `config:${id}` }), [doc, ed])
@@ -381,6 +391,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
         onStats={setStatsOn}
         onStatsWindow={setStatsWindow}
         onSave={() => void save()}
+        onTest={testInLab}
       />
       <div className="editor-banners">
         {conflict && <ConflictBanner version={conflict.version} busy={saving} onReload={() => void reloadRemote()} onOverwrite={() => void save(conflict.version)} />}

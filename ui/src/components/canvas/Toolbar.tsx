@@ -21,6 +21,8 @@ export interface ToolbarProps {
   onDelete: () => void
   onLayout: () => void
   onFitView: () => void
+  // "Test this change": open the edited flow in the model lab as a draft.
+  onTest?: () => void
   onStats: (on: boolean) => void
   onStatsWindow: (w: StatsWindow) => void
   onSave: () => void
@@ -91,6 +93,11 @@ export default function Toolbar(p: ToolbarProps) {
           ))}
         </select>
       </div>
+      {p.onTest && (
+        <button type="button" data-testid="test-in-lab" onClick={p.onTest} title="Replay history through this version (saved or not) in the model lab">
+          Test this change
+        </button>
+      )}
       {p.checking && <span className="muted small">Checking…</span>}
       <button
         type="button"

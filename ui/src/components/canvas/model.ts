@@ -112,3 +112,16 @@ export function round(p: Position): Position {
 export function findNode(f: Flow, id: string): FlowNode | undefined {
   return f.nodes.find((n) => n.id === id)
 }
+
+// needsLayout tells a flow drawn by hand from one that was never laid out
+// (a suggested draft, a flow posted through the API): most of its nodes
+// have no position, or share one (typically 0,0) with another node. Such a
+// flow would otherwise open as one row of boxes, or as a single stack.
+export function needsLayout(nodes: FlowNode[]): boolean {
+  if (nodes.length < 2) return false
+  const key = (p: Position) => `${p.x},${p.y}`
+  const at = new Map<string, number>()
+  for (const n of nodes) if (n.position) at.set(key(n.position), (at.get(key(n.position)) ?? 0) + 1)
+  const unplaced = nodes.filter((n) => !n.position || at.get(key(n.position))! > 1).length
+  return unplaced * 2 > nodes.length
+}

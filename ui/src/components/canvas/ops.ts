@@ -1,7 +1,8 @@
 // Operations on a flow document. Each returns a new document and leaves its
 // input untouched, so the undo history can keep old documents as they were.
 import type { Flow, FlowEdge, FlowNode, Position } from '../../types'
-import { nextNodeId, round } from './model'
+import { autoLayout } from './layout'
+import { needsLayout, nextNodeId, round } from './model'
 
 // edgeKey names an edge by what makes it unique to the backend: from, to
 // and branch (two edges with the same three are a duplicate).
@@ -62,9 +63,12 @@ export function moveNodes(doc: Flow, positions: Record<string, Position>): Flow 
   return changed ? { ...doc, nodes } : doc
 }
 
-// withPositions gives every node without a position one, in a row, so an
-// imported document without positions is still readable before layout.
+// withPositions makes a document drawable as it is opened. One that was
+// never laid out (see needsLayout) is laid out by dagre, as the Auto-layout
+// button would; one where only a few nodes lack a position keeps the user's
+// layout and gets those few in a row.
 export function withPositions(doc: Flow): Flow {
+  if (needsLayout(doc.nodes)) return moveNodes(doc, autoLayout(doc.nodes, doc.edges))
   if (doc.nodes.every((n) => n.position)) return doc
   return { ...doc, nodes: doc.nodes.map((n, i) => (n.position ? n : { ...n, position: { x: i * 280, y: 0 } })) }
 }

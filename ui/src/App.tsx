@@ -36,7 +36,8 @@ const nav = [
 ] as const
 
 // Nav entries only an admin key sees (Keys is a tab of Settings).
-const adminOnly = new Set<string>(['/audit'])
+// The lab's runs are POSTs, which a read key may not send.
+const adminOnly = new Set<string>(['/audit', '/lab'])
 
 export default function App() {
   const [needKey, setNeedKey] = useState(false)

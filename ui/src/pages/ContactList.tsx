@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react'
 import { useSearchParams } from 'react-router-dom'
 import { get } from '../api'
+import { EditOnly } from '../access'
 import { useAsync, useDebounced } from '../hooks'
 import type { Contact, Segment, Settings } from '../types'
 import ContactTable, { dimensionsOf } from './contacts/ContactTable'
@@ -68,9 +69,11 @@ export default function ContactList() {
       <div className="page-head">
         <h1>Contacts</h1>
         <span className="spacer" />
-        <button type="button" data-testid="contact-import" onClick={() => setImporting(true)}>
-          Import CSV
-        </button>
+        <EditOnly>
+          <button type="button" data-testid="contact-import" onClick={() => setImporting(true)}>
+            Import CSV
+          </button>
+        </EditOnly>
         <button
           type="button"
           data-testid="contact-export"

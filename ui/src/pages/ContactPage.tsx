@@ -12,6 +12,7 @@ import { formatTime, formatValue, gradeClass, segmentPath } from './contacts/for
 import HistoryTable from './contacts/HistoryTable'
 import Timeline from './contacts/Timeline'
 import MergeDialog from './identity/MergeDialog'
+import { EditOnly } from '../access'
 import './contacts/contacts.css'
 import { ChartPlaceholder, scoreChart } from './dashboard/lazyCharts'
 
@@ -76,9 +77,11 @@ export default function ContactPage() {
             </span>
           </span>
         </div>
-        <button type="button" data-testid="contact-merge" onClick={() => setMerging(true)}>
-          Merge…
-        </button>
+        <EditOnly>
+          <button type="button" data-testid="contact-merge" onClick={() => setMerging(true)}>
+            Merge…
+          </button>
+        </EditOnly>
         {dims.map(([d, v]) => (
           <div className="stat" key={d} data-testid={`contact-dimension-${d}`}>
             <span className="label">{d}</span>

@@ -391,7 +391,7 @@ export default function FlowCanvasEditor({ initial, version: loadedVersion, spec
         onStats={setStatsOn}
         onStatsWindow={setStatsWindow}
         onSave={() => void save()}
-        onTest={testInLab}
+        onTest={readOnly ? undefined : testInLab}
       />
       <div className="editor-banners">
         {conflict && <ConflictBanner version={conflict.version} busy={saving} onReload={() => void reloadRemote()} onOverwrite={() => void save(conflict.version)} />}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/metrics"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // contactBody is a contact as the API answers it: with the ids merged
@@ -96,14 +97,12 @@ func (s *Server) mergeContacts(c *fiber.Ctx) error {
 		}
 	}
 	ev := &model.Event{ID: s.cfg.NewID(), Type: model.EventMerged, ContactID: into.ID, Timestamp: s.cfg.Now().UTC(),
-		Properties: map[string]any{"from": sources}}
+		Properties: map[string]any{"from": sources, "by": store.ActorOf(ctx)}}
 	if err := s.cfg.Publisher.Publish(ctx, metrics.PathAPI, []*model.Event{ev}); err != nil {
 		return fmt.Errorf("publish merge: %w", err)
 	}
-	// On the stream the merge will be applied, exactly once: it is made.
-	if err := s.cfg.Store.RecordAudit(ctx, model.AuditEntry{Action: model.AuditContactMerge, Target: into.ID}); err != nil {
-		return err
-	}
+	// The engine writes the audit entry in the transaction that applies the
+	// merge (properties.by names the key).
 	applied, err := s.waitApplied(ctx, ev.ID)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/segments"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // Merges (CONTRACT §9). A merge is applied by the event that asks for it,
@@ -43,6 +44,9 @@ func (u *unit) mergeNamed(cs *contactState, ev *model.Event) error {
 				return err
 			}
 		}
+		if err := u.auditMerge(cs, ev); err != nil {
+			return err
+		}
 	}
 	if ev.AnonymousID != "" && ev.AnonymousID != cs.c.ID {
 		if err := u.mergeAnonymous(cs, ev); err != nil {
@@ -51,6 +55,22 @@ func (u *unit) mergeNamed(cs *contactState, ev *model.Event) error {
 	}
 	if ev.Type == model.EventIdentify && ev.ContactID != "" && ev.Email != "" && ev.Email != cs.c.Email {
 		return u.mergeByEmail(cs, ev)
+	}
+	return nil
+}
+
+// auditMerge records a merge the API asked for (CONTRACT §10) in the
+// transaction that makes it, under the key that asked (properties.by), so
+// the log names a merge exactly when it happened. A Tx that keeps no log
+// (the lab's sandbox) is skipped.
+func (u *unit) auditMerge(cs *contactState, ev *model.Event) error {
+	atx, ok := u.tx.(store.AuditTx)
+	if !ok {
+		return nil
+	}
+	by, _ := ev.Properties["by"].(string)
+	if err := atx.RecordAudit(model.AuditEntry{At: u.now, Key: by, Action: model.AuditContactMerge, Target: cs.c.ID}); err != nil {
+		return fmt.Errorf("audit merge into %s: %w", cs.c.ID, err)
 	}
 	return nil
 }

@@ -268,6 +268,13 @@ func (e *Engine) do(ctx context.Context, fn func(u *unit) error) error {
 // is ordered with the contact's events and leaves no stale cache entry.
 func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 	return e.do(ctx, func(u *unit) error {
+		// The contact leaves its account first (flushAccounts takes its
+		// scores off); it is not written back, having been deleted.
+		if cs, err := u.existing(id); err != nil {
+			return err
+		} else if cs != nil {
+			cs.leaveAccount()
+		}
 		found, err := u.tx.DeleteContact(id)
 		if err != nil {
 			return err

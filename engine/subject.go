@@ -16,7 +16,12 @@ type contactSubject struct {
 var _ flows.EventCounter = contactSubject{}
 
 // Value reads a contact field through the table of contact fields.
-func (s contactSubject) Value(field string) (any, bool) { return flows.ContactValue(s.c, field) }
+func (s contactSubject) Value(field string) (any, bool) {
+	if isAccountField(field) {
+		return s.accountValue(field)
+	}
+	return flows.ContactValue(s.c, field)
+}
 
 // CountEvents answers a behaviour leaf from the timeline.
 func (s contactSubject) CountEvents(q flows.BehaviourQuery) (int, error) {

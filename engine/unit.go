@@ -39,6 +39,10 @@ type unit struct {
 	webhooks int
 	hookKeys map[string]int
 	result   batchResult
+	// accounts the batch read or changed (accounts.go); accountErr is a
+	// failure to read one inside a filter, which fails the batch.
+	accounts   map[string]*accountState
+	accountErr error
 }
 
 type contactState struct {
@@ -49,6 +53,7 @@ type contactState struct {
 	dirty, touched bool
 	// changes not yet seen by segment evaluation.
 	changes map[segments.Change]bool
+	acct    accountSnap // the account membership as loaded (accounts.go)
 }
 
 // mark records a change for segment evaluation.
@@ -120,6 +125,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
 	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
+	cs.snapshotAccount()
 	if isNew {
 		cs.mark(segments.ChangeCreated)
 	}
@@ -167,6 +173,9 @@ func (u *unit) stat(flowID, nodeID string) *store.NodeStats {
 
 // flush writes what the unit holds in memory before commit.
 func (u *unit) flush() error {
+	if u.accountErr != nil {
+		return u.accountErr
+	}
 	for _, cs := range u.contacts {
 		var err error
 		switch {
@@ -178,6 +187,9 @@ func (u *unit) flush() error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := u.flushAccounts(); err != nil {
+		return err
 	}
 	for _, f := range u.failures {
 		if err := u.tx.RecordRunFailure(f); err != nil {

@@ -47,6 +47,7 @@ type Event struct {
 	Timestamp  time.Time      `json:"timestamp"`
 	Properties map[string]any `json:"properties,omitempty"`
 	Traits     map[string]any `json:"traits,omitempty"`
+	AccountID  string         `json:"account_id,omitempty"`
 
 	// Internal marks an event the engine raised (tag_added, field_changed…).
 	Internal bool `json:"-"`
@@ -144,6 +145,7 @@ func (e *Event) Validate() []FieldError {
 			break
 		}
 	}
+	errs = append(errs, e.validateAccount()...)
 	return errs
 }
 

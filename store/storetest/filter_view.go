@@ -73,6 +73,9 @@ type engineView struct {
 	written filterContact // for failure messages
 	counts  map[eventWindow]int
 	props   map[eventWindow][]map[string]any
+	// the contact's account, loaded at the first account field read
+	account       *model.Account
+	accountLoaded bool
 }
 
 type eventWindow struct {
@@ -98,7 +101,12 @@ func loadViews(t *testing.T, tx store.Tx, contacts []filterContact) map[string]*
 	return out
 }
 
-func (v *engineView) Value(field string) (any, bool) { return flows.ContactValue(v.c, field) }
+func (v *engineView) Value(field string) (any, bool) {
+	if isAccountField(field) {
+		return v.accountValue(field)
+	}
+	return flows.ContactValue(v.c, field)
+}
 
 func (v *engineView) CountEvents(q flows.BehaviourQuery) (int, error) {
 	key := eventWindow{q.Type, q.Since}

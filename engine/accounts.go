@@ -1,0 +1,238 @@
+package engine
+
+import (
+	"maps"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/scoreflow/scoreflow/flows"
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/segments"
+)
+
+// Accounts in the unit of work. A contact's account and scores as loaded
+// (its snapshot) and as they stand at flush tell what the batch changed:
+// the old account loses the old scores, the new one gains the new, applied
+// as deltas to the account's sums and member count, and for max dimensions
+// to its multiset of values (store.AccountTx). The cost is a few index
+// operations per changed contact per batch, never a rescan of members.
+// Accounts are read from the store in every batch, not cached across
+// batches: another replica may change the same account.
+
+// accountSnap is what a contact's account membership was when the batch
+// loaded it.
+type accountSnap struct {
+	id     string
+	scores map[string]int64 // nil when id is ""
+}
+
+// snapshotAccount records the membership of a freshly loaded contact.
+func (cs *contactState) snapshotAccount() {
+	if id := cs.c.AccountID; id != "" {
+		cs.acct = accountSnap{id: id, scores: maps.Clone(cs.c.Scores)}
+	}
+}
+
+// accountState is an account the batch read or changes.
+type accountState struct {
+	a       *model.Account
+	before  model.Account // the loaded values, to tell whether to write
+	changed bool          // membership, sums or traits changed
+}
+
+// account returns the batch's copy of an account, loading it (or starting
+// a new one) on first use.
+func (u *unit) account(id string) (*accountState, error) {
+	if st, ok := u.accounts[id]; ok {
+		return st, nil
+	}
+	if u.accounts == nil {
+		u.accounts = map[string]*accountState{}
+	}
+	a, err := u.tx.LoadAccount(id)
+	if err != nil {
+		return nil, asStoreFailure(err)
+	}
+	isNew := a == nil
+	if isNew {
+		a = &model.Account{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Sums: map[string]int64{},
+			Grade: u.settings.GradeFor(0), CreatedAt: u.now, UpdatedAt: u.now}
+	}
+	st := &accountState{a: a, before: *a, changed: isNew}
+	st.before.Scores = maps.Clone(a.Scores)
+	st.before.Attributes = maps.Clone(a.Attributes)
+	u.accounts[id] = st
+	return st, nil
+}
+
+// joinAccount applies an event's account_id: the contact moves into the
+// account, and a group call's properties become the account's traits
+// (properties.name its name).
+func (u *unit) joinAccount(cs *contactState, ev *model.Event) error {
+	if ev.AccountID == "" {
+		return nil
+	}
+	if cs.c.AccountID != ev.AccountID {
+		cs.c.AccountID = ev.AccountID
+		cs.dirty = true
+		cs.mark(segments.ChangeAccount)
+	}
+	if ev.Type != model.EventGroup || len(ev.Properties) == 0 {
+		return nil
+	}
+	st, err := u.account(ev.AccountID)
+	if err != nil {
+		return err
+	}
+	for k, v := range ev.Properties {
+		if k == "name" {
+			if name, ok := v.(string); ok && name != st.a.Name {
+				st.a.Name, st.changed = name, true
+			}
+			continue
+		}
+		v = normalizeJSON(v)
+		if old, had := st.a.Attributes[k]; !had || !reflect.DeepEqual(old, v) {
+			if st.a.Attributes == nil {
+				st.a.Attributes = map[string]any{}
+			}
+			st.a.Attributes[k], st.changed = v, true
+		}
+	}
+	if st.changed {
+		cs.mark(segments.ChangeAccount)
+	}
+	return nil
+}
+
+// leaveAccount takes a contact out of its account (it is being deleted).
+func (cs *contactState) leaveAccount() { cs.c.AccountID = "" }
+
+// flushAccounts applies the batch's membership and score changes to the
+// accounts, then writes the accounts that changed. Accounts are loaded in
+// id order, so concurrent batches lock them in one order.
+func (u *unit) flushAccounts() error {
+	type move struct {
+		cs       *contactState
+		old, new string
+	}
+	var moves []move
+	ids := map[string]bool{}
+	for _, cs := range u.contacts {
+		old, cur := cs.acct.id, cs.c.AccountID
+		if old == "" && cur == "" {
+			continue
+		}
+		if old == cur && maps.Equal(cs.acct.scores, cs.c.Scores) {
+			continue
+		}
+		moves = append(moves, move{cs, old, cur})
+		ids[old], ids[cur] = true, true
+	}
+	delete(ids, "")
+	for id := range u.accounts {
+		ids[id] = true
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	sorted := make([]string, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	sort.Strings(sorted)
+	for _, id := range sorted {
+		if _, err := u.account(id); err != nil {
+			return err
+		}
+	}
+	maxDims := u.settings.MaxDimensions()
+	for _, m := range moves {
+		if m.old != "" {
+			if err := u.addMember(u.accounts[m.old], m.cs.acct.scores, -1, maxDims); err != nil {
+				return err
+			}
+		}
+		if m.new != "" {
+			if err := u.addMember(u.accounts[m.new], m.cs.c.Scores, 1, maxDims); err != nil {
+				return err
+			}
+		}
+	}
+	watched := len(u.flows.segments.Affected(map[segments.Change]bool{segments.ChangeAccount: true})) > 0
+	for _, id := range sorted {
+		st := u.accounts[id]
+		if !st.changed {
+			continue
+		}
+		a := st.a
+		if err := u.settings.ScoreAccount(a, func(d string) (int64, error) { return u.tx.MaxAccountValue(a.ID, d) }); err != nil {
+			return asStoreFailure(err)
+		}
+		a.UpdatedAt = u.now
+		if err := u.tx.SaveAccount(a); err != nil {
+			return asStoreFailure(err)
+		}
+		// Members' segments that read account fields follow the account at
+		// the next time pass: one statement per changed account per batch.
+		if watched && (a.Score != st.before.Score || a.Grade != st.before.Grade || !maps.Equal(a.Scores, st.before.Scores) ||
+			a.Name != st.before.Name || !reflect.DeepEqual(a.Attributes, st.before.Attributes)) {
+			if err := u.tx.DueAccountMembers(a.ID, u.now); err != nil {
+				return asStoreFailure(err)
+			}
+		}
+	}
+	return nil
+}
+
+// addMember adds (sign 1) or removes (sign -1) a member's scores to an
+// account's sums, member count and max multisets.
+func (u *unit) addMember(st *accountState, scores map[string]int64, sign int, maxDims []string) error {
+	a := st.a
+	st.changed = true
+	a.Contacts += int64(sign)
+	if a.Sums == nil {
+		a.Sums = map[string]int64{}
+	}
+	for d, v := range scores {
+		a.Sums[d] += int64(sign) * v
+	}
+	for _, d := range maxDims {
+		if _, ok := a.Sums[d]; !ok {
+			a.Sums[d] = 0 // a max dimension is shown once any member counts for it
+		}
+		if err := u.tx.AddAccountValue(a.ID, d, scores[d], sign); err != nil {
+			return asStoreFailure(err)
+		}
+	}
+	return nil
+}
+
+// accountOf is the account a filter reads for a contact: the batch's copy
+// (its traits current, its scores as of the batch's start) or the store's;
+// nil when the contact has none.
+func (u *unit) accountOf(c *model.Contact) (*model.Account, error) {
+	if c.AccountID == "" {
+		return nil, nil
+	}
+	st, err := u.account(c.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return st.a, nil
+}
+
+// accountValue answers a filter's account.* field.
+func (s contactSubject) accountValue(field string) (any, bool) {
+	a, err := s.u.accountOf(s.c)
+	if err != nil {
+		// Value cannot fail: remember it so the batch fails instead of
+		// matching on a missing account.
+		s.u.accountErr = err
+		return nil, false
+	}
+	return flows.AccountValue(a, field)
+}
+
+func isAccountField(field string) bool { return strings.HasPrefix(field, "account.") }

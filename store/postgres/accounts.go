@@ -1,0 +1,320 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// Accounts (store/accounts.go): the rows, the max multiset and the reads.
+// Replicas apply contacts of one account in different partitions at the
+// same time, so a batch locks the account rows it changes (LoadAccount's
+// FOR UPDATE); the engine loads them in id order, so two batches never
+// wait on each other in a cycle.
+
+const accountColumns = `a.id, a.name, a.attributes, a.sums, a.scores, a.score, a.grade, a.members, a.created_at, a.updated_at`
+
+func scanAccount(row pgx.Row) (*model.Account, error) {
+	var a model.Account
+	var attrs, sums, scores string
+	var created, updated int64
+	if err := row.Scan(&a.ID, &a.Name, &attrs, &sums, &scores, &a.Score, &a.Grade, &a.Contacts, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := store.DecodeAccountJSON(&a, attrs, sums, scores); err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	return &a, nil
+}
+
+const saveAccount = `INSERT INTO accounts (id, name, attributes, sums, scores, score, grade, members, created_at, updated_at)
+	VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10)
+	ON CONFLICT (id) DO UPDATE SET name = excluded.name, attributes = excluded.attributes, sums = excluded.sums,
+		scores = excluded.scores, score = excluded.score, grade = excluded.grade, members = excluded.members,
+		updated_at = excluded.updated_at`
+
+func saveAccountArgs(a *model.Account) ([]any, error) {
+	attrs, sums, scores, err := store.EncodeAccountJSON(a)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.ID, a.Name, attrs, sums, scores, a.Score, a.Grade, a.Contacts, ms(a.CreatedAt), ms(a.UpdatedAt)}, nil
+}
+
+// LoadAccount implements store.Tx, locking the row for the batch.
+func (t *writeTx) LoadAccount(id string) (*model.Account, error) {
+	var a *model.Account
+	err := t.roundTrip(0, func(b *pgx.Batch) {
+		b.Queue(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, id)
+	}, func(br pgx.BatchResults) error {
+		r, err := scanAccount(br.QueryRow())
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		a = r
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load account %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// SaveAccount implements store.Tx.
+func (t *writeTx) SaveAccount(a *model.Account) error {
+	args, err := saveAccountArgs(a)
+	if err != nil {
+		return err
+	}
+	if err := t.exec(saveAccount, args...); err != nil {
+		return fmt.Errorf("save account %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// AddAccountValue implements store.Tx: an upsert that drops the row when no
+// member holds the value any more, in one round trip.
+func (t *writeTx) AddAccountValue(accountID, dimension string, value int64, n int) error {
+	if n == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("account %s %s value %d", accountID, dimension, value)
+	err := t.roundTrip(0, func(b *pgx.Batch) {
+		b.Queue(`INSERT INTO account_values (account_id, dimension, value, members) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = account_values.members + excluded.members`,
+			accountID, dimension, value, n)
+		if n < 0 {
+			b.Queue(`DELETE FROM account_values WHERE account_id = $1 AND dimension = $2 AND value = $3 AND members <= 0`,
+				accountID, dimension, value)
+		}
+	}, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		if n < 0 {
+			_, err := br.Exec()
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// MaxAccountValue implements store.Tx: the last key of the primary key's
+// (account_id, dimension) range.
+func (t *writeTx) MaxAccountValue(accountID, dimension string) (int64, error) {
+	var v *int64
+	err := t.roundTrip(0, func(b *pgx.Batch) {
+		b.Queue(`SELECT MAX(value) FROM account_values WHERE account_id = $1 AND dimension = $2`, accountID, dimension)
+	}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&v) })
+	if err != nil {
+		return 0, fmt.Errorf("max of account %s %s: %w", accountID, dimension, err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return *v, nil
+}
+
+// DueAccountMembers implements store.Tx, after the batch's queued contact
+// writes (which may set next_eval_at themselves).
+func (t *writeTx) DueAccountMembers(accountID string, at time.Time) error {
+	if err := t.exec(`UPDATE contacts SET next_eval_at = $1
+		WHERE account_id = $2 AND (next_eval_at IS NULL OR next_eval_at > $1)`, ms(at), accountID); err != nil {
+		return fmt.Errorf("members of account %s due: %w", accountID, err)
+	}
+	return nil
+}
+
+// GetAccount implements store.Store.
+func (s *Store) GetAccount(ctx context.Context, id string) (*model.Account, error) {
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, model.NotFound("account", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get account %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAccounts implements store.Store with a keyset cursor on (score, id).
+func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*model.Account, string, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 50
+	}
+	var where []string
+	var args params
+	if q.Query != "" {
+		like := args.add("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q.Query)) + "%")
+		where = append(where, `(`+s.lower("a.id")+` LIKE `+like+` ESCAPE '\' OR `+s.lower("a.name")+` LIKE `+like+` ESCAPE '\')`)
+	}
+	cmp, order := "<", "a.score DESC, a.id DESC"
+	if q.Ascend {
+		cmp, order = ">", "a.score ASC, a.id ASC"
+	}
+	if q.Cursor != "" {
+		score, id, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+		}
+		sc := args.add(score)
+		where = append(where, fmt.Sprintf("(a.score %s %s OR (a.score = %s AND a.id %s %s))", cmp, sc, sc, cmp, args.add(id)))
+	}
+	query := `SELECT ` + accountColumns + ` FROM accounts a`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY " + order + " LIMIT " + args.add(q.Limit+1)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	out := []*model.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list accounts: %w", err)
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		last := out[len(out)-1]
+		next = store.EncodeCursor(last.Score, last.ID)
+	}
+	return out, next, nil
+}
+
+// AccountContacts implements store.Store over the (account_id, score, id) index.
+func (s *Store) AccountContacts(ctx context.Context, id string, limit int, cursor string) ([]*model.Contact, string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	args := params{}
+	query := `SELECT ` + contactColumns + ` FROM contacts c WHERE c.account_id = ` + args.add(id)
+	if cursor != "" {
+		score, after, err := store.DecodeCursor(cursor)
+		if err != nil {
+			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+		}
+		sc := args.add(score)
+		query += ` AND (c.score < ` + sc + ` OR (c.score = ` + sc + ` AND c.id > ` + args.add(after) + `))`
+	}
+	query += ` ORDER BY c.score DESC, c.id LIMIT ` + args.add(limit+1)
+	out, err := scanContacts(s.pool.Query(ctx, query, args...))
+	if err != nil {
+		return nil, "", fmt.Errorf("contacts of account %s: %w", id, err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = store.EncodeCursor(last.Score, last.ID)
+	}
+	return out, next, nil
+}
+
+// AccountHistory implements store.Store: the newest limit score changes of
+// the account's members, returned oldest first.
+func (s *Store) AccountHistory(ctx context.Context, id string, limit int) ([]model.LedgerEntry, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	rows, err := s.pool.Query(ctx, `SELECT l.id, l.contact_id, l.at, l.dimension, l.delta, l.value
+		FROM ledger l JOIN contacts c ON c.id = l.contact_id
+		WHERE c.account_id = $1 ORDER BY l.at DESC, l.id DESC LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of account %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []model.LedgerEntry
+	for rows.Next() {
+		var e model.LedgerEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.ContactID, &at, &e.Score, &e.Delta, &e.Value); err != nil {
+			return nil, fmt.Errorf("history of account %s: %w", id, err)
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history of account %s: %w", id, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// rescoreAccounts brings every account in line with new settings, in the
+// settings' transaction: the max multiset rebuilt for the max dimensions
+// from the members, then each account's scores, total and grade derived
+// again. It reads every member once, which only a settings change pays.
+func rescoreAccounts(ctx context.Context, tx pgx.Tx, st model.Settings, now time.Time) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM account_values`); err != nil {
+		return fmt.Errorf("rescore accounts: %w", err)
+	}
+	for _, d := range st.MaxDimensions() {
+		if _, err := tx.Exec(ctx, `INSERT INTO account_values (account_id, dimension, value, members)
+			SELECT account_id, $1, COALESCE((scores ->> $1)::bigint, 0) AS v, COUNT(*)
+			FROM contacts WHERE account_id IS NOT NULL GROUP BY account_id, v`, d); err != nil {
+			return fmt.Errorf("rescore accounts: max of %s: %w", d, err)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts a FOR UPDATE`)
+	if err != nil {
+		return fmt.Errorf("rescore accounts: %w", err)
+	}
+	var list []*model.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("rescore accounts: %w", err)
+		}
+		list = append(list, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rescore accounts: %w", err)
+	}
+	for _, a := range list {
+		err := st.ScoreAccount(a, func(d string) (int64, error) {
+			var v *int64
+			err := tx.QueryRow(ctx, `SELECT MAX(value) FROM account_values WHERE account_id = $1 AND dimension = $2`, a.ID, d).Scan(&v)
+			if err != nil || v == nil {
+				return 0, err
+			}
+			return *v, nil
+		})
+		if err != nil {
+			return err
+		}
+		a.UpdatedAt = now
+		args, err := saveAccountArgs(a)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, saveAccount, args...); err != nil {
+			return fmt.Errorf("rescore account %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}

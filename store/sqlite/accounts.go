@@ -1,0 +1,281 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
+)
+
+// Accounts (store/accounts.go): the rows, the max multiset and the reads.
+
+const accountColumns = `id, name, attributes, sums, scores, score, grade, members, created_at, updated_at`
+
+func scanAccount(sc interface{ Scan(...any) error }) (*model.Account, error) {
+	var a model.Account
+	var attrs, sums, scores string
+	var created, updated int64
+	if err := sc.Scan(&a.ID, &a.Name, &attrs, &sums, &scores, &a.Score, &a.Grade, &a.Contacts, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := store.DecodeAccountJSON(&a, attrs, sums, scores); err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	return &a, nil
+}
+
+// LoadAccount implements store.Tx. SQLite has one writer, so the row needs
+// no lock.
+func (t *sqliteTx) LoadAccount(id string) (*model.Account, error) {
+	a, err := scanAccount(t.tx.QueryRowContext(t.ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load account %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// SaveAccount implements store.Tx.
+func (t *sqliteTx) SaveAccount(a *model.Account) error {
+	attrs, sums, scores, err := store.EncodeAccountJSON(a)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, attributes = excluded.attributes, sums = excluded.sums,
+		scores = excluded.scores, score = excluded.score, grade = excluded.grade, members = excluded.members,
+		updated_at = excluded.updated_at`,
+		a.ID, a.Name, attrs, sums, scores, a.Score, a.Grade, a.Contacts, ms(a.CreatedAt), ms(a.UpdatedAt)); err != nil {
+		return fmt.Errorf("save account %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// AddAccountValue implements store.Tx: an upsert, then the row dropped when
+// no member holds the value any more.
+func (t *sqliteTx) AddAccountValue(accountID, dimension string, value int64, n int) error {
+	if n == 0 {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO account_values (account_id, dimension, value, members) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members`,
+		accountID, dimension, value, n); err != nil {
+		return fmt.Errorf("account %s %s value %d: %w", accountID, dimension, value, err)
+	}
+	if n < 0 {
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM account_values
+			WHERE account_id = ? AND dimension = ? AND value = ? AND members <= 0`, accountID, dimension, value); err != nil {
+			return fmt.Errorf("account %s %s value %d: %w", accountID, dimension, value, err)
+		}
+	}
+	return nil
+}
+
+// MaxAccountValue implements store.Tx: the last key of the primary key's
+// (account_id, dimension) range.
+func (t *sqliteTx) MaxAccountValue(accountID, dimension string) (int64, error) {
+	var v sql.NullInt64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`,
+		accountID, dimension).Scan(&v); err != nil {
+		return 0, fmt.Errorf("max of account %s %s: %w", accountID, dimension, err)
+	}
+	return v.Int64, nil
+}
+
+// DueAccountMembers implements store.Tx.
+func (t *sqliteTx) DueAccountMembers(accountID string, at time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE contacts SET next_eval_at = ?
+		WHERE account_id = ? AND (next_eval_at IS NULL OR next_eval_at > ?)`, ms(at), accountID, ms(at)); err != nil {
+		return fmt.Errorf("members of account %s due: %w", accountID, err)
+	}
+	return nil
+}
+
+// GetAccount implements store.Store.
+func (s *Store) GetAccount(ctx context.Context, id string) (*model.Account, error) {
+	a, err := scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, model.NotFound("account", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get account %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAccounts implements store.Store with a keyset cursor on (score, id).
+func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*model.Account, string, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 50
+	}
+	var where []string
+	var args []any
+	if q.Query != "" {
+		needle := strings.ToLower(q.Query)
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(needle) + "%"
+		fold := func(expr string) string { return expr }
+		if !isASCII(needle) {
+			fold = func(expr string) string { return foldFunc + "(" + expr + ")" }
+		}
+		where = append(where, `(`+fold("id")+` LIKE ? ESCAPE '\' OR `+fold("name")+` LIKE ? ESCAPE '\')`)
+		args = append(args, like, like)
+	}
+	cmp, order := "<", "score DESC, id DESC"
+	if q.Ascend {
+		cmp, order = ">", "score ASC, id ASC"
+	}
+	if q.Cursor != "" {
+		score, id, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+		}
+		where = append(where, fmt.Sprintf("(score %s ? OR (score = ? AND id %s ?))", cmp, cmp))
+		args = append(args, score, score, id)
+	}
+	query := `SELECT ` + accountColumns + ` FROM accounts`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY " + order + " LIMIT ?"
+	args = append(args, q.Limit+1)
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	out := []*model.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list accounts: %w", err)
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		last := out[len(out)-1]
+		next = store.EncodeCursor(last.Score, last.ID)
+	}
+	return out, next, nil
+}
+
+// AccountContacts implements store.Store over the (account_id, score, id) index.
+func (s *Store) AccountContacts(ctx context.Context, id string, limit int, cursor string) ([]*model.Contact, string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	query := `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = ?`
+	args := []any{id}
+	if cursor != "" {
+		score, after, err := store.DecodeCursor(cursor)
+		if err != nil {
+			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+		}
+		query += ` AND (score < ? OR (score = ? AND id > ?))`
+		args = append(args, score, score, after)
+	}
+	rows, err := s.read.QueryContext(ctx, query+` ORDER BY score DESC, id LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("contacts of account %s: %w", id, err)
+	}
+	out, err := scanContacts(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("contacts of account %s: %w", id, err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = store.EncodeCursor(last.Score, last.ID)
+	}
+	return out, next, nil
+}
+
+// AccountHistory implements store.Store: the newest limit score changes of
+// the account's members, returned oldest first.
+func (s *Store) AccountHistory(ctx context.Context, id string, limit int) ([]model.LedgerEntry, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT l.id, l.contact_id, l.at, l.dimension, l.delta, l.value
+		FROM ledger l JOIN contacts c ON c.id = l.contact_id
+		WHERE c.account_id = ? ORDER BY l.at DESC, l.id DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of account %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []model.LedgerEntry
+	for rows.Next() {
+		var e model.LedgerEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.ContactID, &at, &e.Score, &e.Delta, &e.Value); err != nil {
+			return nil, fmt.Errorf("history of account %s: %w", id, err)
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history of account %s: %w", id, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// rescoreAccounts brings every account in line with new settings, in the
+// settings' transaction: the max multiset rebuilt for the max dimensions
+// from the members, then each account's scores, total and grade derived
+// again. It reads every member once, which only a settings change pays.
+func rescoreAccounts(ctx context.Context, tx *sql.Tx, st model.Settings, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_values`); err != nil {
+		return fmt.Errorf("rescore accounts: %w", err)
+	}
+	for _, d := range st.MaxDimensions() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_values (account_id, dimension, value, members)
+			SELECT account_id, ?, CAST(IFNULL(json_extract(scores, ?), 0) AS INTEGER) AS v, COUNT(*)
+			FROM contacts WHERE account_id IS NOT NULL GROUP BY account_id, v`, d, "$."+sqlJSONLabel(d)); err != nil {
+			return fmt.Errorf("rescore accounts: max of %s: %w", d, err)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts`)
+	if err != nil {
+		return fmt.Errorf("rescore accounts: %w", err)
+	}
+	var list []*model.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("rescore accounts: %w", err)
+		}
+		list = append(list, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rescore accounts: %w", err)
+	}
+	t := &sqliteTx{ctx: ctx, tx: tx}
+	for _, a := range list {
+		if err := st.ScoreAccount(a, func(d string) (int64, error) { return t.MaxAccountValue(a.ID, d) }); err != nil {
+			return err
+		}
+		a.UpdatedAt = now
+		if err := t.SaveAccount(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}

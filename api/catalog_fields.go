@@ -17,6 +17,8 @@ type contactFieldJSON struct {
 	Settable bool `json:"settable"`
 	// Optional: contacts may lack it, so "is set" / "is not set" apply.
 	Optional bool `json:"optional"`
+	// Account: read off the contact's account (account.score…).
+	Account bool `json:"account,omitempty"`
 }
 
 // contactFieldsJSON lists the table in its order, the order the UI's field
@@ -25,7 +27,7 @@ func contactFieldsJSON() []contactFieldJSON {
 	rows := flows.ContactFields()
 	out := make([]contactFieldJSON, len(rows))
 	for i, f := range rows {
-		out[i] = contactFieldJSON{Name: f.Name, Type: f.Type, Doc: f.Doc, Family: f.Family(), Settable: f.Settable, Optional: f.Optional}
+		out[i] = contactFieldJSON{Name: f.Name, Type: f.Type, Doc: f.Doc, Family: f.Family(), Settable: f.Settable, Optional: f.Optional, Account: f.Account}
 	}
 	return out
 }

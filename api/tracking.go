@@ -23,8 +23,8 @@ import (
 // 200 {"success": true}, 400 only for a body that is not JSON. A message
 // that cannot become an event (no userId or anonymousId, a track without
 // event, a page without url) is skipped, as Segment drops invalid
-// messages, rather than failing the batch that carries it; group, alias and
-// screen calls are accepted and ignored.
+// messages, rather than failing the batch that carries it; alias and
+// screen calls are accepted and ignored; group puts the user in an account.
 
 // segmentRoutes are the tracking endpoints under /v1: Segment's names, the
 // one-letter paths analytics.js uses, and /import (an old batch alias).
@@ -57,6 +57,7 @@ type segmentMessage struct {
 	Traits            flexObject     `json:"traits"`
 	Context           segmentContext `json:"context"`
 	WriteKey          flexString     `json:"writeKey"`
+	GroupID           flexString     `json:"groupId"`
 }
 
 // segmentContext holds the parts of Segment's context Scoreflow reads.
@@ -177,8 +178,12 @@ func (s *Server) segmentEvent(kind string, m *segmentMessage, batchCtx *segmentC
 		ev.Type, ev.Properties, ev.Traits = model.EventPageVisited, props, ctxTraits
 	case "identify":
 		ev.Type, ev.Traits = model.EventIdentify, merge(ctxTraits, m.Traits)
+	case "group":
+		// The group's traits are the account's (model.EventGroup).
+		ev.Type, ev.AccountID, ev.Traits = model.EventGroup, strings.TrimSpace(string(m.GroupID)), ctxTraits
+		ev.Properties = merge(m.Traits, nil)
 	default:
-		return nil // screen, group, alias, or no type: nothing to score
+		return nil // screen, alias, or no type: nothing to score
 	}
 	delete(ev.Traits, "") // an empty trait name would refuse the whole event
 	if email, ok := ev.Traits["email"].(string); ok && strings.Contains(email, "@") && len(email) <= 320 {

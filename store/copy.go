@@ -26,7 +26,7 @@ var CopyTables = []CopyTable{
 	{Name: "flow_versions", Columns: []string{"flow_id", "version", "doc", "created_at"}},
 	{Name: "segments", Columns: []string{"id", "name", "description", "filter", "created_at", "updated_at"}},
 	{Name: "contacts", Columns: []string{"id", "email", "attributes", "scores", "score", "grade", "tags", "deal_stage",
-		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at"}, InsertionOrder: true},
+		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at", "account_id"}, InsertionOrder: true},
 	{Name: "events", Columns: []string{"seq", "id", "contact_id", "type", "ts", "properties", "traits", "applied_at"}},
 	{Name: "ledger", Columns: []string{"id", "contact_id", "dimension", "delta", "value", "flow_id", "flow_version", "node_id",
 		"event_id", "reason", "at"}},
@@ -41,6 +41,8 @@ var CopyTables = []CopyTable{
 	{Name: "dead_events", Columns: []string{"id", "stream_seq", "subject", "event_id", "payload", "error", "at"}},
 	{Name: "job_runs", Columns: []string{"name", "schedule", "last_start", "duration_ms", "outcome", "error", "runs"}},
 	{Name: "event_minutes", Columns: []string{"minute", "events"}},
+	{Name: "accounts", Columns: []string{"id", "name", "attributes", "sums", "scores", "score", "grade", "members", "created_at", "updated_at"}},
+	{Name: "account_values", Columns: []string{"account_id", "dimension", "value", "members"}},
 }
 
 // Exporter is a backend a copy can read from.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"time"
 
@@ -108,4 +109,21 @@ func accountSeries(a *model.Account, rows []model.LedgerEntry, st *model.Setting
 		}
 	}
 	return points
+}
+
+// accountAttributeNames are the attribute names of the top accounts by
+// score, for the filter builder's account.attributes.<name> (a sample: the
+// catalog's lists are suggestions, never a schema).
+func (s *Server) accountAttributeNames(ctx context.Context) ([]string, error) {
+	top, _, err := s.cfg.Store.ListAccounts(ctx, store.AccountQuery{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	names := newSet()
+	for _, a := range top {
+		for k := range a.Attributes {
+			names.add(k)
+		}
+	}
+	return names.sorted(), nil
 }

@@ -151,8 +151,9 @@ func OpenAPI() obj {
 			secAdmin, nil, nil, obj{"200": ok("the catalog", object(obj{
 				"event_types": arrayOf(str("")), "tags": arrayOf(str("")), "fields": arrayOf(str("")),
 				"scores": arrayOf(str("")), "stages": arrayOf(str("")), "grades": arrayOf(str("")),
-				"segments":       arrayOf(object(obj{"id": str(""), "name": str("")})),
-				"contact_fields": arrayOf(schemaRef("ContactField"))}))}, admin403)},
+				"segments":           arrayOf(object(obj{"id": str(""), "name": str("")})),
+				"contact_fields":     arrayOf(schemaRef("ContactField")),
+				"account_attributes": arrayOf(str("attribute names of the top accounts, for account.attributes.<name>"))}))}, admin403)},
 
 		"/api/v1/contacts": obj{"get": operation("contacts", "List contacts by score, with filters and a cursor", secAdmin, []any{
 			queryParam("segment", "only members of this segment", obj{"type": "string"}),

@@ -260,6 +260,25 @@ func TestGroupCallAndAccountSegment(t *testing.T) {
 		require.Len(t, hist.History, 2)
 		assert.Equal(t, []int64{15, 30}, []int64{hist.History[0].Score, hist.History[1].Score})
 
+		// The filter builder is offered the account fields and the
+		// attributes accounts hold.
+		var cat struct {
+			ContactFields []struct {
+				Name    string `json:"name"`
+				Account bool   `json:"account"`
+			} `json:"contact_fields"`
+			AccountAttributes []string `json:"account_attributes"`
+		}
+		apptest.Do(t, a, http.MethodGet, "/api/v1/catalog", nil).JSON(t, &cat)
+		assert.Equal(t, []string{"employees", "plan"}, cat.AccountAttributes)
+		accountRows := map[string]bool{}
+		for _, f := range cat.ContactFields {
+			if f.Account {
+				accountRows[f.Name] = true
+			}
+		}
+		assert.Equal(t, map[string]bool{"account.score": true, "account.score.": true, "account.grade": true, "account.attributes.": true}, accountRows)
+
 		// Bad input changes nothing.
 		assert.Equal(t, http.StatusNotFound, apptest.Do(t, a, http.MethodGet, "/api/v1/accounts/nope", nil).Status)
 		assert.Equal(t, http.StatusBadRequest, apptest.Do(t, a, http.MethodGet, "/api/v1/accounts?sort=name", nil).Status)

@@ -106,6 +106,8 @@ export interface Contact {
   segments: string[]
   created_at: string
   last_activity_at?: string | null
+  // The account (company) the contact belongs to, if any.
+  account_id?: string
 }
 
 export interface LedgerEntry {
@@ -151,6 +153,8 @@ export interface Settings {
   scores: ScoreDimension[]
   grades: Grade[]
   pipeline: string[]
+  // Per dimension, how accounts aggregate their contacts' scores.
+  account_scores?: Record<string, AccountScoreMode>
 }
 
 // GET /api/v1/catalog: choices for pickers.
@@ -164,6 +168,8 @@ export interface Catalog {
   segments: { id: string; name: string }[]
   // The contact fields a filter may name; absent from older servers.
   contact_fields?: ContactFieldInfo[]
+  // Attribute names accounts hold (account.attributes.<name>).
+  account_attributes?: string[]
 }
 
 // What a contact field holds (flows.FieldType). A newer server may send a
@@ -181,6 +187,8 @@ export interface ContactFieldInfo {
   settable: boolean
   // Contacts may lack it, so "is set" / "is not set" are offered.
   optional: boolean
+  // Read off the contact's account (account.score, account.attributes.…).
+  account?: boolean
 }
 
 // GET /api/v1/scoring-matrix
@@ -211,3 +219,22 @@ export interface Dashboard {
 
 // POST /api/v1/segments/preview
 export interface SegmentPreview { count: number; sample: Contact[] }
+
+// Accounts (companies): GET /api/v1/accounts, /api/v1/accounts/{id}.
+export type AccountScoreMode = 'sum' | 'max' | 'avg'
+
+export interface Account {
+  id: string
+  name: string
+  attributes: Record<string, unknown>
+  scores: Record<string, number>
+  score: number
+  grade: string
+  // How many contacts belong to it.
+  contacts: number
+  created_at?: string
+  updated_at?: string
+}
+
+// GET /api/v1/accounts/{id}/history: the total after each member's change.
+export interface AccountPoint { at: string; score: number }

@@ -28,10 +28,28 @@ type accountSnap struct {
 }
 
 // snapshotAccount records the membership of a freshly loaded contact.
-func (cs *contactState) snapshotAccount() {
+// When segments read account fields, a member's segments are evaluated
+// against its account in every batch that touches it: the account may
+// have changed since (its members are also made due for the time pass,
+// but a cached member may not know it).
+func (u *unit) snapshotAccount(cs *contactState) {
 	if id := cs.c.AccountID; id != "" {
 		cs.acct = accountSnap{id: id, scores: maps.Clone(cs.c.Scores)}
+		if u.accountWatched() {
+			cs.mark(segments.ChangeAccount)
+		}
 	}
+}
+
+// accountWatched reports whether any segment reads account fields.
+func (u *unit) accountWatched() bool {
+	if u.watch == 0 {
+		u.watch = -1
+		if len(u.flows.segments.Affected(map[segments.Change]bool{segments.ChangeAccount: true})) > 0 {
+			u.watch = 1
+		}
+	}
+	return u.watch > 0
 }
 
 // accountState is an account the batch read or changes.
@@ -160,7 +178,7 @@ func (u *unit) flushAccounts() error {
 			}
 		}
 	}
-	watched := len(u.flows.segments.Affected(map[segments.Change]bool{segments.ChangeAccount: true})) > 0
+	watched := u.accountWatched()
 	for _, id := range sorted {
 		st := u.accounts[id]
 		if !st.changed {

@@ -222,14 +222,20 @@ func TestGroupCallAndAccountSegment(t *testing.T) {
 		assert.Empty(t, apptest.Contact(t, a, "ana").Segments, "acme scores 15 < 20")
 
 		// Bo scores again: acme reaches 30. Bo's own batch read the account
-		// as it was (15); the time pass brings both members in.
+		// as it was (15), so both members are made due for the time pass.
 		postEvent(t, a, map[string]any{"id": "b2", "type": "Point", "contact_id": "bo"})
 		apptest.WaitApplied(t, a, 4)
 		apptest.WaitIdle(t, a)
 		assert.Equal(t, int64(30), getAccount(t, a, "acme").Score)
+		assert.Empty(t, apptest.Contact(t, a, "bo").Segments, "not before the time pass")
+		// Any event of a member evaluates it against its account at once.
+		postEvent(t, a, map[string]any{"id": "a1", "type": "page_visited", "contact_id": "ana", "properties": map[string]any{"url": "https://acme.test/"}})
+		apptest.WaitApplied(t, a, 5)
+		apptest.WaitIdle(t, a)
+		assert.Equal(t, []string{"pro-accounts"}, apptest.Contact(t, a, "ana").Segments)
 		n, err := a.Engine.RunTimePass(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, 2, n, "both members were due, no one else")
+		assert.Equal(t, 1, n, "bo was due, ana caught up already, no one else")
 		for _, id := range []string{"ana", "bo"} {
 			assert.Equal(t, []string{"pro-accounts"}, apptest.Contact(t, a, id).Segments, id)
 		}
@@ -257,7 +263,7 @@ func TestGroupCallAndAccountSegment(t *testing.T) {
 			} `json:"history"`
 		}
 		r.JSON(t, &hist)
-		require.Len(t, hist.History, 2)
+		require.Len(t, hist.History, 2, "ana's page visit changed no score")
 		assert.Equal(t, []int64{15, 30}, []int64{hist.History[0].Score, hist.History[1].Score})
 
 		// The filter builder is offered the account fields and the

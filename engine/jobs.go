@@ -50,7 +50,7 @@ func (u *unit) existing(id string) (*contactState, error) {
 		return nil, err
 	}
 	cs := &contactState{c: rec.Contact, rec: rec}
-	cs.snapshotAccount()
+	u.snapshotAccount(cs)
 	u.contacts[id] = cs
 	return cs, nil
 }

@@ -43,6 +43,7 @@ type unit struct {
 	// failure to read one inside a filter, which fails the batch.
 	accounts   map[string]*accountState
 	accountErr error
+	watch      int8 // whether segments read account fields: 0 unknown, 1 yes, -1 no
 }
 
 type contactState struct {
@@ -125,7 +126,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
 	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
-	cs.snapshotAccount()
+	u.snapshotAccount(cs)
 	if isNew {
 		cs.mark(segments.ChangeCreated)
 	}

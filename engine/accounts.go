@@ -9,6 +9,7 @@ import (
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/segments"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // Accounts in the unit of work. A contact's account and scores as loaded
@@ -65,23 +66,44 @@ func (u *unit) account(id string) (*accountState, error) {
 	if st, ok := u.accounts[id]; ok {
 		return st, nil
 	}
+	if err := u.loadAccounts([]string{id}); err != nil {
+		return nil, err
+	}
+	return u.accounts[id], nil
+}
+
+// loadAccounts loads, in one call, the accounts of ids the batch has not
+// (ids sorted, so concurrent batches lock rows in one order); an id
+// without a row starts a new account.
+func (u *unit) loadAccounts(ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if _, ok := u.accounts[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
 	if u.accounts == nil {
 		u.accounts = map[string]*accountState{}
 	}
-	a, err := u.tx.LoadAccount(id)
+	got, err := u.tx.LoadAccounts(missing)
 	if err != nil {
-		return nil, asStoreFailure(err)
+		return asStoreFailure(err)
 	}
-	isNew := a == nil
-	if isNew {
-		a = &model.Account{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Sums: map[string]int64{},
-			Grade: u.settings.GradeFor(0), CreatedAt: u.now, UpdatedAt: u.now}
+	for _, id := range missing {
+		a, ok := got[id]
+		if !ok {
+			a = &model.Account{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Sums: map[string]int64{},
+				Grade: u.settings.GradeFor(0), CreatedAt: u.now, UpdatedAt: u.now}
+		}
+		st := &accountState{a: a, before: *a, changed: !ok}
+		st.before.Scores = maps.Clone(a.Scores)
+		st.before.Attributes = maps.Clone(a.Attributes)
+		u.accounts[id] = st
 	}
-	st := &accountState{a: a, before: *a, changed: isNew}
-	st.before.Scores = maps.Clone(a.Scores)
-	st.before.Attributes = maps.Clone(a.Attributes)
-	u.accounts[id] = st
-	return st, nil
+	return nil
 }
 
 // joinAccount applies an event's account_id: the contact moves into the
@@ -128,14 +150,11 @@ func (u *unit) joinAccount(cs *contactState, ev *model.Event) error {
 func (cs *contactState) leaveAccount() { cs.c.AccountID = "" }
 
 // flushAccounts applies the batch's membership and score changes to the
-// accounts, then writes the accounts that changed. Accounts are loaded in
-// id order, so concurrent batches lock them in one order.
+// accounts, then writes the accounts that changed: one call each to load
+// the accounts, change the max multisets, read the maxes that moved and
+// save the accounts.
 func (u *unit) flushAccounts() error {
-	type move struct {
-		cs       *contactState
-		old, new string
-	}
-	var moves []move
+	var moved []*contactState
 	ids := map[string]bool{}
 	for _, cs := range u.contacts {
 		old, cur := cs.acct.id, cs.c.AccountID
@@ -145,7 +164,7 @@ func (u *unit) flushAccounts() error {
 		if old == cur && maps.Equal(cs.acct.scores, cs.c.Scores) {
 			continue
 		}
-		moves = append(moves, move{cs, old, cur})
+		moved = append(moved, cs)
 		ids[old], ids[cur] = true, true
 	}
 	delete(ids, "")
@@ -160,38 +179,82 @@ func (u *unit) flushAccounts() error {
 		sorted = append(sorted, id)
 	}
 	sort.Strings(sorted)
-	for _, id := range sorted {
-		if _, err := u.account(id); err != nil {
-			return err
-		}
+	if err := u.loadAccounts(sorted); err != nil {
+		return err
 	}
 	maxDims := u.settings.MaxDimensions()
-	for _, m := range moves {
-		if m.old != "" {
-			if err := u.addMember(u.accounts[m.old], m.cs.acct.scores, -1, maxDims); err != nil {
-				return err
+	values := map[store.AccountValueChange]int{} // keyed with N 0: the net change of each value
+	change := func(acct, dim string, value int64, n int) {
+		k := store.AccountValueChange{AccountDimension: store.AccountDimension{Account: acct, Dimension: dim}, Value: value}
+		values[k] += n
+	}
+	for _, cs := range moved {
+		old, cur := cs.acct.id, cs.c.AccountID
+		if old != "" {
+			st := u.accounts[old]
+			st.changed = true
+			st.a.Contacts--
+			addSums(st.a, cs.acct.scores, -1)
+			for _, d := range maxDims {
+				change(old, d, cs.acct.scores[d], -1)
 			}
 		}
-		if m.new != "" {
-			if err := u.addMember(u.accounts[m.new], m.cs.c.Scores, 1, maxDims); err != nil {
-				return err
+		if cur != "" {
+			st := u.accounts[cur]
+			st.changed = true
+			st.a.Contacts++
+			addSums(st.a, cs.c.Scores, 1)
+			for _, d := range maxDims {
+				if _, ok := st.a.Sums[d]; !ok {
+					st.a.Sums[d] = 0 // a max dimension is shown once any member counts for it
+				}
+				change(cur, d, cs.c.Scores[d], 1)
 			}
 		}
 	}
+	var changes []store.AccountValueChange
+	for k, n := range values {
+		if n != 0 { // a member whose value did not move changes nothing
+			k.N = n
+			changes = append(changes, k)
+		}
+	}
+	sort.Slice(changes, func(i, j int) bool { return valueKeyLess(changes[i], changes[j]) })
+	if err := u.tx.AddAccountValues(changes); err != nil {
+		return asStoreFailure(err)
+	}
+	keys := make([]store.AccountDimension, 0, len(changes))
+	seenKey := map[store.AccountDimension]bool{}
+	for _, c := range changes {
+		if !seenKey[c.AccountDimension] {
+			seenKey[c.AccountDimension] = true
+			keys = append(keys, c.AccountDimension)
+		}
+	}
+	maxes, err := u.tx.MaxAccountValues(keys)
+	if err != nil {
+		return asStoreFailure(err)
+	}
 	watched := u.accountWatched()
+	var save []*model.Account
 	for _, id := range sorted {
 		st := u.accounts[id]
 		if !st.changed {
 			continue
 		}
 		a := st.a
-		if err := u.settings.ScoreAccount(a, func(d string) (int64, error) { return u.tx.MaxAccountValue(a.ID, d) }); err != nil {
+		// A max dimension whose multiset did not change keeps its value.
+		err := u.settings.ScoreAccount(a, func(d string) (int64, error) {
+			if v, ok := maxes[store.AccountDimension{Account: id, Dimension: d}]; ok {
+				return v, nil
+			}
+			return st.before.Scores[d], nil
+		})
+		if err != nil {
 			return asStoreFailure(err)
 		}
 		a.UpdatedAt = u.now
-		if err := u.tx.SaveAccount(a); err != nil {
-			return asStoreFailure(err)
-		}
+		save = append(save, a)
 		// Members' segments that read account fields follow the account at
 		// the next time pass: one statement per changed account per batch.
 		if watched && (a.Score != st.before.Score || a.Grade != st.before.Grade || !maps.Equal(a.Scores, st.before.Scores) ||
@@ -201,30 +264,28 @@ func (u *unit) flushAccounts() error {
 			}
 		}
 	}
-	return nil
+	return asStoreFailure(u.tx.SaveAccounts(save))
 }
 
-// addMember adds (sign 1) or removes (sign -1) a member's scores to an
-// account's sums, member count and max multisets.
-func (u *unit) addMember(st *accountState, scores map[string]int64, sign int, maxDims []string) error {
-	a := st.a
-	st.changed = true
-	a.Contacts += int64(sign)
+// addSums adds (sign 1) or removes (sign -1) a member's scores to an
+// account's sums.
+func addSums(a *model.Account, scores map[string]int64, sign int64) {
 	if a.Sums == nil {
 		a.Sums = map[string]int64{}
 	}
 	for d, v := range scores {
-		a.Sums[d] += int64(sign) * v
+		a.Sums[d] += sign * v
 	}
-	for _, d := range maxDims {
-		if _, ok := a.Sums[d]; !ok {
-			a.Sums[d] = 0 // a max dimension is shown once any member counts for it
-		}
-		if err := u.tx.AddAccountValue(a.ID, d, scores[d], sign); err != nil {
-			return asStoreFailure(err)
-		}
+}
+
+func valueKeyLess(a, b store.AccountValueChange) bool {
+	if a.Account != b.Account {
+		return a.Account < b.Account
 	}
-	return nil
+	if a.Dimension != b.Dimension {
+		return a.Dimension < b.Dimension
+	}
+	return a.Value < b.Value
 }
 
 // accountOf is the account a filter reads for a contact: the batch's copy

@@ -30,21 +30,34 @@ type AccountStore interface {
 	AccountHistory(ctx context.Context, id string, limit int) ([]model.LedgerEntry, error)
 }
 
-// AccountTx is the batch's part of accounts.
+// AccountTx is the batch's part of accounts. Calls take many accounts at
+// once, so a backend with costly round trips pays one per call, not one per
+// account.
 type AccountTx interface {
-	// LoadAccount reads an account for the batch to change (nil, nil when
-	// absent); a backend with concurrent writers locks its row.
-	LoadAccount(id string) (*model.Account, error)
-	// SaveAccount writes an account whole (Sums included).
-	SaveAccount(a *model.Account) error
-	// AddAccountValue adds n (negative removes) members holding value on a
-	// max dimension to the account's multiset.
-	AddAccountValue(accountID, dimension string, value int64, n int) error
-	// MaxAccountValue is the largest value of the multiset (0 when empty).
-	MaxAccountValue(accountID, dimension string) (int64, error)
+	// LoadAccounts reads accounts for the batch to change (absent ones are
+	// missing from the map); a backend with concurrent writers locks their
+	// rows, in id order.
+	LoadAccounts(ids []string) (map[string]*model.Account, error)
+	// SaveAccounts writes accounts whole (Sums included).
+	SaveAccounts(accounts []*model.Account) error
+	// AddAccountValues adds each change's N (negative removes) members
+	// holding Value on a max dimension to the account's multiset.
+	AddAccountValues(changes []AccountValueChange) error
+	// MaxAccountValues is the largest value of each multiset (0 when empty).
+	MaxAccountValues(keys []AccountDimension) (map[AccountDimension]int64, error)
 	// DueAccountMembers makes the account's members due for the time-based
 	// pass by at, so segments reading account fields follow the account.
 	DueAccountMembers(accountID string, at time.Time) error
+}
+
+// AccountDimension names one dimension of one account.
+type AccountDimension struct{ Account, Dimension string }
+
+// AccountValueChange is a change of an account's multiset of values.
+type AccountValueChange struct {
+	AccountDimension
+	Value int64
+	N     int
 }
 
 // AccountQuery filters and pages the account list.

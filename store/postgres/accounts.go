@@ -49,59 +49,44 @@ func saveAccountArgs(a *model.Account) ([]any, error) {
 	return []any{a.ID, a.Name, attrs, sums, scores, a.Score, a.Grade, a.Contacts, ms(a.CreatedAt), ms(a.UpdatedAt)}, nil
 }
 
-// LoadAccount implements store.Tx, locking the row for the batch.
-func (t *writeTx) LoadAccount(id string) (*model.Account, error) {
-	var a *model.Account
+// LoadAccounts implements store.Tx in one round trip, locking the rows
+// for the batch in id order.
+func (t *writeTx) LoadAccounts(ids []string) (map[string]*model.Account, error) {
+	out := make(map[string]*model.Account, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
 	err := t.roundTrip(0, func(b *pgx.Batch) {
-		b.Queue(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 FOR UPDATE`, id)
+		b.Queue(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE`, ids)
 	}, func(br pgx.BatchResults) error {
-		r, err := scanAccount(br.QueryRow())
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+		rows, err := br.Query()
+		if err != nil {
+			return err
 		}
-		a = r
-		return err
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			out[a.ID] = a
+		}
+		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load account %s: %w", id, err)
+		return nil, fmt.Errorf("load %d accounts: %w", len(ids), err)
 	}
-	return a, nil
+	return out, nil
 }
 
-// SaveAccount implements store.Tx.
-func (t *writeTx) SaveAccount(a *model.Account) error {
-	args, err := saveAccountArgs(a)
-	if err != nil {
-		return err
-	}
-	if err := t.exec(saveAccount, args...); err != nil {
-		return fmt.Errorf("save account %s: %w", a.ID, err)
-	}
-	return nil
-}
-
-// AddAccountValue implements store.Tx: an upsert that drops the row when no
-// member holds the value any more, in one round trip.
-func (t *writeTx) AddAccountValue(accountID, dimension string, value int64, n int) error {
-	if n == 0 {
-		return nil
-	}
-	what := fmt.Sprintf("account %s %s value %d", accountID, dimension, value)
-	err := t.roundTrip(0, func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO account_values (account_id, dimension, value, members) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = account_values.members + excluded.members`,
-			accountID, dimension, value, n)
-		if n < 0 {
-			b.Queue(`DELETE FROM account_values WHERE account_id = $1 AND dimension = $2 AND value = $3 AND members <= 0`,
-				accountID, dimension, value)
-		}
-	}, func(br pgx.BatchResults) error {
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-		if n < 0 {
-			_, err := br.Exec()
-			return err
+// execAll sends statements in one round trip and checks each.
+func (t *writeTx) execAll(what string, queue func(b *pgx.Batch) int) error {
+	n := 0
+	err := t.roundTrip(0, func(b *pgx.Batch) { n = queue(b) }, func(br pgx.BatchResults) error {
+		for i := 0; i < n; i++ {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -111,20 +96,82 @@ func (t *writeTx) AddAccountValue(accountID, dimension string, value int64, n in
 	return nil
 }
 
-// MaxAccountValue implements store.Tx: the last key of the primary key's
-// (account_id, dimension) range.
-func (t *writeTx) MaxAccountValue(accountID, dimension string) (int64, error) {
-	var v *int64
+// SaveAccounts implements store.Tx in one round trip.
+func (t *writeTx) SaveAccounts(accounts []*model.Account) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	all := make([][]any, len(accounts))
+	for i, a := range accounts {
+		args, err := saveAccountArgs(a)
+		if err != nil {
+			return err
+		}
+		all[i] = args
+	}
+	return t.execAll(fmt.Sprintf("save %d accounts", len(accounts)), func(b *pgx.Batch) int {
+		for _, args := range all {
+			b.Queue(saveAccount, args...)
+		}
+		return len(all)
+	})
+}
+
+// AddAccountValues implements store.Tx in one round trip: an upsert per
+// change, and a removal's row dropped when no member holds the value.
+func (t *writeTx) AddAccountValues(changes []store.AccountValueChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	return t.execAll(fmt.Sprintf("%d account value changes", len(changes)), func(b *pgx.Batch) int {
+		n := 0
+		for _, c := range changes {
+			if c.N == 0 {
+				continue
+			}
+			b.Queue(`INSERT INTO account_values (account_id, dimension, value, members) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = account_values.members + excluded.members`,
+				c.Account, c.Dimension, c.Value, c.N)
+			n++
+			if c.N < 0 {
+				b.Queue(`DELETE FROM account_values WHERE account_id = $1 AND dimension = $2 AND value = $3 AND members <= 0`,
+					c.Account, c.Dimension, c.Value)
+				n++
+			}
+		}
+		return n
+	})
+}
+
+// MaxAccountValues implements store.Tx in one round trip: per key, the last
+// key of the primary key's (account_id, dimension) range.
+func (t *writeTx) MaxAccountValues(keys []store.AccountDimension) (map[store.AccountDimension]int64, error) {
+	out := make(map[store.AccountDimension]int64, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
 	err := t.roundTrip(0, func(b *pgx.Batch) {
-		b.Queue(`SELECT MAX(value) FROM account_values WHERE account_id = $1 AND dimension = $2`, accountID, dimension)
-	}, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&v) })
+		for _, k := range keys {
+			b.Queue(`SELECT MAX(value) FROM account_values WHERE account_id = $1 AND dimension = $2`, k.Account, k.Dimension)
+		}
+	}, func(br pgx.BatchResults) error {
+		for _, k := range keys {
+			var v *int64
+			if err := br.QueryRow().Scan(&v); err != nil {
+				return err
+			}
+			if v != nil {
+				out[k] = *v
+			} else {
+				out[k] = 0
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("max of account %s %s: %w", accountID, dimension, err)
+		return nil, fmt.Errorf("max of %d account dimensions: %w", len(keys), err)
 	}
-	if v == nil {
-		return 0, nil
-	}
-	return *v, nil
+	return out, nil
 }
 
 // DueAccountMembers implements store.Tx, after the batch's queued contact

@@ -30,64 +30,87 @@ func scanAccount(sc interface{ Scan(...any) error }) (*model.Account, error) {
 	return &a, nil
 }
 
-// LoadAccount implements store.Tx. SQLite has one writer, so the row needs
-// no lock.
-func (t *sqliteTx) LoadAccount(id string) (*model.Account, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(t.ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load account %s: %w", id, err)
-	}
-	return a, nil
+// accountStatements are the batch's account statements, prepared once.
+type accountStatements struct {
+	load, save, addValue, dropValue, maxValue *sql.Stmt
 }
 
-// SaveAccount implements store.Tx.
-func (t *sqliteTx) SaveAccount(a *model.Account) error {
-	attrs, sums, scores, err := store.EncodeAccountJSON(a)
-	if err != nil {
-		return err
-	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
+	p(&st.load, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`)
+	p(&st.save, `INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, attributes = excluded.attributes, sums = excluded.sums,
 		scores = excluded.scores, score = excluded.score, grade = excluded.grade, members = excluded.members,
-		updated_at = excluded.updated_at`,
-		a.ID, a.Name, attrs, sums, scores, a.Score, a.Grade, a.Contacts, ms(a.CreatedAt), ms(a.UpdatedAt)); err != nil {
-		return fmt.Errorf("save account %s: %w", a.ID, err)
-	}
-	return nil
+		updated_at = excluded.updated_at`)
+	p(&st.addValue, `INSERT INTO account_values (account_id, dimension, value, members) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members RETURNING members`)
+	p(&st.dropValue, `DELETE FROM account_values WHERE account_id = ? AND dimension = ? AND value = ?`)
+	// The last key of the primary key's (account_id, dimension) range.
+	p(&st.maxValue, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`)
 }
 
-// AddAccountValue implements store.Tx: an upsert, then the row dropped when
-// no member holds the value any more.
-func (t *sqliteTx) AddAccountValue(accountID, dimension string, value int64, n int) error {
-	if n == 0 {
-		return nil
+// LoadAccounts implements store.Tx. SQLite has one writer, so rows need no
+// lock.
+func (t *sqliteTx) LoadAccounts(ids []string) (map[string]*model.Account, error) {
+	out := make(map[string]*model.Account, len(ids))
+	for _, id := range ids {
+		a, err := scanAccount(t.stmt(t.st.accounts.load).QueryRow(id))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load account %s: %w", id, err)
+		}
+		out[id] = a
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO account_values (account_id, dimension, value, members) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members`,
-		accountID, dimension, value, n); err != nil {
-		return fmt.Errorf("account %s %s value %d: %w", accountID, dimension, value, err)
-	}
-	if n < 0 {
-		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM account_values
-			WHERE account_id = ? AND dimension = ? AND value = ? AND members <= 0`, accountID, dimension, value); err != nil {
-			return fmt.Errorf("account %s %s value %d: %w", accountID, dimension, value, err)
+	return out, nil
+}
+
+// SaveAccounts implements store.Tx.
+func (t *sqliteTx) SaveAccounts(accounts []*model.Account) error {
+	for _, a := range accounts {
+		attrs, sums, scores, err := store.EncodeAccountJSON(a)
+		if err != nil {
+			return err
+		}
+		if _, err := t.stmt(t.st.accounts.save).Exec(a.ID, a.Name, attrs, sums, scores, a.Score, a.Grade, a.Contacts,
+			ms(a.CreatedAt), ms(a.UpdatedAt)); err != nil {
+			return fmt.Errorf("save account %s: %w", a.ID, err)
 		}
 	}
 	return nil
 }
 
-// MaxAccountValue implements store.Tx: the last key of the primary key's
-// (account_id, dimension) range.
-func (t *sqliteTx) MaxAccountValue(accountID, dimension string) (int64, error) {
-	var v sql.NullInt64
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`,
-		accountID, dimension).Scan(&v); err != nil {
-		return 0, fmt.Errorf("max of account %s %s: %w", accountID, dimension, err)
+// AddAccountValues implements store.Tx: an upsert per change, and the row
+// dropped when no member holds the value any more.
+func (t *sqliteTx) AddAccountValues(changes []store.AccountValueChange) error {
+	for _, c := range changes {
+		if c.N == 0 {
+			continue
+		}
+		var left int64
+		if err := t.stmt(t.st.accounts.addValue).QueryRow(c.Account, c.Dimension, c.Value, c.N).Scan(&left); err != nil {
+			return fmt.Errorf("account %s %s value %d: %w", c.Account, c.Dimension, c.Value, err)
+		}
+		if left <= 0 {
+			if _, err := t.stmt(t.st.accounts.dropValue).Exec(c.Account, c.Dimension, c.Value); err != nil {
+				return fmt.Errorf("account %s %s value %d: %w", c.Account, c.Dimension, c.Value, err)
+			}
+		}
 	}
-	return v.Int64, nil
+	return nil
+}
+
+// MaxAccountValues implements store.Tx.
+func (t *sqliteTx) MaxAccountValues(keys []store.AccountDimension) (map[store.AccountDimension]int64, error) {
+	out := make(map[store.AccountDimension]int64, len(keys))
+	for _, k := range keys {
+		var v sql.NullInt64
+		if err := t.stmt(t.st.accounts.maxValue).QueryRow(k.Account, k.Dimension).Scan(&v); err != nil {
+			return nil, fmt.Errorf("max of account %s %s: %w", k.Account, k.Dimension, err)
+		}
+		out[k] = v.Int64
+	}
+	return out, nil
 }
 
 // DueAccountMembers implements store.Tx.
@@ -267,14 +290,22 @@ func rescoreAccounts(ctx context.Context, tx *sql.Tx, st model.Settings, now tim
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("rescore accounts: %w", err)
 	}
-	t := &sqliteTx{ctx: ctx, tx: tx}
 	for _, a := range list {
-		if err := st.ScoreAccount(a, func(d string) (int64, error) { return t.MaxAccountValue(a.ID, d) }); err != nil {
+		err := st.ScoreAccount(a, func(d string) (int64, error) {
+			var v sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`, a.ID, d).Scan(&v)
+			return v.Int64, err
+		})
+		if err != nil {
 			return err
 		}
-		a.UpdatedAt = now
-		if err := t.SaveAccount(a); err != nil {
+		attrs, sums, scores, err := store.EncodeAccountJSON(a)
+		if err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET scores = ?, score = ?, grade = ?, updated_at = ?, attributes = ?, sums = ?
+			WHERE id = ?`, scores, a.Score, a.Grade, ms(now), attrs, sums, a.ID); err != nil {
+			return fmt.Errorf("rescore account %s: %w", a.ID, err)
 		}
 	}
 	return nil

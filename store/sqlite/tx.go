@@ -24,6 +24,7 @@ type sqliteTx struct {
 }
 
 type statements struct {
+	accounts                                    accountStatements // accounts.go
 	loadContact, contactByEmail, saveContact    *sql.Stmt
 	insertEvent, insertLedger, touchContact     *sql.Stmt
 	countEntries, countEntriesEver, recordEntry *sql.Stmt
@@ -86,6 +87,7 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.contactEventsAll, `SELECT properties FROM events WHERE contact_id = ? AND type = ? ORDER BY ts DESC`)
 	p(&st.countContactEvents, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
 	p(&st.countContactEventsAll, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`)
+	prepareAccounts(&st.accounts, p)
 	if firstErr != nil {
 		return nil, firstErr
 	}

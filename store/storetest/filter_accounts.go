@@ -63,9 +63,7 @@ func (g *propGen) accountField() string {
 func writeFilterAccounts(t *testing.T, s store.Store, accounts []*model.Account) {
 	t.Helper()
 	inTx(t, s, func(tx store.Tx) {
-		for _, a := range accounts {
-			noErr(t, tx.SaveAccount(a))
-		}
+		noErr(t, tx.SaveAccounts(accounts))
 	})
 }
 
@@ -76,11 +74,11 @@ func (v *engineView) accountValue(field string) (any, bool) {
 		return nil, false
 	}
 	if !v.accountLoaded {
-		a, err := v.tx.LoadAccount(v.c.AccountID)
+		got, err := v.tx.LoadAccounts([]string{v.c.AccountID})
 		if err != nil {
 			panic(fmt.Sprintf("load account %s: %v", v.c.AccountID, err))
 		}
-		v.account, v.accountLoaded = a, true
+		v.account, v.accountLoaded = got[v.c.AccountID], true
 	}
 	return flows.AccountValue(v.account, field)
 }

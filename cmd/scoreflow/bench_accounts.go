@@ -4,31 +4,44 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
 )
 
-// benchAccounts runs the bench twice in one process, on fresh stores: the
-// contacts without accounts, then spread over n accounts (each identify
-// names one), and reports both throughputs, so the cost of keeping account
-// aggregates is measured under the same conditions.
+// benchAccounts runs the bench four times in one process, on fresh stores,
+// in the order without, with, with, without accounts (the contacts spread
+// over n accounts, each identify naming one), so a drift of the machine's
+// load during the runs weighs on both sides alike, and reports the two
+// sides' mean throughputs.
 func benchAccounts(cfg benchConfig, n int, out io.Writer) error {
 	if cfg.dir != "" || cfg.store != "" {
-		return fmt.Errorf("-accounts runs two benches on fresh temp stores: drop -data and -store")
+		return fmt.Errorf("-accounts runs its benches on fresh temp stores: drop -data and -store")
 	}
-	var without, with float64
-	cfg.throughput = &without
-	fmt.Fprintln(out, "== without accounts")
-	if err := runBench(cfg, out); err != nil {
-		return err
+	var sums [2]float64
+	for i, with := range []bool{false, true, true, false} {
+		var got float64
+		run := cfg
+		run.throughput = &got
+		if with {
+			run.accounts = n
+			fmt.Fprintf(out, "== run %d: with %d accounts\n", i+1, n)
+		} else {
+			fmt.Fprintf(out, "== run %d: without accounts\n", i+1)
+		}
+		runtime.GC()
+		if err := runBench(run, out); err != nil {
+			return err
+		}
+		if with {
+			sums[1] += got
+		} else {
+			sums[0] += got
+		}
 	}
-	cfg.accounts, cfg.throughput = n, &with
-	fmt.Fprintf(out, "== with %d accounts\n", n)
-	if err := runBench(cfg, out); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "accounts       %.0f events/s with %d accounts vs %.0f without: %+.1f%%\n",
+	without, with := sums[0]/2, sums[1]/2
+	fmt.Fprintf(out, "accounts       %.0f events/s with %d accounts vs %.0f without (means of 2 runs each, ABBA): %+.1f%%\n",
 		with, n, without, (with-without)/without*100)
 	return nil
 }

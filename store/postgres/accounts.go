@@ -249,7 +249,8 @@ func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*mode
 	return out, next, nil
 }
 
-// AccountContacts implements store.Store over the (account_id, score, id) index.
+// AccountContacts implements store.Store: the account's members by the
+// account_id index, sorted by score.
 func (s *Store) AccountContacts(ctx context.Context, id string, limit int, cursor string) ([]*model.Contact, string, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50

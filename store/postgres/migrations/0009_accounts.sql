@@ -2,8 +2,10 @@
 -- its aggregate of the members' scores current (see store/accounts.go).
 
 ALTER TABLE contacts ADD COLUMN account_id TEXT COLLATE "C";
--- An account's members by score (its member list, the members-due mark).
-CREATE INDEX contacts_account ON contacts (account_id, score DESC, id) WHERE account_id IS NOT NULL;
+-- An account's members (its member list, the members-due mark, its history). Not by score:
+-- that would add an index write to every score change of every member; a member list
+-- page sorts the account's members instead.
+CREATE INDEX contacts_account ON contacts (account_id) WHERE account_id IS NOT NULL;
 
 CREATE TABLE accounts (
     id          TEXT    COLLATE "C" PRIMARY KEY,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,23 @@ func scanAccount(row pgx.Row) (*model.Account, error) {
 	return &a, nil
 }
 
+// scanAccounts reads every row of an accounts query and closes it.
+func scanAccounts(rows pgx.Rows, err error) ([]*model.Account, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*model.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
 const saveAccount = `INSERT INTO accounts (id, name, attributes, sums, scores, score, grade, members, created_at, updated_at)
 	VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10)
 	ON CONFLICT (id) DO UPDATE SET name = excluded.name, attributes = excluded.attributes, sums = excluded.sums,
@@ -59,19 +77,11 @@ func (t *writeTx) LoadAccounts(ids []string) (map[string]*model.Account, error) 
 	err := t.roundTrip(0, func(b *pgx.Batch) {
 		b.Queue(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE`, ids)
 	}, func(br pgx.BatchResults) error {
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAccount(rows)
-			if err != nil {
-				return err
-			}
+		list, err := scanAccounts(br.Query())
+		for _, a := range list {
 			out[a.ID] = a
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load %d accounts: %w", len(ids), err)
@@ -212,9 +222,9 @@ func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*mode
 		cmp, order = ">", "a.score ASC, a.id ASC"
 	}
 	if q.Cursor != "" {
-		score, id, err := store.DecodeCursor(q.Cursor)
+		score, id, err := store.CursorParam(q.Cursor)
 		if err != nil {
-			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+			return nil, "", err
 		}
 		sc := args.add(score)
 		where = append(where, fmt.Sprintf("(a.score %s %s OR (a.score = %s AND a.id %s %s))", cmp, sc, sc, cmp, args.add(id)))
@@ -224,28 +234,11 @@ func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*mode
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY " + order + " LIMIT " + args.add(q.Limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
+	out, err := scanAccounts(s.pool.Query(ctx, query, args...))
 	if err != nil {
 		return nil, "", fmt.Errorf("list accounts: %w", err)
 	}
-	defer rows.Close()
-	out := []*model.Account{}
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list accounts: %w", err)
-	}
-	next := ""
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
-		last := out[len(out)-1]
-		next = store.EncodeCursor(last.Score, last.ID)
-	}
+	out, next := store.PageOf(out, q.Limit, store.AccountKey)
 	return out, next, nil
 }
 
@@ -258,9 +251,9 @@ func (s *Store) AccountContacts(ctx context.Context, id string, limit int, curso
 	args := params{}
 	query := `SELECT ` + contactColumns + ` FROM contacts c WHERE c.account_id = ` + args.add(id)
 	if cursor != "" {
-		score, after, err := store.DecodeCursor(cursor)
+		score, after, err := store.CursorParam(cursor)
 		if err != nil {
-			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+			return nil, "", err
 		}
 		sc := args.add(score)
 		query += ` AND (c.score < ` + sc + ` OR (c.score = ` + sc + ` AND c.id > ` + args.add(after) + `))`
@@ -270,12 +263,7 @@ func (s *Store) AccountContacts(ctx context.Context, id string, limit int, curso
 	if err != nil {
 		return nil, "", fmt.Errorf("contacts of account %s: %w", id, err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[len(out)-1]
-		next = store.EncodeCursor(last.Score, last.ID)
-	}
+	out, next := store.PageOf(out, limit, store.ContactKey)
 	return out, next, nil
 }
 
@@ -305,9 +293,7 @@ func (s *Store) AccountHistory(ctx context.Context, id string, limit int) ([]mod
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history of account %s: %w", id, err)
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out)
 	return out, nil
 }
 
@@ -326,21 +312,8 @@ func rescoreAccounts(ctx context.Context, tx pgx.Tx, st model.Settings, now time
 			return fmt.Errorf("rescore accounts: max of %s: %w", d, err)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts a FOR UPDATE`)
+	list, err := scanAccounts(tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts a FOR UPDATE`))
 	if err != nil {
-		return fmt.Errorf("rescore accounts: %w", err)
-	}
-	var list []*model.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("rescore accounts: %w", err)
-		}
-		list = append(list, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("rescore accounts: %w", err)
 	}
 	for _, a := range list {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,20 @@ func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
 	p(&st.dropValue, `DELETE FROM account_values WHERE account_id = ? AND dimension = ? AND value = ?`)
 	// The last key of the primary key's (account_id, dimension) range.
 	p(&st.maxValue, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`)
+}
+
+// scanAccounts reads every row of an accounts query and closes it.
+func scanAccounts(rows *sql.Rows) ([]*model.Account, error) {
+	defer rows.Close()
+	out := []*model.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // LoadAccounts implements store.Tx. SQLite has one writer, so rows need no
@@ -156,9 +171,9 @@ func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*mode
 		cmp, order = ">", "score ASC, id ASC"
 	}
 	if q.Cursor != "" {
-		score, id, err := store.DecodeCursor(q.Cursor)
+		score, id, err := store.CursorParam(q.Cursor)
 		if err != nil {
-			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+			return nil, "", err
 		}
 		where = append(where, fmt.Sprintf("(score %s ? OR (score = ? AND id %s ?))", cmp, cmp))
 		args = append(args, score, score, id)
@@ -173,24 +188,11 @@ func (s *Store) ListAccounts(ctx context.Context, q store.AccountQuery) ([]*mode
 	if err != nil {
 		return nil, "", fmt.Errorf("list accounts: %w", err)
 	}
-	defer rows.Close()
-	out := []*model.Account{}
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAccounts(rows)
+	if err != nil {
 		return nil, "", fmt.Errorf("list accounts: %w", err)
 	}
-	next := ""
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
-		last := out[len(out)-1]
-		next = store.EncodeCursor(last.Score, last.ID)
-	}
+	out, next := store.PageOf(out, q.Limit, store.AccountKey)
 	return out, next, nil
 }
 
@@ -203,9 +205,9 @@ func (s *Store) AccountContacts(ctx context.Context, id string, limit int, curso
 	query := `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = ?`
 	args := []any{id}
 	if cursor != "" {
-		score, after, err := store.DecodeCursor(cursor)
+		score, after, err := store.CursorParam(cursor)
 		if err != nil {
-			return nil, "", model.Invalid("invalid_cursor", "the cursor is not one this server returned", model.FieldError{Path: "cursor", Message: err.Error()})
+			return nil, "", err
 		}
 		query += ` AND (score < ? OR (score = ? AND id > ?))`
 		args = append(args, score, score, after)
@@ -218,12 +220,7 @@ func (s *Store) AccountContacts(ctx context.Context, id string, limit int, curso
 	if err != nil {
 		return nil, "", fmt.Errorf("contacts of account %s: %w", id, err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[len(out)-1]
-		next = store.EncodeCursor(last.Score, last.ID)
-	}
+	out, next := store.PageOf(out, limit, store.ContactKey)
 	return out, next, nil
 }
 
@@ -253,9 +250,7 @@ func (s *Store) AccountHistory(ctx context.Context, id string, limit int) ([]mod
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history of account %s: %w", id, err)
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out)
 	return out, nil
 }
 
@@ -278,17 +273,8 @@ func rescoreAccounts(ctx context.Context, tx *sql.Tx, st model.Settings, now tim
 	if err != nil {
 		return fmt.Errorf("rescore accounts: %w", err)
 	}
-	var list []*model.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("rescore accounts: %w", err)
-		}
-		list = append(list, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	list, err := scanAccounts(rows)
+	if err != nil {
 		return fmt.Errorf("rescore accounts: %w", err)
 	}
 	for _, a := range list {

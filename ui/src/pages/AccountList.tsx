@@ -1,39 +1,22 @@
 // /accounts: accounts (companies) by score, searchable by id or name, with
 // paging. The search and the order live in the URL.
-import { useEffect, useState } from 'react'
-import { useSearchParams } from 'react-router-dom'
 import { get } from '../api'
-import { useAsync, useDebounced } from '../hooks'
+import { useAsync } from '../hooks'
 import type { Account, Settings } from '../types'
 import AccountTable, { accountDimensions } from './accounts/AccountTable'
 import ErrorBanner from './contacts/ErrorBanner'
 import LoadMore from './contacts/LoadMore'
+import { useQueryParams, useTypedParam } from './contacts/queryParams'
 import { useCursorList } from './contacts/useCursorList'
 import './contacts/contacts.css'
 
 const PAGE = 50
-const TYPING_MS = 300
 
 export default function AccountList() {
-  const [params, setParams] = useSearchParams()
+  const [params, setParam] = useQueryParams()
   const sort = params.get('sort') === 'score' ? 'score' : '-score'
   const urlQ = params.get('q') ?? ''
-  const setParam = (name: string, value: string) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev)
-        if (value) next.set(name, value)
-        else next.delete(name)
-        return next
-      },
-      { replace: true },
-    )
-  const [q, setQ] = useState(urlQ)
-  const settled = useDebounced(q, TYPING_MS)
-  useEffect(() => {
-    if (settled !== urlQ) setParam('q', settled)
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [settled])
+  const [q, setQ] = useTypedParam('q', urlQ, setParam)
 
   const settings = useAsync(() => get<Settings>('/api/v1/settings'), [])
   const query = new URLSearchParams()

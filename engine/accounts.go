@@ -58,27 +58,30 @@ type accountState struct {
 	a       *model.Account
 	before  model.Account // the loaded values, to tell whether to write
 	changed bool          // membership, sums or traits changed
+	locked  bool          // loaded for update (a filter's read is not)
 }
 
 // account returns the batch's copy of an account, loading it (or starting
-// a new one) on first use.
-func (u *unit) account(id string) (*accountState, error) {
-	if st, ok := u.accounts[id]; ok {
+// a new one) on first use; forUpdate when the batch will change it.
+func (u *unit) account(id string, forUpdate bool) (*accountState, error) {
+	if st, ok := u.accounts[id]; ok && (st.locked || !forUpdate) {
 		return st, nil
 	}
-	if err := u.loadAccounts([]string{id}); err != nil {
+	if err := u.loadAccounts([]string{id}, forUpdate); err != nil {
 		return nil, err
 	}
 	return u.accounts[id], nil
 }
 
 // loadAccounts loads, in one call, the accounts of ids the batch has not
-// (ids sorted, so concurrent batches lock rows in one order); an id
-// without a row starts a new account.
-func (u *unit) loadAccounts(ids []string) error {
+// (ids sorted, so concurrent batches lock rows in one order), or, for
+// update, has only read; an id without a row starts a new account.
+func (u *unit) loadAccounts(ids []string, forUpdate bool) error {
 	var missing []string
 	for _, id := range ids {
-		if _, ok := u.accounts[id]; !ok {
+		// A read-only copy is unchanged (changes load for update), so
+		// replacing it with the locked row loses nothing.
+		if st, ok := u.accounts[id]; !ok || (forUpdate && !st.locked) {
 			missing = append(missing, id)
 		}
 	}
@@ -88,7 +91,7 @@ func (u *unit) loadAccounts(ids []string) error {
 	if u.accounts == nil {
 		u.accounts = map[string]*accountState{}
 	}
-	got, err := u.tx.LoadAccounts(missing)
+	got, err := u.tx.LoadAccounts(missing, forUpdate)
 	if err != nil {
 		return asStoreFailure(err)
 	}
@@ -98,7 +101,9 @@ func (u *unit) loadAccounts(ids []string) error {
 			a = &model.Account{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Sums: map[string]int64{},
 				Grade: u.settings.GradeFor(0), CreatedAt: u.now, UpdatedAt: u.now}
 		}
-		st := &accountState{a: a, before: *a, changed: !ok}
+		// A new account is written at flush only when the batch changes it
+		// (a filter reading an account no row holds creates nothing).
+		st := &accountState{a: a, before: *a, changed: !ok && forUpdate, locked: forUpdate}
 		st.before.Scores = maps.Clone(a.Scores)
 		st.before.Attributes = maps.Clone(a.Attributes)
 		u.accounts[id] = st
@@ -121,7 +126,7 @@ func (u *unit) joinAccount(cs *contactState, ev *model.Event) error {
 	if ev.Type != model.EventGroup || len(ev.Properties) == 0 {
 		return nil
 	}
-	st, err := u.account(ev.AccountID)
+	st, err := u.account(ev.AccountID, true)
 	if err != nil {
 		return err
 	}
@@ -168,8 +173,10 @@ func (u *unit) flushAccounts() error {
 		ids[old], ids[cur] = true, true
 	}
 	delete(ids, "")
-	for id := range u.accounts {
-		ids[id] = true
+	for id, st := range u.accounts {
+		if st.changed { // a group call's traits
+			ids[id] = true
+		}
 	}
 	if len(ids) == 0 {
 		return nil
@@ -179,7 +186,7 @@ func (u *unit) flushAccounts() error {
 		sorted = append(sorted, id)
 	}
 	sort.Strings(sorted)
-	if err := u.loadAccounts(sorted); err != nil {
+	if err := u.loadAccounts(sorted, true); err != nil {
 		return err
 	}
 	maxDims := u.settings.MaxDimensions()
@@ -295,7 +302,7 @@ func (u *unit) accountOf(c *model.Contact) (*model.Account, error) {
 	if c.AccountID == "" {
 		return nil, nil
 	}
-	st, err := u.account(c.AccountID)
+	st, err := u.account(c.AccountID, false)
 	if err != nil {
 		return nil, err
 	}

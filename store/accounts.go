@@ -34,10 +34,12 @@ type AccountStore interface {
 // once, so a backend with costly round trips pays one per call, not one per
 // account.
 type AccountTx interface {
-	// LoadAccounts reads accounts for the batch to change (absent ones are
-	// missing from the map); a backend with concurrent writers locks their
-	// rows, in id order.
-	LoadAccounts(ids []string) (map[string]*model.Account, error)
+	// LoadAccounts reads accounts (absent ones are missing from the map).
+	// With forUpdate the batch is going to write them: a backend with
+	// concurrent writers locks their rows, in id order, making empty rows
+	// for absent ids first so there is a row to lock (those come back as
+	// empty accounts).
+	LoadAccounts(ids []string, forUpdate bool) (map[string]*model.Account, error)
 	// SaveAccounts writes accounts whole (Sums included).
 	SaveAccounts(accounts []*model.Account) error
 	// AddAccountValues adds each change's N (negative removes) members

@@ -68,15 +68,30 @@ func saveAccountArgs(a *model.Account) ([]any, error) {
 }
 
 // LoadAccounts implements store.Tx in one round trip, locking the rows
-// for the batch in id order.
-func (t *writeTx) LoadAccounts(ids []string) (map[string]*model.Account, error) {
+// for the batch in id order. An account no row holds yet gets an empty one
+// first, so that there is a row to lock: two replicas creating the same
+// account at once then queue on it instead of the second overwriting the
+// first's member.
+func (t *writeTx) LoadAccounts(ids []string, forUpdate bool) (map[string]*model.Account, error) {
 	out := make(map[string]*model.Account, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
+	now := ms(t.s.now())
 	err := t.roundTrip(0, func(b *pgx.Batch) {
+		if !forUpdate {
+			b.Queue(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ANY($1::text[])`, ids)
+			return
+		}
+		b.Queue(`INSERT INTO accounts (id, created_at, updated_at) SELECT id, $2, $2 FROM unnest($1::text[]) AS r(id)
+			ON CONFLICT (id) DO NOTHING`, ids, now)
 		b.Queue(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE`, ids)
 	}, func(br pgx.BatchResults) error {
+		if forUpdate {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
 		list, err := scanAccounts(br.Query())
 		for _, a := range list {
 			out[a.ID] = a

@@ -64,8 +64,8 @@ func scanAccounts(rows *sql.Rows) ([]*model.Account, error) {
 }
 
 // LoadAccounts implements store.Tx. SQLite has one writer, so rows need no
-// lock.
-func (t *sqliteTx) LoadAccounts(ids []string) (map[string]*model.Account, error) {
+// lock, and forUpdate changes nothing.
+func (t *sqliteTx) LoadAccounts(ids []string, _ bool) (map[string]*model.Account, error) {
 	out := make(map[string]*model.Account, len(ids))
 	for _, id := range ids {
 		a, err := scanAccount(t.stmt(t.st.accounts.load).QueryRow(id))

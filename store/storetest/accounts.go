@@ -28,7 +28,7 @@ func testAccounts(t *testing.T, s store.Store) {
 		}{{"ana", "acme", 20}, {"bo", "acme", 10}, {"cy", "globex", 80}, {"dee", "", 50}} {
 			noErr(t, tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: c.id, Score: c.score, AccountID: c.account, CreatedAt: base}}))
 		}
-		got, err := tx.LoadAccounts([]string{"acme", "nobody"})
+		got, err := tx.LoadAccounts([]string{"acme", "nobody"}, false)
 		noErr(t, err)
 		if len(got) != 1 || got["acme"] == nil {
 			t.Fatalf("LoadAccounts = %v, want acme only", got)
@@ -64,6 +64,17 @@ func testAccounts(t *testing.T, s store.Store) {
 			}
 		}
 	})
+
+	// For update, an absent account is missing or empty, never more (a
+	// batch that locks it writes it; this one rolls back).
+	tx, err := s.Begin(ctx)
+	noErr(t, err)
+	locked, err := tx.LoadAccounts([]string{"acme", "fresh"}, true)
+	noErr(t, err)
+	if n := locked["fresh"]; locked["acme"] == nil || locked["acme"].Contacts != 2 || (n != nil && (n.Contacts != 0 || n.Score != 0 || n.Name != "")) {
+		t.Fatalf("LoadAccounts for update = %v", locked)
+	}
+	noErr(t, tx.Rollback())
 
 	got, err := s.GetAccount(ctx, "acme")
 	noErr(t, err)

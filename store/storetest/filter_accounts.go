@@ -74,7 +74,7 @@ func (v *engineView) accountValue(field string) (any, bool) {
 		return nil, false
 	}
 	if !v.accountLoaded {
-		got, err := v.tx.LoadAccounts([]string{v.c.AccountID})
+		got, err := v.tx.LoadAccounts([]string{v.c.AccountID}, false)
 		if err != nil {
 			panic(fmt.Sprintf("load account %s: %v", v.c.AccountID, err))
 		}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/segments"
@@ -59,6 +61,7 @@ type accountState struct {
 	before  model.Account // the loaded values, to tell whether to write
 	changed bool          // membership, sums or traits changed
 	locked  bool          // loaded for update (a filter's read is not)
+	stored  bool          // a row holds it (it was not started by this batch)
 }
 
 // account returns the batch's copy of an account, loading it (or starting
@@ -91,9 +94,13 @@ func (u *unit) loadAccounts(ids []string, forUpdate bool) error {
 	if u.accounts == nil {
 		u.accounts = map[string]*accountState{}
 	}
-	got, err := u.tx.LoadAccounts(missing, forUpdate)
-	if err != nil {
-		return asStoreFailure(err)
+	got := make(map[string]*model.Account, len(missing))
+	if rest := u.cachedAccounts(missing, got); len(rest) > 0 {
+		loaded, err := u.tx.LoadAccounts(rest, forUpdate)
+		if err != nil {
+			return asStoreFailure(err)
+		}
+		maps.Copy(got, loaded)
 	}
 	for _, id := range missing {
 		a, ok := got[id]
@@ -103,7 +110,7 @@ func (u *unit) loadAccounts(ids []string, forUpdate bool) error {
 		}
 		// A new account is written at flush only when the batch changes it
 		// (a filter reading an account no row holds creates nothing).
-		st := &accountState{a: a, before: *a, changed: !ok && forUpdate, locked: forUpdate}
+		st := &accountState{a: a, before: *a, changed: !ok && forUpdate, locked: forUpdate, stored: ok}
 		st.before.Scores = maps.Clone(a.Scores)
 		st.before.Attributes = maps.Clone(a.Attributes)
 		u.accounts[id] = st
@@ -322,3 +329,62 @@ func (s contactSubject) accountValue(field string) (any, bool) {
 }
 
 func isAccountField(field string) bool { return strings.HasPrefix(field, "account.") }
+
+// The account cache: on an exclusive store (store.Exclusive) the engine is
+// the only writer of accounts, so the accounts a batch committed stay
+// decoded for the next batches, as contacts do; elsewhere every batch
+// reads them (another replica may have changed them). It is dropped when
+// settings change (a settings save rescores every account) and when a
+// commit fails.
+
+const accountCacheSize = 20000
+
+func newAccountCache(st store.Store) *lru.Cache[string, *model.Account] {
+	if !store.IsExclusive(st) {
+		return nil
+	}
+	c, _ := lru.New[string, *model.Account](accountCacheSize) // errs only on size <= 0
+	return c
+}
+
+func (e *Engine) purgeAccounts() {
+	if e.accounts != nil {
+		e.accounts.Purge()
+	}
+}
+
+// cachedAccounts moves the ids the cache holds from ids into got (copies:
+// the batch changes them freely) and returns the others.
+func (u *unit) cachedAccounts(ids []string, got map[string]*model.Account) []string {
+	c := u.eng.accounts
+	if c == nil {
+		return ids
+	}
+	rest := ids[:0:0]
+	for _, id := range ids {
+		if a, ok := c.Get(id); ok {
+			got[id] = cloneAccount(a)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	return rest
+}
+
+// cacheAccounts keeps the committed batch's accounts.
+func (u *unit) cacheAccounts() {
+	if u.eng.accounts == nil {
+		return
+	}
+	for id, st := range u.accounts {
+		if st.changed || st.stored { // as committed
+			u.eng.accounts.Add(id, st.a)
+		}
+	}
+}
+
+func cloneAccount(a *model.Account) *model.Account {
+	c := *a
+	c.Attributes, c.Scores, c.Sums = maps.Clone(a.Attributes), maps.Clone(a.Scores), maps.Clone(a.Sums)
+	return &c
+}

@@ -81,6 +81,7 @@ type Engine struct {
 	flows       atomic.Pointer[flowSet]
 	contacts    *lru.Cache[string, *store.ContactRecord]
 	versions    *lru.Cache[string, *flows.Compiled] // flow versions parked runs resume on
+	accounts    *lru.Cache[string, *model.Account]  // nil unless the store is exclusive (accounts.go)
 	forceReload atomic.Bool
 	streamEpoch int64
 
@@ -123,6 +124,7 @@ func New(opts Options) *Engine {
 	}
 	e.contacts, _ = lru.New[string, *store.ContactRecord](opts.ContactCache) // errs only on size <= 0
 	e.versions, _ = lru.New[string, *flows.Compiled](1024)
+	e.accounts = newAccountCache(opts.Store)
 	e.msgs = make(chan pending, 2*e.batchSize)
 	e.jobs = make(chan job)
 	return e
@@ -477,6 +479,7 @@ func (e *Engine) reloadFlows(ctx context.Context) error {
 	e.flows.Store(fs)
 	// Settings changes regrade contacts in the store: cached copies are stale.
 	e.contacts.Purge()
+	e.purgeAccounts()
 	return nil
 }
 
@@ -547,11 +550,13 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 		// contacts from the store as they really are instead of applying the
 		// next events on top of the state before. Commits rarely fail.
 		e.contacts.Purge()
+		e.purgeAccounts()
 		return nil, err
 	}
 	for id, cs := range u.contacts {
 		e.contacts.Add(id, cs.rec)
 	}
+	u.cacheAccounts()
 	for _, id := range u.forget {
 		e.contacts.Remove(id)
 	}

@@ -297,3 +297,6 @@ func rescoreAccounts(ctx context.Context, tx *sql.Tx, st model.Settings, now tim
 	}
 	return nil
 }
+
+// Exclusive implements store.Exclusive: one engine writes a SQLite store.
+func (s *Store) Exclusive() bool { return true }

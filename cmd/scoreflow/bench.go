@@ -90,6 +90,7 @@ type benchConfig struct {
 	http                                *httpLoad // nil: publish straight to NATS
 	accounts                            int       // contacts spread over this many accounts (bench_accounts.go)
 	throughput                          *float64  // set to the end-to-end events/s when not nil
+	cpuPerEvent                         *float64  // set to the process's CPU µs per event when not nil
 }
 
 func runBench(cfg benchConfig, out io.Writer) error {
@@ -173,6 +174,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 
 	var requests []time.Duration
 	var start time.Time
+	cpuStart := processCPU()
 	if cfg.http != nil {
 		bodies, err := cfg.http.encode(gen, cfg.events)
 		if err != nil {
@@ -200,6 +202,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return fmt.Errorf("only %d of %d events committed after 10 minutes", committed, cfg.events)
 	}
 	total := time.Since(start)
+	cpu := processCPU() - cpuStart
 	mu.Lock()
 	slices.Sort(latencies)
 	mu.Unlock()
@@ -211,8 +214,12 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "committed in   %s\n", total.Round(time.Millisecond))
 	fmt.Fprintf(out, "throughput     %.0f events/s end to end\n", float64(cfg.events)/total.Seconds())
+	fmt.Fprintf(out, "cpu            %.1f µs per event (the process's user and system time)\n", float64(cpu.Microseconds())/float64(cfg.events))
 	if cfg.throughput != nil {
 		*cfg.throughput = float64(cfg.events) / total.Seconds()
+	}
+	if cfg.cpuPerEvent != nil {
+		*cfg.cpuPerEvent = float64(cpu.Microseconds()) / float64(cfg.events)
 	}
 	fmt.Fprintf(out, "latency        p50 %s  p99 %s  max %s (publish → commit)\n",
 		pct(latencies, 0.50), pct(latencies, 0.99), pct(latencies, 1))

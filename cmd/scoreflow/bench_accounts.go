@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"syscall"
+	"time"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
@@ -19,11 +21,11 @@ func benchAccounts(cfg benchConfig, n int, out io.Writer) error {
 	if cfg.dir != "" || cfg.store != "" {
 		return fmt.Errorf("-accounts runs its benches on fresh temp stores: drop -data and -store")
 	}
-	var sums [2]float64
+	var sums, cpus [2]float64
 	for i, with := range []bool{false, true, true, false} {
-		var got float64
+		var got, cpu float64
 		run := cfg
-		run.throughput = &got
+		run.throughput, run.cpuPerEvent = &got, &cpu
 		if with {
 			run.accounts = n
 			fmt.Fprintf(out, "== run %d: with %d accounts\n", i+1, n)
@@ -34,15 +36,20 @@ func benchAccounts(cfg benchConfig, n int, out io.Writer) error {
 		if err := runBench(run, out); err != nil {
 			return err
 		}
+		side := 0
 		if with {
-			sums[1] += got
-		} else {
-			sums[0] += got
+			side = 1
 		}
+		sums[side] += got
+		cpus[side] += cpu
 	}
 	without, with := sums[0]/2, sums[1]/2
 	fmt.Fprintf(out, "accounts       %.0f events/s with %d accounts vs %.0f without (means of 2 runs each, ABBA): %+.1f%%\n",
 		with, n, without, (with-without)/without*100)
+	// CPU per event hardly depends on what else the machine runs, unlike
+	// events/s on a shared machine.
+	fmt.Fprintf(out, "accounts cpu   %.1f µs per event with %d accounts vs %.1f without: %+.1f%%\n",
+		cpus[1]/2, n, cpus[0]/2, (cpus[1]-cpus[0])/cpus[0]*100)
 	return nil
 }
 
@@ -82,4 +89,13 @@ func reportAccounts(ctx context.Context, st store.Store, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "accounts kept  %d accounts, %d members, total score %d\n", accounts, members, score)
 	return nil
+}
+
+// processCPU is the process's user and system time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

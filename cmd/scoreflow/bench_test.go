@@ -111,6 +111,7 @@ func TestBenchAccounts(t *testing.T) {
 	assert.Contains(t, out, "== run 4: without accounts")
 	assert.Len(t, regexp.MustCompile(`accounts kept  7 accounts, 150 members, total score [1-9]\d*`).FindAllString(out, -1), 2)
 	assert.Regexp(t, `accounts\s+\d+ events/s with 7 accounts vs \d+ without \(means of 2 runs each, ABBA\): [+-]\d+\.\d%`, out)
+	assert.Regexp(t, `accounts cpu   \d+\.\d µs per event with 7 accounts vs \d+\.\d without: [+-]\d+\.\d%`, out)
 	code, _, errOut = runCmd("bench", "-accounts", "3", "-data", t.TempDir())
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "drop -data and -store")

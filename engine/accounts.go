@@ -57,11 +57,16 @@ func (u *unit) accountWatched() bool {
 
 // accountState is an account the batch read or changes.
 type accountState struct {
-	a       *model.Account
-	before  model.Account // the loaded values, to tell whether to write
-	changed bool          // membership, sums or traits changed
-	locked  bool          // loaded for update (a filter's read is not)
-	stored  bool          // a row holds it (it was not started by this batch)
+	a *model.Account
+	// before is the account as loaded, to tell what changed: Scores is
+	// replaced, never changed in place (ScoreAccount), and Attributes is
+	// copied before a group call changes it (traits), so sharing their maps
+	// is safe. Sums change in place: they are not compared.
+	before  model.Account
+	traits  bool // a group call changed name or attributes
+	changed bool // membership, sums or traits changed
+	locked  bool // loaded for update (a filter's read is not)
+	stored  bool // a row holds it (it was not started by this batch)
 }
 
 // account returns the batch's copy of an account, loading it (or starting
@@ -111,8 +116,6 @@ func (u *unit) loadAccounts(ids []string, forUpdate bool) error {
 		// A new account is written at flush only when the batch changes it
 		// (a filter reading an account no row holds creates nothing).
 		st := &accountState{a: a, before: *a, changed: !ok && forUpdate, locked: forUpdate, stored: ok}
-		st.before.Scores = maps.Clone(a.Scores)
-		st.before.Attributes = maps.Clone(a.Attributes)
 		u.accounts[id] = st
 	}
 	return nil
@@ -137,22 +140,26 @@ func (u *unit) joinAccount(cs *contactState, ev *model.Event) error {
 	if err != nil {
 		return err
 	}
+	copied := false
 	for k, v := range ev.Properties {
 		if k == "name" {
 			if name, ok := v.(string); ok && name != st.a.Name {
-				st.a.Name, st.changed = name, true
+				st.a.Name, st.changed, st.traits = name, true, true
 			}
 			continue
 		}
 		v = normalizeJSON(v)
 		if old, had := st.a.Attributes[k]; !had || !reflect.DeepEqual(old, v) {
-			if st.a.Attributes == nil {
-				st.a.Attributes = map[string]any{}
+			if !copied { // before (and the cache) keep the loaded map
+				st.a.Attributes, copied = maps.Clone(st.a.Attributes), true
+				if st.a.Attributes == nil {
+					st.a.Attributes = map[string]any{}
+				}
 			}
-			st.a.Attributes[k], st.changed = v, true
+			st.a.Attributes[k], st.changed, st.traits = v, true, true
 		}
 	}
-	if st.changed {
+	if st.traits {
 		cs.mark(segments.ChangeAccount)
 	}
 	return nil
@@ -271,8 +278,7 @@ func (u *unit) flushAccounts() error {
 		save = append(save, a)
 		// Members' segments that read account fields follow the account at
 		// the next time pass: one statement per changed account per batch.
-		if watched && (a.Score != st.before.Score || a.Grade != st.before.Grade || !maps.Equal(a.Scores, st.before.Scores) ||
-			a.Name != st.before.Name || !reflect.DeepEqual(a.Attributes, st.before.Attributes)) {
+		if watched && (st.traits || a.Score != st.before.Score || a.Grade != st.before.Grade || !maps.Equal(a.Scores, st.before.Scores)) {
 			if err := u.tx.DueAccountMembers(a.ID, u.now); err != nil {
 				return asStoreFailure(err)
 			}
@@ -385,6 +391,8 @@ func (u *unit) cacheAccounts() {
 
 func cloneAccount(a *model.Account) *model.Account {
 	c := *a
-	c.Attributes, c.Scores, c.Sums = maps.Clone(a.Attributes), maps.Clone(a.Scores), maps.Clone(a.Sums)
+	// Attributes and Scores are replaced, never changed in place (see
+	// accountState.before); Sums change in place.
+	c.Sums = maps.Clone(a.Sums)
 	return &c
 }

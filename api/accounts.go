@@ -19,14 +19,11 @@ func (s *Server) listAccounts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := store.AccountQuery{Query: c.Query("q"), Limit: limit, Cursor: c.Query("cursor")}
-	switch c.Query("sort", "-score") {
-	case "-score":
-	case "score":
-		q.Ascend = true
-	default:
-		return model.Invalid("invalid_query", "sort must be -score or score", model.FieldError{Path: "sort", Message: "must be -score or score"})
+	ascend, err := scoreSort(c)
+	if err != nil {
+		return err
 	}
+	q := store.AccountQuery{Query: c.Query("q"), Limit: limit, Cursor: c.Query("cursor"), Ascend: ascend}
 	accounts, next, err := s.cfg.Store.ListAccounts(c.UserContext(), q)
 	if err != nil {
 		return err
@@ -126,4 +123,15 @@ func (s *Server) accountAttributeNames(ctx context.Context) ([]string, error) {
 		}
 	}
 	return names.sorted(), nil
+}
+
+// scoreSort reads sort=-score (the default) or sort=score of a list by score.
+func scoreSort(c *fiber.Ctx) (ascend bool, err error) {
+	switch c.Query("sort", "-score") {
+	case "-score":
+		return false, nil
+	case "score":
+		return true, nil
+	}
+	return false, model.Invalid("invalid_query", "sort must be -score or score", model.FieldError{Path: "sort", Message: "must be -score or score"})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -101,4 +102,32 @@ func DecodeAccountJSON(a *model.Account, attrs, sums, scores string) error {
 		return fmt.Errorf("decode account %s scores: %w", a.ID, err)
 	}
 	return nil
+}
+
+// Rows is what ScanAccountHistory reads: database/sql's and pgx's rows.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanAccountHistory reads AccountHistory's rows (id, contact_id, at in
+// Unix ms, dimension, delta, value), newest first, and returns them oldest
+// first.
+func ScanAccountHistory(rows Rows) ([]model.LedgerEntry, error) {
+	var out []model.LedgerEntry
+	for rows.Next() {
+		var e model.LedgerEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.ContactID, &at, &e.Score, &e.Delta, &e.Value); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -237,20 +236,10 @@ func (s *Store) AccountHistory(ctx context.Context, id string, limit int) ([]mod
 		return nil, fmt.Errorf("history of account %s: %w", id, err)
 	}
 	defer rows.Close()
-	var out []model.LedgerEntry
-	for rows.Next() {
-		var e model.LedgerEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &e.ContactID, &at, &e.Score, &e.Delta, &e.Value); err != nil {
-			return nil, fmt.Errorf("history of account %s: %w", id, err)
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanAccountHistory(rows)
+	if err != nil {
 		return nil, fmt.Errorf("history of account %s: %w", id, err)
 	}
-	slices.Reverse(out)
 	return out, nil
 }
 

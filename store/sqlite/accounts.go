@@ -32,7 +32,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (*model.Account, error) {
 
 // accountStatements are the batch's account statements, prepared once.
 type accountStatements struct {
-	load, save, addValue, dropValue, maxValue *sql.Stmt
+	load, save, addValue, takeValue, dropValue, maxValue *sql.Stmt
 }
 
 func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
@@ -42,7 +42,8 @@ func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
 		scores = excluded.scores, score = excluded.score, grade = excluded.grade, members = excluded.members,
 		updated_at = excluded.updated_at`)
 	p(&st.addValue, `INSERT INTO account_values (account_id, dimension, value, members) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members RETURNING members`)
+		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members`)
+	p(&st.takeValue, `UPDATE account_values SET members = members + ? WHERE account_id = ? AND dimension = ? AND value = ? RETURNING members`)
 	p(&st.dropValue, `DELETE FROM account_values WHERE account_id = ? AND dimension = ? AND value = ?`)
 	// The last key of the primary key's (account_id, dimension) range.
 	p(&st.maxValue, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`)
@@ -101,8 +102,19 @@ func (t *sqliteTx) AddAccountValues(changes []store.AccountValueChange) error {
 		if c.N == 0 {
 			continue
 		}
+		if c.N > 0 {
+			if _, err := t.stmt(t.st.accounts.addValue).Exec(c.Account, c.Dimension, c.Value, c.N); err != nil {
+				return fmt.Errorf("account %s %s value %d: %w", c.Account, c.Dimension, c.Value, err)
+			}
+			continue
+		}
+		// A removal: the row is dropped when no member holds the value.
 		var left int64
-		if err := t.stmt(t.st.accounts.addValue).QueryRow(c.Account, c.Dimension, c.Value, c.N).Scan(&left); err != nil {
+		err := t.stmt(t.st.accounts.takeValue).QueryRow(c.N, c.Account, c.Dimension, c.Value).Scan(&left)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // no member held it: nothing to take (as PostgreSQL's upsert of a negative count, then dropped)
+		}
+		if err != nil {
 			return fmt.Errorf("account %s %s value %d: %w", c.Account, c.Dimension, c.Value, err)
 		}
 		if left <= 0 {

@@ -46,6 +46,10 @@ func apiRoutes() []route {
 		{http.MethodGet, "/api/v1/contacts/nobody", nil, http.StatusNotFound},
 		{http.MethodGet, "/api/v1/contacts/nobody/history", nil, http.StatusNotFound},
 		{http.MethodGet, "/api/v1/contacts/nobody/timeline", nil, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/accounts", nil, http.StatusOK},
+		{http.MethodGet, "/api/v1/accounts/nobody", nil, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/accounts/nobody/contacts", nil, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/accounts/nobody/history", nil, http.StatusNotFound},
 		{http.MethodGet, "/api/v1/settings", nil, http.StatusOK},
 		{http.MethodPut, "/api/v1/settings", map[string]any{
 			"scores": []any{map[string]any{"name": "engagement"}}, "grades": []any{map[string]any{"name": "cold", "min": nil}},

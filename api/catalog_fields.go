@@ -20,6 +20,8 @@ type contactFieldJSON struct {
 	// Window: a leaf on it needs "within" (score_change), and compares a
 	// number of points with eq, neq, gt, gte, lt or lte.
 	Window bool `json:"window"`
+	// Account: read off the contact's account (account.score…).
+	Account bool `json:"account,omitempty"`
 }
 
 // contactFieldsJSON lists the table in its order, the order the UI's field
@@ -28,7 +30,7 @@ func contactFieldsJSON() []contactFieldJSON {
 	rows := flows.ContactFields()
 	out := make([]contactFieldJSON, len(rows))
 	for i, f := range rows {
-		out[i] = contactFieldJSON{Name: f.Name, Type: f.Type, Doc: f.Doc, Family: f.Family(), Settable: f.Settable, Optional: f.Optional, Window: f.Window}
+		out[i] = contactFieldJSON{Name: f.Name, Type: f.Type, Doc: f.Doc, Family: f.Family(), Settable: f.Settable, Optional: f.Optional, Window: f.Window, Account: f.Account}
 	}
 	return out
 }

@@ -35,12 +35,8 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 		Grade: c.Query("grade"), Tag: c.Query("tag"), Segment: c.Query("segment"), Query: c.Query("q"),
 		Limit: limit, Cursor: c.Query("cursor"),
 	}
-	switch c.Query("sort", "-score") {
-	case "-score":
-	case "score":
-		q.Ascend = true
-	default:
-		return model.Invalid("invalid_query", "sort must be -score or score", model.FieldError{Path: "sort", Message: "must be -score or score"})
+	if q.Ascend, err = scoreSort(c); err != nil {
+		return err
 	}
 	contacts, next, err := s.cfg.Store.ListContacts(c.UserContext(), q)
 	if err != nil {

@@ -151,8 +151,9 @@ func OpenAPI() obj {
 			secAdmin, nil, nil, obj{"200": ok("the catalog", object(obj{
 				"event_types": arrayOf(str("")), "tags": arrayOf(str("")), "fields": arrayOf(str("")),
 				"scores": arrayOf(str("")), "stages": arrayOf(str("")), "grades": arrayOf(str("")),
-				"segments":       arrayOf(object(obj{"id": str(""), "name": str("")})),
-				"contact_fields": arrayOf(schemaRef("ContactField"))}))}, admin403)},
+				"segments":           arrayOf(object(obj{"id": str(""), "name": str("")})),
+				"contact_fields":     arrayOf(schemaRef("ContactField")),
+				"account_attributes": arrayOf(str("attribute names of the top accounts, for account.attributes.<name>"))}))}, admin403)},
 
 		"/api/v1/contacts": obj{"get": operation("contacts", "List contacts by score, with filters and a cursor", secAdmin, []any{
 			queryParam("segment", "only members of this segment", obj{"type": "string"}),
@@ -197,6 +198,22 @@ func OpenAPI() obj {
 			[]any{idParam, limit}, nil, obj{"200": ok("history", object(obj{"history": arrayOf(schemaRef("LedgerEntry"))}))}, "400", admin403, "404")},
 		"/api/v1/contacts/{id}/timeline": obj{"get": operation("contacts", "The contact's events, newest first", secAdmin,
 			[]any{idParam, limit}, nil, obj{"200": ok("events", object(obj{"events": arrayOf(schemaRef("Event"))}))}, "400", admin403, "404")},
+
+		"/api/v1/accounts": obj{"get": operation("accounts", "List accounts by score, with a search and a cursor", secAdmin, []any{
+			queryParam("q", "id or name contains this, ignoring case", obj{"type": "string"}),
+			queryParam("sort", "-score (default) or score", obj{"type": "string", "enum": []any{"-score", "score"}}),
+			queryParam("limit", "page size, 1..1000, default 50", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
+			queryParam("cursor", "next_cursor of the previous page", obj{"type": "string"}),
+		}, nil, obj{"200": ok("a page", schemaRef("AccountPage"))}, "400", admin403)},
+		"/api/v1/accounts/{id}": obj{"get": operation("accounts", "Get an account", secAdmin, []any{idParam}, nil,
+			obj{"200": ok("the account", schemaRef("Account"))}, admin403, "404")},
+		"/api/v1/accounts/{id}/contacts": obj{"get": operation("accounts", "The account's contacts by score", secAdmin, []any{idParam,
+			queryParam("limit", "page size, 1..1000, default 50", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
+			queryParam("cursor", "next_cursor of the previous page", obj{"type": "string"})}, nil,
+			obj{"200": ok("a page", schemaRef("ContactPage"))}, "400", admin403, "404")},
+		"/api/v1/accounts/{id}/history": obj{"get": operation("accounts", "The account's total score after each of its current members' score changes, oldest first",
+			secAdmin, []any{idParam, limit}, nil, obj{"200": ok("points", object(obj{"history": arrayOf(object(obj{"at": obj{"type": "string", "format": "date-time"}, "score": integer("")}))}))},
+			"400", admin403, "404")},
 
 		"/api/v1/settings": obj{
 			"get": operation("settings", "Score dimensions, grades and pipeline", secAdmin, nil, nil,
@@ -321,6 +338,7 @@ func schemas() obj {
 			"timestamp":  obj{"type": "string", "format": "date-time", "description": "default: time of ingest"},
 			"properties": anyObject,
 			"traits":     obj{"type": "object", "additionalProperties": true, "description": "merged into the contact's attributes"},
+			"account_id": str("puts the contact in this account; on a group event, properties are the account's traits"),
 		}, "type"),
 		"EventBatch": object(obj{"events": obj{"type": "array", "items": schemaRef("Event"), "minItems": 1, "maxItems": 1000}}, "events"),
 		"Accepted":   object(obj{"accepted": integer("events stored on the stream"), "ids": arrayOf(obj{"type": "string"})}, "accepted", "ids"),
@@ -336,6 +354,7 @@ func schemas() obj {
 			"segments":         arrayOf(obj{"type": "string"}),
 			"created_at":       dateTime,
 			"last_activity_at": nullableDateTime,
+			"account_id":       str("the account the contact belongs to, if any"),
 		}),
 		"ContactField": object(obj{
 			"name": str("a field name, or for a family its prefix ending in \".\" (score., attributes.)"),
@@ -346,8 +365,18 @@ func schemas() obj {
 			"settable": obj{"type": "boolean", "description": "action.set_field may write it"},
 			"optional": obj{"type": "boolean", "description": "contacts may lack it, so exists and not_exists are worth asking"},
 			"window":   obj{"type": "boolean", "description": "a leaf on it takes \"within\" (score_change: points gained minus lost in that window) and compares numbers"},
+			"account":  obj{"type": "boolean", "description": "read off the contact's account (account.*)"},
 		}, "name", "type", "doc", "family", "settable", "optional", "window"),
 		"ContactPage": object(obj{"contacts": arrayOf(schemaRef("Contact")), "next_cursor": str("empty on the last page")}),
+		"Account": object(obj{
+			"id": str(""), "name": str("traits.name of its group calls"), "attributes": anyObject,
+			"scores":     obj{"type": "object", "additionalProperties": obj{"type": "integer"}, "description": "per dimension, the members' sum, max or avg (settings' account_scores)"},
+			"score":      integer("sum of the dimensions"),
+			"grade":      str("from the settings' grades on score"),
+			"contacts":   integer("how many contacts belong to it"),
+			"created_at": dateTime, "updated_at": dateTime,
+		}),
+		"AccountPage": object(obj{"accounts": arrayOf(schemaRef("Account")), "next_cursor": str("empty on the last page")}),
 		"ContactChange": obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"attributes": obj{"type": "object", "additionalProperties": true, "description": "merged into the contact's attributes; null removes one"},
 			"email":      str("the contact's new email"),
@@ -385,6 +414,8 @@ func schemas() obj {
 				"decay": object(obj{"every": str("duration"), "percent": obj{"type": "number"}})}, "name")),
 			"grades":   arrayOf(object(obj{"name": str(""), "min": obj{"type": "integer", "nullable": true}}, "name")),
 			"pipeline": arrayOf(obj{"type": "string"}),
+			"account_scores": obj{"type": "object", "description": "per dimension, how accounts aggregate their contacts' scores (default sum)",
+				"additionalProperties": obj{"type": "string", "enum": []any{"sum", "max", "avg"}}},
 		}),
 		"ScoringRule": object(obj{"flow_id": str(""), "flow_name": str(""), "flow_version": integer(""),
 			"node_id":      str("the adjust_score node"),

@@ -189,6 +189,10 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/contacts/:id/history", s.auth(admin), s.contactHistory)
 	v1.Get("/contacts/:id/timeline", s.auth(admin), s.contactTimeline)
 	v1.Post("/contacts/:id/merge", s.auth(admin), s.mergeContacts)
+	v1.Get("/accounts", s.auth(admin), s.listAccounts)
+	v1.Get("/accounts/:id", s.auth(admin), s.getAccount)
+	v1.Get("/accounts/:id/contacts", s.auth(admin), s.accountContacts)
+	v1.Get("/accounts/:id/history", s.auth(admin), s.accountHistory)
 
 	v1.Get("/settings", s.auth(admin), s.getSettings)
 	v1.Put("/settings", s.auth(admin), s.putSettings)

@@ -27,7 +27,7 @@ const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-i
 
 // uiRoutes are the app's pages (ui/src/App.tsx): they and the paths under
 // them answer index.html. Any other unknown path stays a JSON 404.
-var uiRoutes = []string{"flows", "contacts", "segments", "scoring", "settings", "lab"}
+var uiRoutes = []string{"flows", "contacts", "segments", "scoring", "settings", "lab", "accounts"}
 
 // isUIRoute reports whether a cleaned path without its leading slash is a
 // page of the app.

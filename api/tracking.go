@@ -24,7 +24,8 @@ import (
 // that cannot become an event (no userId or anonymousId, a track without
 // event, a page without url) is skipped, as Segment drops invalid
 // messages, rather than failing the batch that carries it; an alias merges
-// previousId into userId; group and screen calls are accepted and ignored.
+// previousId into userId; group puts the user in an account; screen calls
+// are accepted and ignored.
 
 // segmentRoutes are the tracking endpoints under /v1: Segment's names, the
 // one-letter paths analytics.js uses, and /import (an old batch alias).
@@ -58,6 +59,7 @@ type segmentMessage struct {
 	Traits            flexObject     `json:"traits"`
 	Context           segmentContext `json:"context"`
 	WriteKey          flexString     `json:"writeKey"`
+	GroupID           flexString     `json:"groupId"`
 }
 
 // segmentContext holds the parts of Segment's context Scoreflow reads.
@@ -190,8 +192,12 @@ func (s *Server) segmentEvent(kind string, m *segmentMessage, batchCtx *segmentC
 			return nil
 		}
 		ev.Type, ev.AnonymousID = model.EventIdentify, previous
+	case "group":
+		// The group's traits are the account's (model.EventGroup).
+		ev.Type, ev.AccountID, ev.Traits = model.EventGroup, strings.TrimSpace(string(m.GroupID)), ctxTraits
+		ev.Properties = merge(m.Traits, nil)
 	default:
-		return nil // screen, group, or no type: nothing to score
+		return nil // screen, or no type: nothing to score
 	}
 	delete(ev.Traits, "") // an empty trait name would refuse the whole event
 	if email, ok := ev.Traits["email"].(string); ok && strings.Contains(email, "@") && len(email) <= 320 {

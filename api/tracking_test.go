@@ -78,7 +78,8 @@ func TestSegmentAsTheSDKsSendIt(t *testing.T) {
 			map[string]any{"type": "page", "userId": "u-1", "name": "Pricing", "messageId": "node-next-3-c",
 				"timestamp": iso(sentAt.Add(-time.Second)), "properties": map[string]any{"url": "https://acme.test/pricing", "title": "Pricing"}, "context": library},
 			map[string]any{"type": "track", "anonymousId": "anon-9", "event": "Viewed demo", "messageId": "node-next-4-d", "timestamp": iso(sentAt)},
-			// Skipped, as Segment drops them: no user, no event name, a page without url, calls with nothing to score.
+			// Skipped, as Segment drops them: no user, no event name, a page without url, calls with nothing to score
+			// (but group, which puts the user in an account).
 			map[string]any{"type": "track", "event": "Nobody", "messageId": "node-next-5-e"},
 			map[string]any{"type": "track", "userId": "u-1", "messageId": "node-next-6-f"},
 			map[string]any{"type": "page", "userId": "u-1", "messageId": "node-next-7-g", "properties": map[string]any{"title": "No url"}},
@@ -134,7 +135,7 @@ func TestSegmentAsTheSDKsSendIt(t *testing.T) {
 		"timestamp": "2026-11-20T08:00:00Z"}, "Authorization", basic(adminKey))
 	require.Equal(t, http.StatusOK, r.Status, "the admin key is taken too: %s", r.Body)
 
-	const want = 5 + 3 + 3 + 1 // the alias is an identify that merges
+	const want = 5 + 3 + 3 + 2 // the alias is an identify that merges; the node batch's group call is an event (accounts)
 	apptest.WaitApplied(t, a, want)
 	apptest.WaitIdle(t, a)
 	assert.Equal(t, uint64(want), a.Engine.Stats().Applied, "skipped messages are not events")
@@ -145,7 +146,9 @@ func TestSegmentAsTheSDKsSendIt(t *testing.T) {
 		assert.EqualValues(t, 40, c.Attributes["company_size"])
 		assert.Equal(t, "ana@acme.test", c.Email, "traits.email becomes the contact's email")
 		events := byID(timeline(t, a, "u-1"))
-		require.Len(t, events, 6, "its own 3, anon-9's, the alias and its merge entry")
+		require.Len(t, events, 7, "its own 3, anon-9's, the alias and its merge entry, the group call")
+		assert.Equal(t, "group", events["node-next-8-h"].Type)
+		assert.Equal(t, "g-1", c.AccountID, "group puts the user in the account")
 		assert.Equal(t, "identify", events["node-next-1-a"].Type)
 		assert.Equal(t, "Signed up for trial", events["node-next-2-b"].Type, "track.event is the type")
 		assert.Equal(t, map[string]any{"plan": "pro"}, events["node-next-2-b"].Properties)

@@ -282,10 +282,14 @@ func (s *Server) catalog(c *fiber.Ctx) error {
 	for i, g := range settings.Grades {
 		grades[i] = g.Name
 	}
+	accountAttrs, err := s.accountAttributeNames(ctx)
+	if err != nil {
+		return err
+	}
 	return c.JSON(fiber.Map{
 		"event_types": events.sorted(), "tags": tagSet.sorted(), "fields": fields.sorted(),
 		"scores": scores.sorted(), "stages": settings.Pipeline, "grades": grades, "segments": segList,
-		"contact_fields": contactFieldsJSON(),
+		"contact_fields": contactFieldsJSON(), "account_attributes": accountAttrs,
 	})
 }
 

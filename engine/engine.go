@@ -82,6 +82,7 @@ type Engine struct {
 	contacts    *lru.Cache[string, *store.ContactRecord]
 	versions    *lru.Cache[string, *flows.Compiled] // flow versions parked runs resume on
 	aliases     *lru.Cache[string, string]          // anonymous id → the contact it was merged into (merge.go)
+	accounts    *lru.Cache[string, *model.Account]  // nil unless the store is exclusive (accounts.go)
 	forceReload atomic.Bool
 	streamEpoch int64
 
@@ -125,6 +126,7 @@ func New(opts Options) *Engine {
 	e.contacts, _ = lru.New[string, *store.ContactRecord](opts.ContactCache) // errs only on size <= 0
 	e.versions, _ = lru.New[string, *flows.Compiled](1024)
 	e.aliases, _ = lru.New[string, string](opts.ContactCache)
+	e.accounts = newAccountCache(opts.Store)
 	e.msgs = make(chan pending, 2*e.batchSize)
 	e.jobs = make(chan job)
 	return e
@@ -270,6 +272,13 @@ func (e *Engine) do(ctx context.Context, fn func(u *unit) error) error {
 // is ordered with the contact's events and leaves no stale cache entry.
 func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 	return e.do(ctx, func(u *unit) error {
+		// The contact leaves its account first (flushAccounts takes its
+		// scores off); it is not written back, having been deleted.
+		if cs, err := u.existing(id); err != nil {
+			return err
+		} else if cs != nil {
+			cs.leaveAccount()
+		}
 		found, err := u.tx.DeleteContact(id)
 		if err != nil {
 			return err
@@ -476,6 +485,7 @@ func (e *Engine) reloadFlows(ctx context.Context) error {
 	e.flows.Store(fs)
 	// Settings changes regrade contacts in the store: cached copies are stale.
 	e.contacts.Purge()
+	e.purgeAccounts()
 	return nil
 }
 
@@ -546,11 +556,13 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 		// contacts from the store as they really are instead of applying the
 		// next events on top of the state before. Commits rarely fail.
 		e.contacts.Purge()
+		e.purgeAccounts()
 		return nil, err
 	}
 	for id, cs := range u.contacts {
 		e.contacts.Add(id, cs.rec)
 	}
+	u.cacheAccounts()
 	for _, id := range u.forget {
 		e.contacts.Remove(id)
 	}

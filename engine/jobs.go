@@ -50,6 +50,7 @@ func (u *unit) existing(id string) (*contactState, error) {
 		return nil, err
 	}
 	cs := &contactState{c: rec.Contact, rec: rec}
+	u.snapshotAccount(cs)
 	u.contacts[id] = cs
 	return cs, nil
 }
@@ -188,6 +189,9 @@ func (u *unit) timePass(cs *contactState) error {
 	if err := u.scheduleTimePass(cs); err != nil {
 		return err
 	}
+	// The pass also catches up segments on account fields, whose account
+	// changed (flushAccounts made its members due).
+	cs.mark(segments.ChangeAccount)
 	return u.cascadeQueue(cs, cause, queue)
 }
 

@@ -180,10 +180,20 @@ func (u *unit) mergeInto(cs *contactState, from string, ev *model.Event, record 
 			return nil
 		}
 		fs = &contactState{c: rec.Contact, rec: rec}
+		u.snapshotAccount(fs)
 	}
 	if err := u.fold(cs, fs.c, fs.rec.NextEvalAt, ev); err != nil {
 		return err
 	}
+	// The merged contact leaves its account (its scores come off it at
+	// flush); the survivor joins that account when it has none, and its
+	// summed scores reach its account at flush like any change.
+	if cs.c.AccountID == "" && fs.c.AccountID != "" {
+		cs.c.AccountID = fs.c.AccountID
+		cs.dirty = true
+	}
+	fs.leaveAccount()
+	u.departed = append(u.departed, fs)
 	if err := u.tx.MoveContact(from, cs.c.ID, u.now); err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ func (u *unit) apply(ev *model.Event) error {
 			queue = append(queue, u.internalEvent(ev, model.InternalFieldChanged, changed))
 		}
 	}
+	if err := u.joinAccount(cs, ev); err != nil {
+		return fmt.Errorf("event %s: %w", ev.ID, err)
+	}
 	if err := u.cascade(cs, ev, queue); err != nil {
 		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}

@@ -50,6 +50,7 @@ type memTx struct {
 	// aliases and anonymous are the merges' state (sandbox_identity.go).
 	aliases   map[string]string
 	anonymous map[string]bool
+	accts     *memAccounts // nil until an account is seen (sandbox_accounts.go)
 }
 
 type scoreRow struct {
@@ -131,6 +132,7 @@ func (t *memTx) TouchContact(r *store.ContactRecord) error {
 func (t *memTx) keep(r *store.ContactRecord) {
 	c := r.Contact
 	t.contacts[c.ID] = r
+	t.trackMember(c)
 	if c.Email != "" {
 		t.byEmail[c.Email] = c.ID
 	}
@@ -282,6 +284,7 @@ func (t *memTx) DeleteContact(id string) (bool, error) {
 		return false, nil
 	}
 	delete(t.contacts, id)
+	t.forgetMember(id)
 	if r.Contact.Email != "" && t.byEmail[r.Contact.Email] == id {
 		delete(t.byEmail, r.Contact.Email)
 	}

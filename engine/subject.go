@@ -19,7 +19,12 @@ var (
 )
 
 // Value reads a contact field through the table of contact fields.
-func (s contactSubject) Value(field string) (any, bool) { return flows.ContactValue(s.c, field) }
+func (s contactSubject) Value(field string) (any, bool) {
+	if isAccountField(field) {
+		return s.accountValue(field)
+	}
+	return flows.ContactValue(s.c, field)
+}
 
 // ScoreChange answers a score_change leaf from the score history, this
 // batch's rows included.

@@ -45,6 +45,14 @@ type unit struct {
 	aliases map[string]string
 	settled [][2]string
 	merges  int
+	// departed are contacts merged away in this batch: gone from contacts,
+	// but their account must still lose them at flush (accounts.go).
+	departed []*contactState
+	// accounts the batch read or changed (accounts.go); accountErr is a
+	// failure to read one inside a filter, which fails the batch.
+	accounts   map[string]*accountState
+	accountErr error
+	watch      int8 // whether segments read account fields: 0 unknown, 1 yes, -1 no
 }
 
 type contactState struct {
@@ -55,6 +63,7 @@ type contactState struct {
 	dirty, touched bool
 	// changes not yet seen by segment evaluation.
 	changes map[segments.Change]bool
+	acct    accountSnap // the account membership as loaded (accounts.go)
 }
 
 // mark records a change for segment evaluation.
@@ -154,6 +163,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
 	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
+	u.snapshotAccount(cs)
 	if isNew {
 		cs.mark(segments.ChangeCreated)
 	}
@@ -201,6 +211,9 @@ func (u *unit) stat(flowID, nodeID string) *store.NodeStats {
 
 // flush writes what the unit holds in memory before commit.
 func (u *unit) flush() error {
+	if u.accountErr != nil {
+		return u.accountErr
+	}
 	for _, cs := range u.contacts {
 		var err error
 		switch {
@@ -212,6 +225,9 @@ func (u *unit) flush() error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := u.flushAccounts(); err != nil {
+		return err
 	}
 	for _, f := range u.failures {
 		if err := u.tx.RecordRunFailure(f); err != nil {

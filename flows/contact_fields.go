@@ -82,6 +82,11 @@ type ContactField struct {
 	// prefix. ok=false means absent (a present nil is possible for
 	// attributes holding JSON null: it stops the dotted-prefix walk).
 	get func(c *model.Contact, rest string) (v any, ok bool)
+	// Account says the field is read off the contact's account (Column is
+	// then an accounts column): getAccount reads it, and a contact without
+	// an account lacks it (account_fields.go).
+	Account    bool
+	getAccount func(a *model.Account, rest string) (v any, ok bool)
 }
 
 // Family reports whether the row is a prefix of names rather than one name.
@@ -134,6 +139,7 @@ var contactFields = []ContactField{
 			v, ok := c.Attributes[name]
 			return v, ok
 		}},
+	accountFields[0], accountFields[1], accountFields[2], accountFields[3],
 }
 
 // ContactFields lists the table, in the order the UI offers the fields.
@@ -196,6 +202,10 @@ func ContactFieldNames() string {
 			names = append(names, "score.<dimension>")
 		case f.Name == "score_change.":
 			names = append(names, "score_change.<dimension>")
+		case f.Name == "account.attributes.":
+			names = append(names, "account.attributes.<name>")
+		case f.Name == "account.score.":
+			names = append(names, "account.score.<dimension>")
 		default:
 			names = append(names, f.Name)
 		}
@@ -220,7 +230,7 @@ func ChangeOf(name string) string {
 // the engine's Subject and the tests' both call it.
 func ContactValue(c *model.Contact, name string) (any, bool) {
 	f, rest := findContactField(name)
-	if f == nil {
+	if f == nil || f.get == nil {
 		return nil, false
 	}
 	return f.get(c, rest)
@@ -230,7 +240,7 @@ func ContactValue(c *model.Contact, name string) (any, bool) {
 // a time, or an attribute (which may hold an RFC 3339 string).
 func IsTimeField(name string) bool {
 	f, _, ok := LookupContactField(name)
-	return ok && (f.Type == FieldTime || f.Type == FieldAny)
+	return ok && !f.Account && (f.Type == FieldTime || f.Type == FieldAny)
 }
 
 // noValue is the accessor of a Window field: its value depends on the

@@ -43,9 +43,14 @@ func TestContactFieldRowsComplete(t *testing.T) {
 		assert.NotEmpty(t, f.Column, f.Name)
 		assert.NotZero(t, f.Storage, f.Name)
 		assert.NotEmpty(t, f.Change, f.Name)
-		assert.NotNil(t, f.get, f.Name)
+		if f.Account {
+			assert.NotNil(t, f.getAccount, f.Name)
+		} else {
+			assert.NotNil(t, f.get, f.Name)
+		}
 		assert.True(t, f.Settable || f.Setter != "", "%s: say what changes it", f.Name)
-		if f.Optional {
+		// An account field of any type is absent for a contact without one.
+		if f.Optional && !f.Account {
 			// Numbers, booleans and lists always read a value: "is not set"
 			// would never match.
 			assert.Contains(t, []FieldType{FieldText, FieldTime, FieldAny}, f.Type, "%s: optional", f.Name)
@@ -82,6 +87,35 @@ func TestChangeOf(t *testing.T) {
 	}
 }
 
+func TestAccountValue(t *testing.T) {
+	a := &model.Account{ID: "acme", Score: 30, Grade: "warm", Scores: map[string]int64{"fit": 10},
+		Attributes: map[string]any{"plan": "pro"}}
+	for _, tt := range []struct {
+		field string
+		want  any
+		ok    bool
+	}{
+		{"account.score", int64(30), true},
+		{"account.score.fit", int64(10), true},
+		{"account.score.other", int64(0), true},
+		{"account.grade", "warm", true},
+		{"account.attributes.plan", "pro", true},
+		{"account.attributes.none", nil, false},
+		{"score", nil, false}, // a contact field, not the account's
+	} {
+		got, ok := AccountValue(a, tt.field)
+		assert.Equal(t, tt.ok, ok, tt.field)
+		assert.Equal(t, tt.want, got, tt.field)
+	}
+	got, ok := AccountValue(nil, "account.score")
+	assert.False(t, ok, "no account: absent")
+	assert.Nil(t, got)
+	assert.Equal(t, "account", ChangeOf("account.attributes.plan"))
+	assert.False(t, IsTimeField("account.attributes.since"), "time ops stay on contact fields")
+	_, none := ContactValue(&model.Contact{}, "account.score")
+	assert.False(t, none, "ContactValue never reads account fields")
+}
+
 func TestContactValue(t *testing.T) {
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	c := &model.Contact{ID: "c", Score: 7, Scores: map[string]int64{"fit": 7},
@@ -115,7 +149,7 @@ func TestContactValue(t *testing.T) {
 func TestContactFieldNames(t *testing.T) {
 	names := ContactFieldNames()
 	assert.True(t, strings.HasPrefix(names, "attributes.<name>, score, score.<dimension>, score_change, score_change.<dimension>, grade"), names)
-	assert.True(t, strings.HasSuffix(names, " or last_activity_at"), names)
+	assert.True(t, strings.HasSuffix(names, ", last_activity_at, account.score, account.score.<dimension>, account.grade or account.attributes.<name>"), names)
 }
 
 // ContactValue runs for every field a filter reads on every event.

@@ -16,6 +16,7 @@ type Contact struct {
 	Segments       []string          `json:"segments"`
 	CreatedAt      time.Time         `json:"created_at"`
 	LastActivityAt *time.Time        `json:"last_activity_at"`
+	AccountID      string            `json:"account_id,omitempty"`
 }
 
 // Disqualification says when and why a contact was disqualified.

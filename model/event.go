@@ -52,11 +52,11 @@ type Event struct {
 	Timestamp  time.Time      `json:"timestamp"`
 	Properties map[string]any `json:"properties,omitempty"`
 	Traits     map[string]any `json:"traits,omitempty"`
+	AccountID  string         `json:"account_id,omitempty"`
 
 	// AnonymousID names the anonymous visitor the event's contact was
 	// before (CONTRACT §9): a different contact of that id merges into it.
 	AnonymousID string `json:"anonymous_id,omitempty"`
-	AccountID   string `json:"account_id,omitempty"`
 
 	// Internal marks an event the engine raised (tag_added, field_changed…).
 	Internal bool `json:"-"`
@@ -157,6 +157,7 @@ func (e *Event) Validate() []FieldError {
 			break
 		}
 	}
+	errs = append(errs, e.validateAccount()...)
 	return errs
 }
 

@@ -10,6 +10,9 @@ type Settings struct {
 	Scores   []ScoreDimension `json:"scores"`
 	Grades   []Grade          `json:"grades"`
 	Pipeline []string         `json:"pipeline"`
+	// AccountScores says per dimension how accounts aggregate their
+	// contacts' scores: sum (the default), max or avg (model/account.go).
+	AccountScores map[string]string `json:"account_scores,omitempty"`
 }
 
 // ScoreDimension bounds one named score; nil bounds are open.
@@ -104,6 +107,7 @@ func (s *Settings) Validate() []FieldError {
 		}
 		pseen[st] = true
 	}
+	errs = append(errs, s.validateAccountScores()...)
 	if len(errs) == 0 {
 		sort.SliceStable(s.Grades, func(i, j int) bool {
 			a, b := s.Grades[i].Min, s.Grades[j].Min

@@ -31,6 +31,7 @@ const (
 	ChangeActivity   Change = "last_activity_at"
 	ChangeEmail      Change = "email"
 	ChangeCreated    Change = "created" // a new contact: every segment applies
+	ChangeAccount    Change = "account" // its account, or the account's traits or scores: account.* reads it
 )
 
 // AttributeChange is the change of one attribute.

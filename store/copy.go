@@ -29,7 +29,7 @@ var CopyTables = []CopyTable{
 	{Name: "api_keys", Columns: []string{"id", "name", "scope", "hash", "created_at", "last_used_at"}},
 	{Name: "audit_log", Columns: []string{"id", "at", "actor", "action", "target", "version"}},
 	{Name: "contacts", Columns: []string{"id", "email", "attributes", "scores", "score", "grade", "tags", "deal_stage",
-		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at"}, InsertionOrder: true},
+		"disqualified_at", "disqualify_reason", "segments", "created_at", "last_activity_at", "next_eval_at", "account_id"}, InsertionOrder: true},
 	{Name: "events", Columns: []string{"seq", "id", "contact_id", "type", "ts", "properties", "traits", "applied_at"}},
 	{Name: "ledger", Columns: []string{"id", "contact_id", "dimension", "delta", "value", "flow_id", "flow_version", "node_id",
 		"event_id", "reason", "at", "event_at"}},
@@ -49,6 +49,8 @@ var CopyTables = []CopyTable{
 	// An apply job left unfinished resumes on the copy's first start.
 	{Name: "lab_jobs", Columns: []string{"id", "run_id", "state", "draft", "cursor", "done", "total", "changed", "error", "actor",
 		"created_at", "updated_at"}},
+	{Name: "accounts", Columns: []string{"id", "name", "attributes", "sums", "scores", "score", "grade", "members", "created_at", "updated_at"}},
+	{Name: "account_values", Columns: []string{"account_id", "dimension", "value", "members"}},
 }
 
 // Exporter is a backend a copy can read from.

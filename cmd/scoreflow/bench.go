@@ -48,6 +48,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
 	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
+	accounts := fs.Int("accounts", 0, "spread the contacts over this many accounts (engagement sum, fit max), and run the same bench without accounts first, to compare")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,6 +68,13 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	if *viaHTTP {
 		cfg.http = &httpLoad{clients: *clients, perRequest: *perRequest}
 	}
+	if *accounts > 0 {
+		if err := benchAccounts(cfg, *accounts, stdout); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if err := runBench(cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
@@ -80,6 +88,9 @@ type benchConfig struct {
 	store                               string // "" = SQLite in dir
 	playbook                            bool
 	http                                *httpLoad // nil: publish straight to NATS
+	accounts                            int       // contacts spread over this many accounts (bench_accounts.go)
+	throughput                          *float64  // set to the end-to-end events/s when not nil
+	cpuPerEvent                         *float64  // set to the process's CPU µs per event when not nil
 }
 
 func runBench(cfg benchConfig, out io.Writer) error {
@@ -140,9 +151,13 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	if err := addIdleFlows(ctx, a.Store, cfg.idle); err != nil {
 		return err
 	}
+	if err := benchAccountSettings(ctx, a.Store); err != nil {
+		return err
+	}
 	a.Engine.Reload()
 
 	gen := newEventGen(cfg.contacts)
+	gen.accounts = cfg.accounts
 	model := "17 reference flows"
 	if cfg.playbook {
 		model = "17 reference flows + playbook (3 flows, 3 segments)"
@@ -159,6 +174,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 
 	var requests []time.Duration
 	var start time.Time
+	cpuStart := processCPU()
 	if cfg.http != nil {
 		bodies, err := cfg.http.encode(gen, cfg.events)
 		if err != nil {
@@ -186,6 +202,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return fmt.Errorf("only %d of %d events committed after 10 minutes", committed, cfg.events)
 	}
 	total := time.Since(start)
+	cpu := processCPU() - cpuStart
 	mu.Lock()
 	slices.Sort(latencies)
 	mu.Unlock()
@@ -197,11 +214,21 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "committed in   %s\n", total.Round(time.Millisecond))
 	fmt.Fprintf(out, "throughput     %.0f events/s end to end\n", float64(cfg.events)/total.Seconds())
+	fmt.Fprintf(out, "cpu            %.1f µs per event (the process's user and system time)\n", float64(cpu.Microseconds())/float64(cfg.events))
+	if cfg.throughput != nil {
+		*cfg.throughput = float64(cfg.events) / total.Seconds()
+	}
+	if cfg.cpuPerEvent != nil {
+		*cfg.cpuPerEvent = float64(cpu.Microseconds()) / float64(cfg.events)
+	}
 	fmt.Fprintf(out, "latency        p50 %s  p99 %s  max %s (publish → commit)\n",
 		pct(latencies, 0.50), pct(latencies, 0.99), pct(latencies, 1))
 	fmt.Fprintf(out, "engine         %d batches (avg %.0f events), %d flow runs, %d failed runs, %d duplicates\n",
 		st.Batches, float64(st.Applied)/float64(max(st.Batches, 1)), st.Runs, st.FailedRuns, st.Duplicates)
 	fmt.Fprintf(out, "peak RSS       %s\n", peakRSS())
+	if cfg.accounts > 0 {
+		return reportAccounts(ctx, a.Store, out)
+	}
 	return nil
 }
 
@@ -261,6 +288,7 @@ func publishAll(js jetstream.JetStream, gen *eventGen, cfg benchConfig, publishe
 // product events of the reference model.
 type eventGen struct {
 	contacts int
+	accounts int // > 0: each identify names one of this many accounts
 	rnd      *rand.Rand
 	base     time.Time
 }
@@ -288,6 +316,9 @@ func (g *eventGen) next(i int) *model.Event {
 		ev.Traits = map[string]any{
 			"country": pick(benchCountries), "city": pick(benchCities), "age": 20 + g.rnd.IntN(40),
 			"job_title": pick(benchTitles), "company_size": 5 + g.rnd.IntN(200), "buying_authority": g.rnd.IntN(3) == 0,
+		}
+		if g.accounts > 0 {
+			ev.AccountID = "acct-" + strconv.Itoa(contact%g.accounts)
 		}
 		return ev
 	}

@@ -99,3 +99,20 @@ func TestBenchRefusesBadLoad(t *testing.T) {
 		assert.Contains(t, errOut, "-clients must be at least 1", "%v", args)
 	}
 }
+
+// TestBenchAccounts runs the accounts comparison small: both runs report,
+// the second fills every account with every contact, and the comparison
+// line parses.
+func TestBenchAccounts(t *testing.T) {
+	code, out, errOut := runCmd("bench", "-events", "1500", "-contacts", "150", "-idle-flows", "10", "-accounts", "7")
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "== run 1: without accounts")
+	assert.Contains(t, out, "== run 2: with 7 accounts")
+	assert.Contains(t, out, "== run 4: without accounts")
+	assert.Len(t, regexp.MustCompile(`accounts kept  7 accounts, 150 members, total score [1-9]\d*`).FindAllString(out, -1), 2)
+	assert.Regexp(t, `accounts\s+\d+ events/s with 7 accounts vs \d+ without \(means of 2 runs each, ABBA\): [+-]\d+\.\d%`, out)
+	assert.Regexp(t, `accounts cpu   \d+\.\d µs per event with 7 accounts vs \d+\.\d without: [+-]\d+\.\d%`, out)
+	code, _, errOut = runCmd("bench", "-accounts", "3", "-data", t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "drop -data and -store")
+}

@@ -100,7 +100,7 @@ func TestStoreCopyCommand(t *testing.T) {
 	p.waitReady(t, httpAddr)
 	for i := 0; i < 5; i++ {
 		status, body := httpDo(t, http.MethodPost, "http://"+httpAddr+"/api/v1/events",
-			fmt.Sprintf(`{"id": "cp-%d", "type": "Booked call", "contact_id": "c-copy"}`, i))
+			fmt.Sprintf(`{"id": "cp-%d", "type": "Booked call", "contact_id": "c-copy", "account_id": "acme-copy"}`, i))
 		require.Equal(t, http.StatusAccepted, status, "%s", body)
 	}
 	waitContact(t, httpAddr, "c-copy", 100)
@@ -125,5 +125,9 @@ func TestStoreCopyCommand(t *testing.T) {
 	p2 := startBinary(t, cleanEnv(), "serve", "--data", t.TempDir(), "--store", url, "--http", httpAddr2, "--nats-listen", "off")
 	p2.waitReady(t, httpAddr2)
 	waitContact(t, httpAddr2, "c-copy", 100)
+	status, body := httpDo(t, http.MethodGet, "http://"+httpAddr2+"/api/v1/accounts/acme-copy", "")
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	assert.Contains(t, string(body), `"score":100`, "the account came along")
+	assert.Contains(t, string(body), `"contacts":1`)
 	p2.terminate(t)
 }

@@ -17,7 +17,7 @@ import (
 
 // contactColumns are read by every contact query, aliased "c".
 const contactColumns = `c.id, c.email, c.attributes, c.scores, c.score, c.grade, c.tags, c.deal_stage,
-	c.disqualified_at, c.disqualify_reason, c.segments, c.created_at, c.last_activity_at, c.next_eval_at`
+	c.disqualified_at, c.disqualify_reason, c.segments, c.created_at, c.last_activity_at, c.next_eval_at, c.account_id`
 
 func scanContact(row pgx.Row) (*model.Contact, error) {
 	r, err := scanContactRecord(row)
@@ -31,15 +31,15 @@ func scanContact(row pgx.Row) (*model.Contact, error) {
 // text, which the record keeps as its encodings.
 func scanContactRecord(row pgx.Row) (*store.ContactRecord, error) {
 	var c model.Contact
-	var email, reason pgtype.Text
+	var email, reason, account pgtype.Text
 	var attrs, scores, tags, segments string
 	var disqAt, lastAct, nextEval pgtype.Int8
 	var created int64
 	if err := row.Scan(&c.ID, &email, &attrs, &scores, &c.Score, &c.Grade, &tags, &c.DealStage,
-		&disqAt, &reason, &segments, &created, &lastAct, &nextEval); err != nil {
+		&disqAt, &reason, &segments, &created, &lastAct, &nextEval, &account); err != nil {
 		return nil, err
 	}
-	c.Email = email.String
+	c.Email, c.AccountID = email.String, account.String
 	if err := store.DecodeContactJSON(&c, attrs, scores, tags, segments); err != nil {
 		return nil, fmt.Errorf("decode contact %s: %w", c.ID, err)
 	}

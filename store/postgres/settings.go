@@ -46,6 +46,6 @@ func (s *Store) PutSettings(ctx context.Context, st model.Settings) error {
 		if _, err := tx.Exec(ctx, `UPDATE contacts SET grade = `+expr+` WHERE grade <> `+expr, args...); err != nil {
 			return fmt.Errorf("regrade contacts: %w", err)
 		}
-		return nil
+		return rescoreAccounts(ctx, tx, st, s.now())
 	})
 }

@@ -98,7 +98,7 @@ func (q *queue) send(b *pgx.Batch, which table, out []sent) []sent {
 // and next evaluation only) of one contact, with the values of the call.
 type contactWrite struct {
 	save                          bool
-	email, reason                 pgtype.Text
+	email, reason, account        pgtype.Text
 	attrs, scores, tags, segments string
 	grade, stage                  string
 	score, created                int64
@@ -130,18 +130,19 @@ func (q *contactQueue) put(id string, w *contactWrite) {
 
 // WITH ORDINALITY … ORDER BY keeps the queue's order for seq.
 const saveContacts = `INSERT INTO contacts (id, email, attributes, scores, score, grade, tags, deal_stage,
-		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at)
+		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at, account_id)
 	SELECT r.id, r.email, r.attributes::jsonb, r.scores::jsonb, r.score, r.grade, r.tags::jsonb, r.deal_stage,
-		r.disqualified_at, r.disqualify_reason, r.segments::jsonb, r.created_at, r.last_activity_at, r.next_eval_at
+		r.disqualified_at, r.disqualify_reason, r.segments::jsonb, r.created_at, r.last_activity_at, r.next_eval_at, r.account_id
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
-		$9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[])
+		$9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[])
 		WITH ORDINALITY AS r(id, email, attributes, scores, score, grade, tags, deal_stage,
-		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at, n)
+		disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at, account_id, n)
 	ORDER BY r.n
 	ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
-		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at`
+		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at,
+		account_id = excluded.account_id`
 
 const touchContacts = `UPDATE contacts c SET email = r.email, last_activity_at = r.last_activity_at, next_eval_at = r.next_eval_at
 	FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS r(id, email, last_activity_at, next_eval_at)
@@ -150,7 +151,7 @@ const touchContacts = `UPDATE contacts c SET email = r.email, last_activity_at =
 func (q *contactQueue) send(b *pgx.Batch, out []sent) []sent {
 	var sv struct {
 		id, attrs, scores, grade, tags, stage, segments []string
-		email, reason                                   []pgtype.Text
+		email, reason, account                          []pgtype.Text
 		score, created                                  []int64
 		disqAt, lastAct, nextEval                       []pgtype.Int8
 	}
@@ -170,10 +171,11 @@ func (q *contactQueue) send(b *pgx.Batch, out []sent) []sent {
 		sv.score, sv.grade, sv.tags, sv.stage = append(sv.score, w.score), append(sv.grade, w.grade), append(sv.tags, w.tags), append(sv.stage, w.stage)
 		sv.disqAt, sv.reason, sv.segments = append(sv.disqAt, w.disqAt), append(sv.reason, w.reason), append(sv.segments, w.segments)
 		sv.created, sv.lastAct, sv.nextEval = append(sv.created, w.created), append(sv.lastAct, w.lastAct), append(sv.nextEval, w.nextEval)
+		sv.account = append(sv.account, w.account)
 	}
 	if len(sv.id) > 0 {
 		b.Queue(saveContacts, sv.id, sv.email, sv.attrs, sv.scores, sv.score, sv.grade, sv.tags, sv.stage,
-			sv.disqAt, sv.reason, sv.segments, sv.created, sv.lastAct, sv.nextEval)
+			sv.disqAt, sv.reason, sv.segments, sv.created, sv.lastAct, sv.nextEval, sv.account)
 		out = append(out, sent{what: fmt.Sprintf("save %d contacts", len(sv.id))})
 	}
 	if len(tc.id) > 0 {

@@ -26,7 +26,7 @@ func (t *writeTx) SaveContact(r *store.ContactRecord) error {
 	}
 	w := &contactWrite{save: true, email: text(c.Email), attrs: r.Attributes, scores: r.Scores, score: c.Score,
 		grade: c.Grade, tags: r.Tags, stage: c.DealStage, segments: r.Segments, created: ms(c.CreatedAt),
-		nextEval: int8p(r.NextEvalAt, r.NextEvalAt != 0)}
+		nextEval: int8p(r.NextEvalAt, r.NextEvalAt != 0), account: text(c.AccountID)}
 	if c.Disqualified != nil {
 		w.disqAt = int8p(ms(c.Disqualified.At), true)
 		w.reason = pgtype.Text{String: c.Disqualified.Reason, Valid: true}

@@ -13,7 +13,7 @@ import (
 )
 
 const contactColumns = `id, email, attributes, scores, score, grade, tags, deal_stage,
-	disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at`
+	disqualified_at, disqualify_reason, segments, created_at, last_activity_at, next_eval_at, account_id`
 
 func scanContact(sc interface{ Scan(...any) error }) (*model.Contact, error) {
 	r, err := scanContactRecord(sc)
@@ -25,15 +25,15 @@ func scanContact(sc interface{ Scan(...any) error }) (*model.Contact, error) {
 
 func scanContactRecord(sc interface{ Scan(...any) error }) (*store.ContactRecord, error) {
 	var c model.Contact
-	var email, reason sql.NullString
+	var email, reason, account sql.NullString
 	var attrs, scores, tags, segments string
 	var disqAt, lastAct, nextEval sql.NullInt64
 	var created int64
 	if err := sc.Scan(&c.ID, &email, &attrs, &scores, &c.Score, &c.Grade, &tags, &c.DealStage,
-		&disqAt, &reason, &segments, &created, &lastAct, &nextEval); err != nil {
+		&disqAt, &reason, &segments, &created, &lastAct, &nextEval, &account); err != nil {
 		return nil, err
 	}
-	c.Email = email.String
+	c.Email, c.AccountID = email.String, account.String
 	if err := store.DecodeContactJSON(&c, attrs, scores, tags, segments); err != nil {
 		return nil, fmt.Errorf("decode contact %s: %w", c.ID, err)
 	}

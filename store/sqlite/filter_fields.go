@@ -43,7 +43,14 @@ func (c *sqlCompiler) contactLeaf(l filtersql.Leaf) (sqlExpr, error) {
 	if !ok {
 		return sqlExpr{}, fmt.Errorf("%w: unknown contact field %q", store.ErrNoSQL, l.Field)
 	}
-	col := "c." + f.Column
+	if f.Account {
+		return c.accountLeaf(l, f, rest)
+	}
+	return c.columnLeaf(l, f, rest, "c."+f.Column)
+}
+
+// columnLeaf compiles a leaf on a field kept in col, by its storage.
+func (c *sqlCompiler) columnLeaf(l filtersql.Leaf, f flows.ContactField, rest, col string) (sqlExpr, error) {
 	switch {
 	case f.Storage == flows.StoredColumn && f.Type == flows.FieldNumber:
 		return sqlNumberLeaf(l, sqlExpr{text: "CAST(" + col + " AS REAL)"}), nil

@@ -269,6 +269,9 @@ func (s *Store) PutSettings(ctx context.Context, st model.Settings) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET grade = `+expr, args...); err != nil {
 		return fmt.Errorf("regrade contacts: %w", err)
 	}
+	if err := rescoreAccounts(ctx, tx, st, s.now()); err != nil {
+		return err
+	}
 	if err := bumpGeneration(ctx, tx); err != nil {
 		return err
 	}

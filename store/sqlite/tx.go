@@ -24,6 +24,7 @@ type sqliteTx struct {
 }
 
 type statements struct {
+	accounts                                    accountStatements // accounts.go
 	loadContact, contactByEmail, saveContact    *sql.Stmt
 	insertEvent, insertLedger, touchContact     *sql.Stmt
 	countEntries, countEntriesEver, recordEntry *sql.Stmt
@@ -52,11 +53,12 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	}
 	p(&st.loadContact, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`)
 	p(&st.contactByEmail, `SELECT id FROM contacts WHERE email = ? ORDER BY created_at LIMIT 1`)
-	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
-		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at`)
+		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at,
+		account_id = excluded.account_id`)
 	// ORDER BY ts alone walks the (contact_id, type, ts) index without a sort.
 	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts`)
 	p(&st.oldestEvent, `SELECT MIN(ts) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
@@ -88,6 +90,7 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.contactEventsAll, `SELECT properties FROM events WHERE contact_id = ? AND type = ? ORDER BY ts DESC`)
 	p(&st.countContactEvents, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
 	p(&st.countContactEventsAll, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`)
+	prepareAccounts(&st.accounts, p)
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -196,10 +199,13 @@ func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {
 	if err := store.EncodeParts(r); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
-	var email, reason sql.NullString
+	var email, reason, account sql.NullString
 	var disqAt, lastAct, nextEval sql.NullInt64
 	if c.Email != "" {
 		email = sql.NullString{String: c.Email, Valid: true}
+	}
+	if c.AccountID != "" {
+		account = sql.NullString{String: c.AccountID, Valid: true}
 	}
 	if r.NextEvalAt != 0 {
 		nextEval = sql.NullInt64{Int64: r.NextEvalAt, Valid: true}
@@ -212,7 +218,7 @@ func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {
 		lastAct = sql.NullInt64{Int64: ms(*c.LastActivityAt), Valid: true}
 	}
 	if _, err := t.stmt(t.st.saveContact).Exec(c.ID, email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
-		c.DealStage, disqAt, reason, r.Segments, ms(c.CreatedAt), lastAct, nextEval); err != nil {
+		c.DealStage, disqAt, reason, r.Segments, ms(c.CreatedAt), lastAct, nextEval, account); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	return nil

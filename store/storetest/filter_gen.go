@@ -23,6 +23,10 @@ type propGen struct {
 	// What generated contacts and events hold, decoded: filters often
 	// take their values from here.
 	attrs, props []map[string]any
+	// The population's accounts (filter_accounts.go): ids contacts join
+	// and the attributes they hold.
+	accountIDs   []string
+	accountAttrs []map[string]any
 	// noNUL stands U+0001 for NUL in the texts drawn, for a backend whose
 	// text cannot hold NUL (PostgreSQL): data it refuses to store is no
 	// data it must filter, and filters drawn from the same texts still
@@ -218,6 +222,7 @@ func (g *propGen) contact(id string) filterContact {
 	if g.chance(0.3) {
 		c.Disqualified = &model.Disqualification{At: filterNow.Add(-day), Reason: "test"}
 	}
+	g.joinAccount(c)
 	c.CreatedAt = msOf(g.someTime(filterNow, 200*day))
 	if g.chance(0.7) {
 		c.LastActivityAt = ptr(msOf(g.someTime(filterNow, 100*day)))
@@ -321,6 +326,8 @@ func (g *propGen) contactField() string {
 		return g.pick(propDimFields)
 	case n < 12:
 		return "score"
+	case n < 14:
+		return g.accountField()
 	}
 	return g.pick([]string{"grade", "deal_stage", "tags", "segments", "disqualified", "created_at", "last_activity_at"})
 }
@@ -408,6 +415,8 @@ func (g *propGen) heldValue(field, op string, kind flows.FilterKind) (any, bool)
 		docs = g.props
 	} else if n, ok := strings.CutPrefix(field, "attributes."); ok {
 		docs, name = g.attrs, n
+	} else if n, ok := strings.CutPrefix(field, "account.attributes."); ok {
+		docs, name = g.accountAttrs, n
 	}
 	if len(docs) == 0 {
 		return nil, false

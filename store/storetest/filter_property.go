@@ -117,10 +117,12 @@ func (p *propRun) run(filters int) {
 	t := p.t
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	accounts := p.g.accountSet()
 	contacts := make([]filterContact, propContacts)
 	for i := range contacts {
 		contacts[i] = p.g.contact(fmt.Sprintf("c%03d", i))
 	}
+	writeFilterAccounts(t, p.s, accounts)
 	writeFilterContacts(t, p.s, contacts)
 	p.members = map[string]bool{}
 	inTx(t, p.s, func(tx store.Tx) {

@@ -87,6 +87,9 @@ type engineView struct {
 	counts  map[eventWindow]int
 	props   map[eventWindow][]map[string]any
 	sums    map[flows.ScoreChangeQuery]float64
+	// the contact's account, loaded at the first account field read
+	account       *model.Account
+	accountLoaded bool
 }
 
 type eventWindow struct {
@@ -115,7 +118,12 @@ func loadViews(t *testing.T, tx store.Tx, contacts []filterContact) map[string]*
 	return out
 }
 
-func (v *engineView) Value(field string) (any, bool) { return flows.ContactValue(v.c, field) }
+func (v *engineView) Value(field string) (any, bool) {
+	if isAccountField(field) {
+		return v.accountValue(field)
+	}
+	return flows.ContactValue(v.c, field)
+}
 
 // ScoreChange sums score history as the engine's subject does, through the
 // backend's ScoreChange.

@@ -14,6 +14,8 @@ import SettingsPage from './pages/SettingsPage'
 import NotFound from './pages/NotFound'
 import AuditPage from './pages/AuditPage'
 import KeysPage from './pages/KeysPage'
+import AccountList from './pages/AccountList'
+import AccountPage from './pages/AccountPage'
 
 // The canvas (React Flow, dagre: a quarter of the app's code) is its own
 // chunk, so other pages start faster (see lazyModule for why not
@@ -28,6 +30,7 @@ const nav = [
   ['/', 'Dashboard'],
   ['/flows', 'Flows'],
   ['/contacts', 'Contacts'],
+  ['/accounts', 'Accounts'],
   ['/segments', 'Segments'],
   ['/scoring', 'Scoring matrix'],
   ['/lab', 'Lab'],
@@ -83,6 +86,8 @@ export default function App() {
           <Route path="/flows/:id" element={<Editor />} />
           <Route path="/contacts" element={<ContactList />} />
           <Route path="/contacts/:id" element={<ContactPage />} />
+          <Route path="/accounts" element={<AccountList />} />
+          <Route path="/accounts/:id" element={<AccountPage />} />
           <Route path="/segments" element={<SegmentList />} />
           <Route path="/segments/new" element={<SegmentEditor />} />
           <Route path="/segments/:id" element={<SegmentEditor />} />

@@ -107,6 +107,8 @@ export interface Contact {
   created_at: string
   last_activity_at?: string | null
   merged_from?: string[]
+  // The account (company) the contact belongs to, if any.
+  account_id?: string
 }
 
 export interface LedgerEntry {
@@ -152,6 +154,8 @@ export interface Settings {
   scores: ScoreDimension[]
   grades: Grade[]
   pipeline: string[]
+  // Per dimension, how accounts aggregate their contacts' scores.
+  account_scores?: Record<string, AccountScoreMode>
 }
 
 // GET /api/v1/catalog: choices for pickers.
@@ -165,6 +169,8 @@ export interface Catalog {
   segments: { id: string; name: string }[]
   // The contact fields a filter may name; absent from older servers.
   contact_fields?: ContactFieldInfo[]
+  // Attribute names accounts hold (account.attributes.<name>).
+  account_attributes?: string[]
 }
 
 // What a contact field holds (flows.FieldType). A newer server may send a
@@ -185,6 +191,8 @@ export interface ContactFieldInfo {
   // A condition on it needs "within" (score_change: points gained minus
   // lost in that window) and compares numbers. Absent from older servers.
   window?: boolean
+  // Read off the contact's account (account.score, account.attributes.…).
+  account?: boolean
 }
 
 // GET /api/v1/scoring-matrix
@@ -248,3 +256,21 @@ export interface AuditEntry {
   target: string
   version?: number | null
 }
+// Accounts (companies): GET /api/v1/accounts, /api/v1/accounts/{id}.
+export type AccountScoreMode = 'sum' | 'max' | 'avg'
+
+export interface Account {
+  id: string
+  name: string
+  attributes: Record<string, unknown>
+  scores: Record<string, number>
+  score: number
+  grade: string
+  // How many contacts belong to it.
+  contacts: number
+  created_at?: string
+  updated_at?: string
+}
+
+// GET /api/v1/accounts/{id}/history: the total after each member's change.
+export interface AccountPoint { at: string; score: number }

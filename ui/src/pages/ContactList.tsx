@@ -1,41 +1,28 @@
 // /contacts: contacts by score, searchable and filtered by segment, grade and
 // tag. The filters live in the URL query string, so a view can be shared
 // and survives a reload.
-import { useEffect, useState } from 'react'
-import { useSearchParams } from 'react-router-dom'
+import { useState } from 'react'
 import { get } from '../api'
 import { EditOnly } from '../access'
-import { useAsync, useDebounced } from '../hooks'
+import { useAsync } from '../hooks'
 import type { Contact, Segment, Settings } from '../types'
 import ContactTable, { dimensionsOf } from './contacts/ContactTable'
 import ImportDialog from './identity/ImportDialog'
 import { downloadExport } from './identity/transfer'
 import ErrorBanner from './contacts/ErrorBanner'
 import LoadMore from './contacts/LoadMore'
+import { useQueryParams, useTypedParam } from './contacts/queryParams'
 import { useCursorList } from './contacts/useCursorList'
 import './contacts/contacts.css'
 
 const PAGE = 50
-const TYPING_MS = 300
 
 export default function ContactList() {
-  const [params, setParams] = useSearchParams()
+  const [params, setParam, setParams] = useQueryParams()
   const segment = params.get('segment') ?? ''
   const grade = params.get('grade') ?? ''
   const sort = params.get('sort') === 'score' ? 'score' : '-score'
 
-  // Writes one query parameter, dropping it when empty. replace: typing
-  // and filtering should not fill the browser history.
-  const setParam = (name: string, value: string) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev)
-        if (value) next.set(name, value)
-        else next.delete(name)
-        return next
-      },
-      { replace: true },
-    )
   const [q, setQ] = useTypedParam('q', params.get('q') ?? '', setParam)
   const [tag, setTag] = useTypedParam('tag', params.get('tag') ?? '', setParam)
 
@@ -154,23 +141,4 @@ export default function ContactList() {
       <LoadMore list={list} noun="contacts" />
     </div>
   )
-}
-
-// useTypedParam binds a text box to a query parameter: the box answers every
-// key at once, the URL (and so the request) follows once typing pauses, and
-// the box follows the URL when it changes otherwise (back, clear filters).
-function useTypedParam(name: string, fromUrl: string, setParam: (name: string, value: string) => void): [string, (v: string) => void] {
-  const [text, setText] = useState(fromUrl)
-  const settled = useDebounced(text, TYPING_MS)
-  useEffect(() => {
-    if (settled !== fromUrl) setParam(name, settled)
-    // Only a settled edit writes the URL.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [settled])
-  useEffect(() => {
-    if (fromUrl !== settled) setText(fromUrl)
-    // Only a change of the URL moves the box.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [fromUrl])
-  return [text, setText]
 }

@@ -9,6 +9,7 @@ import type { Contact, LedgerEntry, Segment, TimelineEvent } from '../types'
 import { Tags } from './contacts/ContactTable'
 import ErrorBanner from './contacts/ErrorBanner'
 import { formatTime, formatValue, gradeClass, segmentPath } from './contacts/format'
+import { accountPath } from './accounts/format'
 import HistoryTable from './contacts/HistoryTable'
 import Timeline from './contacts/Timeline'
 import MergeDialog from './identity/MergeDialog'
@@ -116,6 +117,12 @@ export default function ContactPage() {
           <h3>Profile</h3>
           <table className="kv">
             <tbody>
+              <tr>
+                <th>Account</th>
+                <td data-testid="contact-account">
+                  {c.account_id ? <Link to={accountPath(c.account_id)}>{c.account_id}</Link> : <span className="muted">—</span>}
+                </td>
+              </tr>
               <tr>
                 <th>Deal stage</th>
                 <td data-testid="contact-deal-stage">{c.deal_stage}</td>

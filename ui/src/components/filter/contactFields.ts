@@ -63,6 +63,8 @@ interface Members {
 const FAMILY_MEMBERS = new Map<string, Members>([
   ['score.', { rests: (c) => c?.scores ?? [], label: (d) => `Score: ${d}` }],
   ['score_change.', { rests: (c) => c?.scores ?? [], label: (d) => `Change of ${d}` }],
+  ['account.score.', { rests: (c) => c?.scores ?? [], label: (d) => `Account score: ${d}` }],
+  ['account.attributes.', { rests: (c) => c?.account_attributes ?? [], label: (a) => a }],
   [ATTRIBUTES, {
     rests: (c, rows) => {
       const names = new Set<string>()

@@ -18,7 +18,8 @@ export function ScoresEditor({ value, errors, onChange }: Props) {
       <h2 id="scores-title">Score dimensions</h2>
       <p className="muted small">
         A contact's score is the sum of its dimensions. Leave min or max empty for no bound. Decay takes a percentage
-        of a dimension away at a fixed interval, so old interest fades.
+        of a dimension away at a fixed interval, so old interest fades. Accounts says how a company's score on the
+        dimension derives from its contacts'.
       </p>
       <table className="settings-table">
         <thead>
@@ -27,6 +28,7 @@ export function ScoresEditor({ value, errors, onChange }: Props) {
             <th>Min</th>
             <th>Max</th>
             <th>Decay</th>
+            <th title="How an account's score on this dimension derives from its contacts'">Accounts</th>
             <th aria-label="Actions" />
           </tr>
         </thead>
@@ -76,6 +78,18 @@ export function ScoresEditor({ value, errors, onChange }: Props) {
                       </>
                     )}
                   </div>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Dimension ${n} for accounts`}
+                    data-testid="settings-account-mode"
+                    value={d.account}
+                    onChange={(e) => edit(i, { account: e.target.value as DimensionDraft['account'] }, `account_scores.${d.name}`)}
+                  >
+                    <option value="sum">sum of contacts</option>
+                    <option value="max">max of contacts</option>
+                    <option value="avg">average of contacts</option>
+                  </select>
                 </td>
                 <td className="settings-actions">
                   <button type="button" className="danger" aria-label={`Remove dimension ${d.name || n}`}

@@ -3,7 +3,7 @@
 // API document only on save. Client checks use the API's own error paths
 // (scores[1].decay.percent, grades[2].min, pipeline[3]) so client and server
 // errors land next to the same inputs.
-import type { FieldError, Grade, ScoreDimension, Settings } from '../../types'
+import type { AccountScoreMode, FieldError, Grade, ScoreDimension, Settings } from '../../types'
 
 export interface DimensionDraft {
   id: number
@@ -13,6 +13,8 @@ export interface DimensionDraft {
   decay: boolean
   every: string
   percent: string
+  // How accounts aggregate this dimension over their contacts.
+  account: AccountScoreMode
   // What the server sent, so fields this form does not know survive a save.
   orig?: ScoreDimension
 }
@@ -52,6 +54,7 @@ export function fromSettings(s: Settings): SettingsDraft {
       decay: !!d.decay,
       every: d.decay?.every ?? '',
       percent: numText(d.decay?.percent),
+      account: s.account_scores?.[d.name] ?? 'sum',
       orig: d,
     })),
     grades: (s.grades ?? []).map((g) => ({ id: newId(), name: g.name, min: numText(g.min), orig: g })),
@@ -60,7 +63,7 @@ export function fromSettings(s: Settings): SettingsDraft {
   }
 }
 
-export const newDimension = (): DimensionDraft => ({ id: newId(), name: '', min: '', max: '', decay: false, every: '', percent: '' })
+export const newDimension = (): DimensionDraft => ({ id: newId(), name: '', min: '', max: '', decay: false, every: '', percent: '', account: 'sum' })
 export const newGrade = (): GradeDraft => ({ id: newId(), name: '', min: '' })
 
 const optionalInt = (s: string): number | null => (s.trim() === '' ? null : Number(s.trim()))
@@ -76,7 +79,18 @@ export function toSettings(d: SettingsDraft): Settings {
   })
   const grades = d.grades.map((g) => ({ ...g.orig, name: g.name.trim(), min: optionalInt(g.min) }))
   const pipeline = d.pipeline.map((s) => s.name.trim())
-  return { ...d.orig, scores, grades, pipeline }
+  return { ...d.orig, scores, grades, pipeline, account_scores: accountScores(d) }
+}
+
+// accountScores keeps the modes of dimensions the form does not list (a
+// dimension used by flows only) and writes sum only where it was explicit.
+function accountScores(d: SettingsDraft): Record<string, AccountScoreMode> | undefined {
+  const out: Record<string, AccountScoreMode> = { ...d.orig.account_scores }
+  for (const s of d.scores) {
+    for (const old of [s.orig?.name, s.name.trim()]) if (old) delete out[old]
+    if (s.account !== 'sum' && s.name.trim()) out[s.name.trim()] = s.account
+  }
+  return Object.keys(out).length ? out : undefined
 }
 
 // A duration as the API writes and reads it: 30d, 72h, 90m, also Go's

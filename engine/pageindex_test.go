@@ -154,3 +154,40 @@ func randomPageView(rnd *rand.Rand) *model.Event {
 	}
 	return flowtest.Event(model.EventPageVisited, map[string]any{"url": b.String()})
 }
+
+// BenchmarkPageDispatch is the per page view cost of choosing and matching
+// page triggers with n idle prefix triggers beside the reference model's
+// own kinds (scan = every trigger tried, as without the index):
+//
+//	go test -run '^$' -bench BenchmarkPageDispatch -benchmem ./engine
+func BenchmarkPageDispatch(b *testing.B) {
+	for _, n := range []int{10, 5000} {
+		var refs []triggerRef
+		for _, c := range []map[string]any{{"url": "/pricing"}, {"url": "/careers", "match": "prefix"}, {"url": "/blog/*", "match": "glob"}} {
+			tr, _, errs := flows.Nodes.Build("trigger.page_visited", c)
+			require.Empty(b, errs)
+			refs = append(refs, triggerRef{nodeID: "ref", trig: tr})
+		}
+		for i := 0; i < n; i++ {
+			tr, _, errs := flows.Nodes.Build("trigger.page_visited", map[string]any{"url": fmt.Sprintf("/never-%d", i), "match": "prefix"})
+			require.Empty(b, errs)
+			refs = append(refs, triggerRef{nodeID: "idle", trig: tr})
+		}
+		idx := newPageIndex(refs)
+		urls := []string{"https://acme.test/pricing", "https://acme.test/careers/eng", "https://acme.test/blog/post-1", "https://acme.test/"}
+		run := func(b *testing.B, pick func(*model.Event) []triggerRef) {
+			matched := 0
+			for i := 0; b.Loop(); i++ {
+				ev := flowtest.Event(model.EventPageVisited, map[string]any{"url": urls[i%len(urls)]})
+				for _, r := range pick(ev) {
+					if r.trig.Match(ev) {
+						matched++
+					}
+				}
+			}
+			require.Positive(b, matched)
+		}
+		b.Run(fmt.Sprintf("scan/%d", n), func(b *testing.B) { run(b, func(*model.Event) []triggerRef { return refs }) })
+		b.Run(fmt.Sprintf("index/%d", n), func(b *testing.B) { run(b, idx.candidates) })
+	}
+}

@@ -44,6 +44,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	storeURL := fs.String("store", "", "run on this empty PostgreSQL (postgres://…) instead of SQLite in the data directory")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file once every event is committed (in-use and allocated bytes)")
 	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
 	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
@@ -63,7 +64,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopProfile()
 	}
-	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, store: *storeURL, playbook: *playbook}
+	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, store: *storeURL, playbook: *playbook, memProfile: *memProfile}
 	if *viaHTTP {
 		cfg.http = &httpLoad{clients: *clients, perRequest: *perRequest}
 	}
@@ -79,6 +80,7 @@ type benchConfig struct {
 	dir                                 string
 	store                               string // "" = SQLite in dir
 	playbook                            bool
+	memProfile                          string
 	http                                *httpLoad // nil: publish straight to NATS
 }
 
@@ -186,6 +188,11 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return fmt.Errorf("only %d of %d events committed after 10 minutes", committed, cfg.events)
 	}
 	total := time.Since(start)
+	if cfg.memProfile != "" {
+		if err := writeHeapProfile(cfg.memProfile); err != nil {
+			return err
+		}
+	}
 	mu.Lock()
 	slices.Sort(latencies)
 	mu.Unlock()
@@ -343,6 +350,21 @@ func peakRSS() string {
 		}
 	}
 	return "n/a"
+}
+
+// writeHeapProfile writes the heap as it is now, after a collection so the
+// in-use figures are what the process really keeps.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 // startCPUProfile profiles the process into path until the returned stop.

@@ -44,7 +44,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	storeURL := fs.String("store", "", "run on this empty PostgreSQL (postgres://…) instead of SQLite in the data directory")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
-	memProfile := fs.String("memprofile", "", "write a heap profile to this file once every event is committed (in-use and allocated bytes)")
+	memProfile := fs.String("memprofile", "", "write heap profiles: to this file when publishing ends (the stream's backlog and duplicate window at their largest), to FILE.end once every event is committed")
 	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
 	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
@@ -182,6 +182,11 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		}
 	}
 	pubDur := time.Since(start)
+	if cfg.memProfile != "" {
+		if err := writeHeapProfile(cfg.memProfile); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-done:
 	case <-time.After(10 * time.Minute):
@@ -189,7 +194,7 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	total := time.Since(start)
 	if cfg.memProfile != "" {
-		if err := writeHeapProfile(cfg.memProfile); err != nil {
+		if err := writeHeapProfile(cfg.memProfile + ".end"); err != nil {
 			return err
 		}
 	}

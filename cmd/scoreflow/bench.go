@@ -44,11 +44,11 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", "", "data directory (default: a new temp dir, removed after)")
 	storeURL := fs.String("store", "", "run on this empty PostgreSQL (postgres://…) instead of SQLite in the data directory")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
-	memProfile := fs.String("memprofile", "", "write heap profiles: to this file when publishing ends (the stream's backlog and duplicate window at their largest), to FILE.end once every event is committed")
 	playbook := fs.Bool("playbook", false, "also load the disqualification playbook: 2 segments, one with behaviour windows, evaluated in every batch")
 	viaHTTP := fs.Bool("http", false, "post the events to POST /api/v1/events on a real listener instead of publishing to NATS")
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
 	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
+	memProfile := fs.String("memprofile", "", "write heap profiles: to this file when publishing ends (the stream's backlog and duplicate window at their largest), to FILE.end once every event is committed")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/gobwas/glob v1.1.0
+	github.com/goccy/go-json v0.10.5
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7

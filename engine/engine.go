@@ -8,7 +8,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -430,22 +429,9 @@ func (e *Engine) ack(msgs []pending) {
 // from a raw NATS publish are derived from the message itself, so a
 // redelivery gets the same ones.
 func (e *Engine) decode(m jetstream.Msg) (*model.Event, error) {
-	// Properties and traits are also kept raw, so storing them costs no
-	// re-encoding.
-	var wire struct {
-		model.Event
-		Properties json.RawMessage `json:"properties"`
-		Traits     json.RawMessage `json:"traits"`
-	}
-	if err := json.Unmarshal(m.Data(), &wire); err != nil {
-		return nil, fmt.Errorf("not an event: %w", err)
-	}
-	ev := wire.Event
-	if err := decodeObject(wire.Properties, &ev.Properties, &ev.RawProperties); err != nil {
-		return nil, fmt.Errorf("properties: %w", err)
-	}
-	if err := decodeObject(wire.Traits, &ev.Traits, &ev.RawTraits); err != nil {
-		return nil, fmt.Errorf("traits: %w", err)
+	ev, err := decodeBody(m.Data())
+	if err != nil {
+		return nil, err
 	}
 	md, err := m.Metadata()
 	if err != nil {
@@ -463,18 +449,7 @@ func (e *Engine) decode(m jetstream.Msg) (*model.Event, error) {
 	if errs := ev.Validate(); len(errs) > 0 {
 		return nil, model.Invalid("invalid_event", "invalid event", errs...)
 	}
-	return &ev, nil
-}
-
-func decodeObject(raw json.RawMessage, dst *map[string]any, keep *json.RawMessage) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return fmt.Errorf("must be a JSON object: %w", err)
-	}
-	*keep = raw
-	return nil
+	return ev, nil
 }
 
 func (e *Engine) reloadFlows(ctx context.Context) error {

@@ -248,5 +248,5 @@ func TestExternalNATS(t *testing.T) {
 	info, err := a.JS.Stream(context.Background(), "SCOREFLOW_EVENTS")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"scoreflow.events.>"}, info.CachedInfo().Config.Subjects)
-	assert.Equal(t, 2*time.Minute, info.CachedInfo().Config.Duplicates)
+	assert.Equal(t, broker.DuplicateWindow, info.CachedInfo().Config.Duplicates)
 }

@@ -21,6 +21,7 @@ type flowSet struct {
 	byKey      map[flows.TriggerKey][]triggerRef
 	flows      map[string]*flows.Compiled
 	segments   *segments.Set
+	pages      *pageIndex // nil: few page triggers, tried one by one
 }
 
 // triggerRef is one trigger node of one flow. Refs under a key are ordered
@@ -68,6 +69,7 @@ func loadFlowSet(ctx context.Context, st store.Store, log *slog.Logger) (*flowSe
 			fs.byKey[k] = append(fs.byKey[k], triggerRef{flow: c, nodeID: t.NodeID, trig: t.Trigger})
 		}
 	}
+	fs.indexPages()
 	return fs, nil
 }
 

@@ -96,7 +96,7 @@ func (u *unit) cascade(cs *contactState, root *model.Event, queue []*model.Event
 // dispatch starts a run of every flow with a trigger matching ev. Only the
 // triggers indexed under the event's type are looked at.
 func (u *unit) dispatch(ev *model.Event, cs *contactState, queue *[]*model.Event) error {
-	refs := u.flows.byKey[flows.TriggerKey{Internal: ev.Internal, Type: ev.Type}]
+	refs := u.flows.triggersFor(ev)
 	lastFlow := ""
 	for _, ref := range refs {
 		if ref.flow.Flow.ID == lastFlow || !ref.trig.Match(ev) {

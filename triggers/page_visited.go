@@ -58,6 +58,8 @@ type pageVisited struct {
 	onPath  bool   // exact, prefix, glob: compare with the URL's path rather than the whole URL
 	glob    *glob.Pattern
 	re      *regexp.Regexp
+
+	globSource string // glob: the lowercased pattern, for PagePrefilter
 }
 
 func newPageVisited(cfg flows.Config) (flows.Trigger, error) {
@@ -93,7 +95,7 @@ func newPageVisited(cfg flows.Config) (flows.Trigger, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.glob = g
+		t.glob, t.globSource = g, strings.ToLower(raw)
 		return t, nil
 	}
 	return nil, flows.BadField("match", "must be one of exact, prefix, contains, glob or regex")

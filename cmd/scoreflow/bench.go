@@ -49,6 +49,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
 	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
 	accounts := fs.Int("accounts", 0, "spread the contacts over this many accounts (engagement sum, fit max), and run the same bench without accounts first, to compare")
+	memProfile := fs.String("memprofile", "", "write heap profiles: to this file when publishing ends (the stream's backlog and duplicate window at their largest), to FILE.end once every event is committed")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,7 +65,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopProfile()
 	}
-	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, store: *storeURL, playbook: *playbook}
+	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, store: *storeURL, playbook: *playbook, memProfile: *memProfile}
 	if *viaHTTP {
 		cfg.http = &httpLoad{clients: *clients, perRequest: *perRequest}
 	}
@@ -87,6 +88,7 @@ type benchConfig struct {
 	dir                                 string
 	store                               string // "" = SQLite in dir
 	playbook                            bool
+	memProfile                          string
 	http                                *httpLoad // nil: publish straight to NATS
 	accounts                            int       // contacts spread over this many accounts (bench_accounts.go)
 	throughput                          *float64  // set to the end-to-end events/s when not nil
@@ -155,6 +157,10 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return err
 	}
 	a.Engine.Reload()
+	// Compile the flows now: the clock measures events, not the one-time load.
+	if err := a.Engine.Warm(ctx); err != nil {
+		return err
+	}
 
 	gen := newEventGen(cfg.contacts)
 	gen.accounts = cfg.accounts
@@ -196,6 +202,11 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		}
 	}
 	pubDur := time.Since(start)
+	if cfg.memProfile != "" {
+		if err := writeHeapProfile(cfg.memProfile); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-done:
 	case <-time.After(10 * time.Minute):
@@ -203,6 +214,11 @@ func runBench(cfg benchConfig, out io.Writer) error {
 	}
 	total := time.Since(start)
 	cpu := processCPU() - cpuStart
+	if cfg.memProfile != "" {
+		if err := writeHeapProfile(cfg.memProfile + ".end"); err != nil {
+			return err
+		}
+	}
 	mu.Lock()
 	slices.Sort(latencies)
 	mu.Unlock()
@@ -374,6 +390,21 @@ func peakRSS() string {
 		}
 	}
 	return "n/a"
+}
+
+// writeHeapProfile writes the heap as it is now, after a collection so the
+// in-use figures are what the process really keeps.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 // startCPUProfile profiles the process into path until the returned stop.

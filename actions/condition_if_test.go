@@ -22,7 +22,7 @@ func TestConditionIfConfig(t *testing.T) {
 		{"where missing", map[string]any{}, "where", "is required"},
 		{"where null", map[string]any{"where": nil}, "where", "is required"},
 		{"unknown contact field", map[string]any{"where": map[string]any{"field": "job_title", "op": "eq", "value": "CEO"}}, "where.field",
-			`unknown field "job_title"; use attributes.<name>, score, score.<dimension>, grade, tags, segments, deal_stage, disqualified, created_at or last_activity_at`},
+			`unknown field "job_title"; use ` + flows.ContactFieldNames()},
 		{"nested error path", map[string]any{"where": map[string]any{"all": []any{
 			map[string]any{"field": "score", "op": "gte", "value": int64(10)},
 			map[string]any{"field": "score", "op": "gte", "value": "ten"},

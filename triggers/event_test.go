@@ -20,7 +20,7 @@ func TestEventConfig(t *testing.T) {
 		{"name not a string", map[string]any{"name": []any{"a"}}, "name", "must be a string"},
 		{"name too long", map[string]any{"name": strings.Repeat("x", model.MaxTypeLength+1)}, "name", "must be at most 200 characters"},
 		{"where not a filter", map[string]any{"name": "Trial", "where": "plan = pro"}, "where",
-			`must be a filter object: {"all": [...]}, {"any": [...]}, {"not": {...}}, a field condition {"field", "op", "value"} or a behaviour condition {"event", "where", "within", "count"}`},
+			`must be a filter object: {"all": [...]}, {"any": [...]}, {"not": {...}}, a field condition {"field", "op", "value"} (with "within" for score_change) or a behaviour condition {"event", "where", "within", "count"}`},
 		{"where without op", map[string]any{"name": "Trial", "where": map[string]any{"field": "plan", "value": "pro"}}, "where.op",
 			"is required; use one of eq, neq, gt, gte, lt, lte, in, nin, contains, not_contains, exists, not_exists, starts_with, ends_with, older_than, newer_than"},
 		{"where with a behaviour leaf", map[string]any{"name": "Trial", "where": map[string]any{"event": "page_visited"}}, "where.event",

@@ -69,6 +69,7 @@ func apiRoutes() []route {
 		{http.MethodGet, "/api/v1/segments/auth-seg/contacts", nil, http.StatusOK},
 		{http.MethodDelete, "/api/v1/segments/auth-seg", nil, http.StatusNoContent},
 		{http.MethodGet, "/api/v1/jobs", nil, http.StatusOK},
+		{http.MethodGet, "/api/v1/cluster", nil, http.StatusOK},
 		// The model lab (a missing run answers 404 once the key is accepted).
 		{http.MethodGet, "/api/v1/lab/runs", nil, http.StatusOK},
 		{http.MethodPost, "/api/v1/lab/runs", map[string]any{"model": map[string]any{"base": "live"}, "outcome": map[string]any{"event": "Deal won"}}, http.StatusAccepted},

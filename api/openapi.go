@@ -261,6 +261,7 @@ func OpenAPI() obj {
 			"400", "413")},
 	}
 	labPaths(paths)
+	clusterPaths(paths)
 	for _, r := range segmentRoutes {
 		schema, desc := schemaRef("SegmentMessage"), "one Segment "+r.kind+" call"
 		summary := "Segment-compatible " + r.kind + " call"

@@ -77,6 +77,8 @@ type Config struct {
 	Keys *Keyring
 	// WrongKeys limits wrong keys per client address.
 	WrongKeys WrongKeyLimit
+	// Cluster answers GET /api/v1/cluster; nil = no such route.
+	Cluster ClusterReader
 }
 
 // Segment's limits on its HTTP tracking API, which SDKs are built around.
@@ -207,6 +209,7 @@ func New(cfg Config) *fiber.App {
 
 	v1.Get("/jobs", s.auth(admin), s.listJobs)
 	s.registerLab(v1)
+	s.registerCluster(v1)
 
 	v1.Get("/webhooks", s.auth(admin), s.listWebhooks)
 	v1.Get("/dead-events", s.auth(admin), s.listDeadEvents)

@@ -64,6 +64,16 @@ type Config struct {
 	BodyLimit int
 	// WrongKeys limits wrong API keys per client address; zero = the default.
 	WrongKeys api.WrongKeyLimit
+	// NATSReplicas and Partitions declare the event stream when this
+	// process creates it (CONTRACT §7); zero = 1 replica, 16 partitions.
+	NATSReplicas int
+	Partitions   int
+	// ReplicaID names this process in the engine lease, /api/v1/cluster
+	// and metrics; "" = host name and a random suffix.
+	ReplicaID string
+	// LeaseTTL is how long the engine lease outlives a holder that died
+	// (set when this process creates the lease bucket); 0 = 15s.
+	LeaseTTL time.Duration
 }
 
 // App is a running Scoreflow.
@@ -80,7 +90,10 @@ type App struct {
 	Lab        *lab.Manager
 	Metrics    *metrics.Registry
 	HTTP       *fiber.App
-	log        *slog.Logger
+	// Lease is this process's claim to be the stream's only engine.
+	Lease     *broker.Lease
+	ReplicaID string
+	log       *slog.Logger
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -138,17 +151,16 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 			started.close()
 		}
 	}()
+	streamOpts := broker.StreamOptions{Replicas: cfg.NATSReplicas, Partitions: cfg.Partitions, Logger: a.log}.WithDefaults()
+	if err := streamOpts.Validate(); err != nil {
+		return nil, err
+	}
+	if a.ReplicaID = cfg.ReplicaID; a.ReplicaID == "" {
+		a.ReplicaID = newReplicaID()
+	}
 	target, err := stores.Resolve(cfg.Store, cfg.DataDir)
 	if err != nil {
 		return nil, err
-	}
-	if a.Store, err = stores.Open(ctx, target); err != nil {
-		return nil, err
-	}
-	if cfg.Examples {
-		if err := LoadExamples(ctx, a.Store, a.log); err != nil {
-			return nil, err
-		}
 	}
 	if cfg.NATSURL == "" {
 		if a.NATS, err = broker.StartEmbedded(broker.EmbeddedOptions{StoreDir: filepath.Join(cfg.DataDir, "nats"), Listen: cfg.NATSListen}); err != nil {
@@ -157,6 +169,29 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	if a.Conn, a.JS, err = broker.Connect(cfg.NATSURL, a.NATS, "scoreflow"); err != nil {
 		return nil, err
+	}
+	// One engine per stream (CONTRACT §7): the lease is taken before the
+	// store is opened (and migrated) and before the stream or the
+	// consumer is touched, so a refused process changes nothing.
+	lost := make(chan struct{})
+	var lostOnce sync.Once
+	if a.Lease, err = broker.AcquireLease(ctx, a.JS, broker.Holder{
+		ID: a.ReplicaID, HTTP: cfg.HTTPAddr, Store: target.String(), Partitions: streamOpts.Partitions, Since: time.Now().UTC(),
+	}, broker.LeaseOptions{TTL: cfg.LeaseTTL, Replicas: streamOpts.Replicas, Logger: a.log,
+		OnLost: func(broker.Holder) { lostOnce.Do(func() { close(lost) }) }}); err != nil {
+		return nil, err
+	}
+	if _, err := broker.EnsureStream(ctx, a.JS, streamOpts); err != nil {
+		return nil, err
+	}
+	a.Metrics.Replica(a.ReplicaID)
+	if a.Store, err = stores.Open(ctx, target); err != nil {
+		return nil, err
+	}
+	if cfg.Examples {
+		if err := LoadExamples(ctx, a.Store, a.log); err != nil {
+			return nil, err
+		}
 	}
 	a.Publisher = broker.NewPublisher(a.JS)
 
@@ -176,7 +211,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 
 	a.Engine = engine.New(engine.Options{
 		Store: a.Store, JS: a.JS, Logger: a.log, Now: cfg.Now, BatchSize: cfg.BatchSize,
-		MaxCascadeDepth: cfg.MaxCascadeDepth, OnWebhooks: a.Dispatcher.Notify, OnRun: a.Metrics.FlowRun,
+		MaxCascadeDepth: cfg.MaxCascadeDepth, OnWebhooks: a.Dispatcher.Notify, OnRun: a.Metrics.FlowRun, Stream: streamOpts,
 		OnCommit: func(ci engine.CommitInfo) {
 			a.Metrics.Committed(len(ci.EventIDs), ci.Duplicates, ci.Duration)
 			if cfg.OnCommit != nil {
@@ -207,6 +242,11 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		a.stopEngineWhenLost(runCtx, lost)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
 		if err := a.Dispatcher.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("webhook dispatcher stopped", "err", err)
 		}
@@ -221,7 +261,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler, Lab: a.Lab,
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
-		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys,
+		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys, Cluster: clusterReader{a.JS},
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -234,6 +274,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 				a.log.Error("http server stopped", "err", err)
 			}
 		}()
+		a.Lease.SetHTTP(ctx, a.HTTPAddr())
 	}
 	return a, nil
 }
@@ -274,6 +315,13 @@ func (a *App) close() error {
 	}
 	a.wg.Wait()
 	var errs []error
+	if a.Lease != nil {
+		// Released last but for NATS itself, once the engine stopped, so
+		// the next process starts at once and never overlaps this one.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, a.Lease.Release(ctx))
+		cancel()
+	}
 	if a.Conn != nil {
 		if err := a.Conn.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			errs = append(errs, err)

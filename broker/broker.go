@@ -119,8 +119,13 @@ func Connect(url string, emb *Embedded, name string) (*nats.Conn, jetstream.JetS
 	return nc, js, nil
 }
 
-// EnsureStream declares the event stream (idempotent).
-func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+// EnsureStream declares the event stream (idempotent; see streamSettings
+// for what an existing stream keeps).
+func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOptions) (jetstream.Stream, error) {
+	replicas, metadata, err := streamSettings(ctx, js, opts)
+	if err != nil {
+		return nil, err
+	}
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "Scoreflow events: every ingest path publishes here; the engine consumes",
@@ -130,6 +135,8 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream
 		Duplicates:  DuplicateWindow,
 		MaxAge:      7 * 24 * time.Hour,
 		Discard:     jetstream.DiscardOld,
+		Replicas:    replicas,
+		Metadata:    metadata,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("declare stream %s: %w", StreamName, err)

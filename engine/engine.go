@@ -48,6 +48,9 @@ type Options struct {
 	// default 50,000. The engine is the only writer of contacts, so the
 	// cache is exact; it is dropped whenever settings or flows change.
 	ContactCache int
+	// Stream is how the event stream is declared when the engine creates
+	// it (replicas, partitions; CONTRACT §7).
+	Stream broker.StreamOptions
 }
 
 // CommitInfo describes one committed batch.
@@ -84,6 +87,7 @@ type Engine struct {
 	accounts    *lru.Cache[string, *model.Account]  // nil unless the store is exclusive (accounts.go)
 	forceReload atomic.Bool
 	streamEpoch int64
+	streamOpts  broker.StreamOptions
 
 	msgs     chan pending
 	jobs     chan job
@@ -102,7 +106,7 @@ func New(opts Options) *Engine {
 		store: opts.Store, js: opts.JS, log: opts.Logger, now: opts.Now,
 		batchSize: opts.BatchSize, maxDepth: opts.MaxCascadeDepth,
 		onCommit: opts.OnCommit, onHooks: opts.OnWebhooks, onRun: opts.OnRun, backoff: opts.RetryBackoff,
-		stopping: make(chan struct{}), done: make(chan struct{}),
+		stopping: make(chan struct{}), done: make(chan struct{}), streamOpts: opts.Stream,
 	}
 	if e.log == nil {
 		e.log = slog.Default()
@@ -133,7 +137,7 @@ func New(opts Options) *Engine {
 
 // Start declares the stream and consumer, loads flows and starts consuming.
 func (e *Engine) Start(ctx context.Context) error {
-	stream, err := broker.EnsureStream(ctx, e.js)
+	stream, err := broker.EnsureStream(ctx, e.js, e.streamOpts)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/scoreflow/scoreflow/app"
+	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/flows"
 
 	_ "github.com/scoreflow/scoreflow/actions"
@@ -91,6 +92,20 @@ func envOr(name, def string) string {
 	return def
 }
 
+// envInt reads an integer environment variable; one that is not a number
+// is passed as -1 so the flag's own validation names it.
+func envInt(name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // parseSize reads a byte size: 1048576, 512KiB, 1MiB, 500KB, 2MB, 64k.
 func parseSize(s string) (int, error) {
 	t := strings.TrimSpace(s)
@@ -113,6 +128,8 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data", envOr("SCOREFLOW_DATA", "./scoreflow-data"), "directory of the SQLite database and the embedded JetStream store [SCOREFLOW_DATA]")
 	fs.StringVar(&cfg.Store, "store", envOr("SCOREFLOW_STORE", ""), "keep all state in PostgreSQL: postgres://user:pass@host:5432/db; empty = SQLite in --data [SCOREFLOW_STORE]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("SCOREFLOW_NATS_URL", ""), "use this NATS (JetStream enabled) instead of embedding one [SCOREFLOW_NATS_URL]")
+	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", envInt("SCOREFLOW_NATS_REPLICAS", 1), "replicas of the event stream when Scoreflow creates it on a NATS cluster (1 to 5; 3 for a 3-node cluster); an existing stream keeps its own [SCOREFLOW_NATS_REPLICAS]")
+	fs.IntVar(&cfg.Partitions, "partitions", envInt("SCOREFLOW_PARTITIONS", 16), "contact partitions of the event stream, fixed when the stream is created [SCOREFLOW_PARTITIONS]")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", envOr("SCOREFLOW_NATS_LISTEN", "127.0.0.1:4222"), "where the embedded NATS listens; off = in-process only [SCOREFLOW_NATS_LISTEN]")
 	fs.StringVar(&cfg.AdminKey, "admin-key", envOr("SCOREFLOW_ADMIN_KEY", ""), "bearer key for /api/v1/* [SCOREFLOW_ADMIN_KEY]")
 	fs.StringVar(&cfg.WriteKey, "write-key", envOr("SCOREFLOW_WRITE_KEY", ""), "key for ingestion only [SCOREFLOW_WRITE_KEY]")
@@ -129,6 +146,10 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&logLevel, "log-level", envOr("SCOREFLOW_LOG_LEVEL", "info"), "debug, info, warn or error [SCOREFLOW_LOG_LEVEL]")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for profiling under load)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := (broker.StreamOptions{Replicas: cfg.NATSReplicas, Partitions: cfg.Partitions}).Validate(); err != nil {
+		fmt.Fprintf(stderr, "scoreflow: %v\n", err)
 		return 2
 	}
 	var level slog.Level

@@ -28,10 +28,9 @@ type StreamOptions struct {
 	Logger     *slog.Logger
 }
 
-// Validate checks the options as flags (CONTRACT §7); zero values stand
-// for the defaults.
+// Validate checks the options as flags (CONTRACT §7); fill zero values
+// with WithDefaults first where they stand for the defaults.
 func (o StreamOptions) Validate() error {
-	o = o.WithDefaults()
 	if o.Replicas < 1 || o.Replicas > 5 {
 		return fmt.Errorf("--nats-replicas %d: JetStream keeps 1 to 5 replicas of a stream [SCOREFLOW_NATS_REPLICAS]", o.Replicas)
 	}

@@ -147,6 +147,19 @@ func TestEngineLeaseAfterStop(t *testing.T) {
 	apptest.Do(t, second, http.MethodGet, "/api/v1/cluster", nil).JSON(t, &cl)
 	require.Len(t, cl.Replicas, 1)
 	assert.Equal(t, "second", cl.Replicas[0].ID)
+
+	families, err := second.Metrics.Gatherer().Gather()
+	require.NoError(t, err)
+	var replicas []string
+	for _, f := range families {
+		if f.GetName() == "scoreflow_replica_info" {
+			for _, m := range f.GetMetric() {
+				replicas = append(replicas, m.GetLabel()[0].GetValue())
+				assert.Equal(t, 1.0, m.GetGauge().GetValue())
+			}
+		}
+	}
+	assert.Equal(t, []string{"second"}, replicas)
 }
 
 func TestEngineLeaseLapsesAfterKill(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,4 +215,33 @@ func TestStreamPartitionsAndReplicas(t *testing.T) {
 
 	_, err = app.Start(context.Background(), app.Config{DataDir: t.TempDir(), NATSURL: url, NATSReplicas: 6})
 	assert.ErrorContains(t, err, "--nats-replicas 6: JetStream keeps 1 to 5 replicas")
+}
+
+// TestEngineLeaseSurvivesNATSRestart: a restarted NATS server forgets the
+// in-memory lease; the holder declares it again before anyone else can
+// take it.
+func TestEngineLeaseSurvivesNATSRestart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	storeDir := t.TempDir()
+	ns, err := broker.StartEmbedded(broker.EmbeddedOptions{StoreDir: storeDir, Listen: addr})
+	require.NoError(t, err)
+	first := apptest.Start(t, process(t, "nats://"+addr, "first"))
+	ns.Shutdown()
+	ns, err = broker.StartEmbedded(broker.EmbeddedOptions{StoreDir: storeDir, Listen: addr})
+	require.NoError(t, err)
+	t.Cleanup(ns.Shutdown)
+
+	apptest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		h, held, err := broker.ReadLease(context.Background(), first.JS)
+		if err != nil || !held || h.ID != "first" {
+			return fmt.Errorf("lease: %+v held=%v err=%v", h, held, err)
+		}
+		return nil
+	})
+	var held *broker.HeldError
+	require.ErrorAs(t, startRefused(t, process(t, "nats://"+addr, "second")), &held)
+	assert.Equal(t, "first", held.Holder.ID)
 }

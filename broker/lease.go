@@ -58,11 +58,14 @@ func (e *HeldError) Error() string {
 // Lease is a held engine lease. It is rewritten in the background until
 // Release.
 type Lease struct {
-	kv     jetstream.KeyValue
-	key    string
-	every  time.Duration
-	log    *slog.Logger
-	onLost func(Holder)
+	js       jetstream.JetStream
+	ttl      time.Duration
+	replicas int
+	kv       jetstream.KeyValue
+	key      string
+	every    time.Duration
+	log      *slog.Logger
+	onLost   func(Holder)
 
 	mu     sync.Mutex
 	holder Holder
@@ -102,7 +105,7 @@ func AcquireLease(ctx context.Context, js jetstream.JetStream, holder Holder, op
 	if err != nil {
 		return nil, fmt.Errorf("lease bucket %s status: %w", LeaseBucket, err)
 	}
-	l := &Lease{kv: kv, key: StreamName, every: max(status.TTL()/3, 10*time.Millisecond), log: opts.Logger,
+	l := &Lease{js: js, ttl: opts.TTL, replicas: opts.Replicas, kv: kv, key: StreamName, every: max(status.TTL()/3, 10*time.Millisecond), log: opts.Logger,
 		onLost: opts.OnLost, holder: holder, stop: make(chan struct{}), done: make(chan struct{})}
 	if err := l.create(ctx); err != nil {
 		return nil, err
@@ -216,10 +219,7 @@ func (l *Lease) run() {
 		case <-l.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.every)
-			lost := l.refresh(ctx)
-			cancel()
-			if lost {
+			if lost := l.refresh(context.Background()); lost {
 				return
 			}
 		}
@@ -229,7 +229,14 @@ func (l *Lease) run() {
 // refresh rewrites the lease; it reports true once another process holds
 // it. A lease that lapsed while NATS was unreachable is taken again if
 // nobody else took it.
-func (l *Lease) refresh(ctx context.Context) (lost bool) {
+func (l *Lease) refresh(parent context.Context) (lost bool) {
+	// Each call has its own deadline: one that timed out while NATS was
+	// away must not fail the next at once.
+	step := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(parent, max(l.every, time.Second))
+	}
+	ctx, cancel := step()
+	defer cancel()
 	l.mu.Lock()
 	value, err := json.Marshal(l.holder)
 	if err == nil {
@@ -242,7 +249,17 @@ func (l *Lease) refresh(ctx context.Context) (lost bool) {
 	if err == nil {
 		return false
 	}
-	cerr := l.create(ctx)
+	// A NATS server restarted loses the in-memory bucket with the lease:
+	// declare it again, or a new process would take a lease this one
+	// could no longer see.
+	ctx2, cancel2 := step()
+	defer cancel2()
+	cerr := l.redeclare(ctx2)
+	if cerr == nil {
+		ctx3, cancel3 := step()
+		defer cancel3()
+		cerr = l.create(ctx3)
+	}
 	var held *HeldError
 	switch {
 	case cerr == nil:
@@ -258,6 +275,17 @@ func (l *Lease) refresh(ctx context.Context) (lost bool) {
 		l.log.Warn("engine lease not rewritten", "stream", l.key, "err", err, "retake", cerr)
 		return false
 	}
+}
+
+func (l *Lease) redeclare(ctx context.Context) error {
+	kv, err := leaseBucket(ctx, l.js, l.ttl, l.replicas)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.kv = kv
+	l.mu.Unlock()
+	return nil
 }
 
 // Release stops rewriting the lease and deletes it, so another process

@@ -245,3 +245,32 @@ func TestEngineLeaseSurvivesNATSRestart(t *testing.T) {
 	require.ErrorAs(t, startRefused(t, process(t, "nats://"+addr, "second")), &held)
 	assert.Equal(t, "first", held.Holder.ID)
 }
+
+// TestEngineStopsWhenLeaseTaken: a holder that finds its lease rewritten
+// by another process (it could not rewrite it for longer than the TTL)
+// stops its engine instead of applying events beside the new holder.
+func TestEngineStopsWhenLeaseTaken(t *testing.T) {
+	url := sharedNATS(t)
+	first := apptest.Start(t, process(t, url, "first"))
+	require.True(t, first.Engine.Ready())
+	kv, err := first.JS.KeyValue(context.Background(), broker.LeaseBucket)
+	require.NoError(t, err)
+	_, err = kv.Put(context.Background(), broker.StreamName, []byte(`{"id":"usurper","store":"sqlite /elsewhere","partitions":16}`))
+	require.NoError(t, err)
+	apptest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		if first.Engine.Ready() {
+			return errors.New("the engine still consumes")
+		}
+		return nil
+	})
+	assert.Equal(t, http.StatusServiceUnavailable, apptest.Do(t, first, http.MethodGet, "/readyz", nil).Status)
+	// The other holder's lease is left alone by the stopping process.
+	require.NoError(t, first.Shutdown(context.Background()))
+	nc, js, err := broker.Connect(url, nil, "test")
+	require.NoError(t, err)
+	defer nc.Close()
+	h, held, err := broker.ReadLease(context.Background(), js)
+	require.NoError(t, err)
+	require.True(t, held)
+	assert.Equal(t, "usurper", h.ID)
+}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/model"
 )
 
 // mergeModel sets up: Hit → +1 engagement; Signup (once) → +100 fit, fit
@@ -120,44 +122,60 @@ func TestKillMidMergeThenRestart(t *testing.T) {
 		// after its 20th, so half its hits arrive before the merge and half
 		// after, with the old id; the known contact makes 10 of its own.
 		const visitors, hits = 200, 40
-		total, firstIdentify := 0, 0
-		publish := func(id, body string) {
-			msg := &nats.Msg{Subject: "scoreflow.events.load", Header: nats.Header{}, Data: []byte(body)}
-			msg.Header.Set("Nats-Msg-Id", id)
-			_, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(30*time.Second))
-			require.NoError(t, err)
-			total++
+		var events []*model.Event
+		firstIdentify := 0
+		add := func(id, typ, contact, anon string) {
+			events = append(events, &model.Event{ID: id, Type: typ, ContactID: contact, AnonymousID: anon, Timestamp: time.Now().UTC()})
 		}
 		for i := 0; i < hits; i++ {
 			for v := 0; v < visitors; v++ {
 				anon, known := "anon-"+strconv.Itoa(v), "known-"+strconv.Itoa(v)
-				id := fmt.Sprintf("h%d-%d", v, i)
-				publish(id, fmt.Sprintf(`{"id":%q,"type":"Hit","contact_id":%q,"anonymous_id":%q}`, id, anon, anon))
+				add(fmt.Sprintf("h%d-%d", v, i), "Hit", anon, anon)
 				if i < 10 {
-					id = fmt.Sprintf("k%d-%d", v, i)
-					publish(id, fmt.Sprintf(`{"id":%q,"type":"Hit","contact_id":%q}`, id, known))
+					add(fmt.Sprintf("k%d-%d", v, i), "Hit", known, "")
 				}
 				if i == hits/2 {
 					if v == 0 {
-						firstIdentify = total
+						firstIdentify = len(events)
 					}
-					id = "id-" + strconv.Itoa(v)
-					publish(id, fmt.Sprintf(`{"id":%q,"type":"identify","contact_id":%q,"anonymous_id":%q}`, id, known, anon))
+					add("id-"+strconv.Itoa(v), "identify", known, anon)
 				}
 			}
 		}
-		select {
-		case <-js.PublishAsyncComplete():
-		case <-time.After(60 * time.Second):
-			t.Fatal("publishes not acknowledged")
-		}
+		total := len(events)
 
-		// Among the identifies: some merges committed, likely not all.
+		// Publish while the child applies, and kill it among the
+		// identifies: some merges committed, likely not all. Publishes
+		// the kill cut off fail; the client sends everything again to the
+		// restarted process below, as a client retrying would.
+		published := make(chan struct{})
+		go func() {
+			defer close(published)
+			for _, ev := range events {
+				body, err := json.Marshal(ev)
+				if err != nil {
+					return
+				}
+				msg := &nats.Msg{Subject: "scoreflow.events.load", Header: nats.Header{}, Data: body}
+				msg.Header.Set("Nats-Msg-Id", ev.ID)
+				if _, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(30*time.Second)); err != nil {
+					return // the child is gone
+				}
+			}
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-time.After(60 * time.Second):
+			}
+		}()
 		atKill := child.killAfter(t, firstIdentify+visitors/2)
+		<-published
 		require.Less(t, atKill, total, "the child finished before the kill; the test proves nothing")
 		t.Logf("killed after %d of %d events were committed", atKill, total)
 
 		b := apptest.Start(t, app.Config{DataDir: dir})
+		for i := 0; i < len(events); i += 500 {
+			apptest.Publish(t, b, events[i:min(i+500, len(events))]...)
+		}
 		apptest.WaitIdle(t, b)
 		applied, err := appliedEvents(b.Store)
 		require.NoError(t, err)

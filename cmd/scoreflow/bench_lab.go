@@ -150,7 +150,7 @@ func runBenchLab(n, contacts, rate int, dir, storeURL string, out io.Writer) err
 	var mu sync.Mutex
 	sent := map[string]time.Time{}
 	var latencies []time.Duration
-	a, err := app.Start(ctx, app.Config{DataDir: dir, Store: storeURL, Schedules: engine.Schedules{Segments: "off", Delays: "off", Decay: "off"},
+	a, err := app.Start(ctx, app.Config{DataDir: dir, Store: storeURL, NATSListen: "off", Schedules: engine.Schedules{Segments: "off", Delays: "off", Decay: "off"},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnCommit: func(ci engine.CommitInfo) {
 			mu.Lock()

@@ -88,6 +88,7 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 	if err != nil {
 		return nil, err
 	}
+	defer liftMemoryLimit()()
 	r := &replayer{in: in, live: live, contacts: map[string]*judging{}, featIDs: map[featKey]int32{}}
 	if draft != nil {
 		r.draft = startDraft(draft, in.To)

@@ -62,21 +62,8 @@ func FeaturesOf(attrs map[string]any, events []*model.Event) []string {
 		}
 	}
 	for _, ev := range events {
-		if ev == nil || ev.Internal || engineRaised[ev.Type] {
-			continue
-		}
-		switch ev.Type {
-		case model.EventPageVisited:
-			add(featPage, pagePath(ev.PropertyString("url")))
-		case model.EventEmailOpened:
-			add(featEmailOpened, ev.PropertyString("email"))
-		case model.EventEmailClicked:
-			add(featEmailClicked, ev.PropertyString("email"))
-		case model.EventFormSubmitted:
-			add(featForm, strings.TrimSpace(ev.PropertyString("form")))
-		case model.EventIdentify, model.EventEmailReplied, model.EventEmailUnsubscribed, model.EventEmailBounced:
-		default:
-			add(featEvent, ev.Type)
+		if prefix, value, ok := eventFeature(ev); ok {
+			seen[prefix+value] = struct{}{}
 		}
 	}
 	for name, v := range attrs {
@@ -95,6 +82,30 @@ func FeaturesOf(attrs map[string]any, events []*model.Event) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// eventFeature is the feature of one event as its prefix and value (see
+// FeaturesOf), false for an event that has none. Kept apart so a replay can
+// look a feature up without building its name.
+func eventFeature(ev *model.Event) (prefix, value string, ok bool) {
+	if ev == nil || ev.Internal || engineRaised[ev.Type] {
+		return "", "", false
+	}
+	switch ev.Type {
+	case model.EventPageVisited:
+		prefix, value = featPage, pagePath(ev.PropertyString("url"))
+	case model.EventEmailOpened:
+		prefix, value = featEmailOpened, ev.PropertyString("email")
+	case model.EventEmailClicked:
+		prefix, value = featEmailClicked, ev.PropertyString("email")
+	case model.EventFormSubmitted:
+		prefix, value = featForm, strings.TrimSpace(ev.PropertyString("form"))
+	case model.EventIdentify, model.EventEmailReplied, model.EventEmailUnsubscribed, model.EventEmailBounced:
+		return "", "", false
+	default:
+		prefix, value = featEvent, ev.Type
+	}
+	return prefix, value, value != "" && len(value) <= maxFeatureValue
 }
 
 // pagePath is the lower-cased path of a URL without its trailing slash, "/"

@@ -3,7 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
-	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,8 +31,12 @@ type judging struct {
 	converted bool
 	live      scoreAt
 	draft     scoreAt
-	attrs     map[string]any      // at the judged moment (features only)
-	features  map[string]struct{} // of the events before the judged moment
+	// attrs are the attribute features at the judged moment and features
+	// the ids (replayer.featNames) of those of the events before it
+	// (features only): interned, as 100k contacts' sets of strings would
+	// be most of a suggest's heap.
+	attrs    []string
+	features []int32
 }
 
 type scoreAt struct {
@@ -47,6 +51,8 @@ type replayOutput struct {
 	Live    model.Settings
 	Draft   model.Settings
 	Webhook int // webhooks the replays would have queued (never sent)
+	// FeatNames names the ids of judging.features.
+	FeatNames []string
 }
 
 // progressEvery is how many events pass between progress reports and
@@ -82,7 +88,11 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 	if err != nil {
 		return nil, err
 	}
-	r := &replayer{in: in, live: live, draft: draft, contacts: map[string]*judging{}}
+	defer liftMemoryLimit()()
+	r := &replayer{in: in, live: live, contacts: map[string]*judging{}, featIDs: map[featKey]int32{}}
+	if draft != nil {
+		r.draft = startDraft(draft, in.To)
+	}
 	var read int64
 	err = scanAheadOf(ctx, st, in.From, end, func(ev *model.Event) error {
 		read++
@@ -96,18 +106,27 @@ func replay(ctx context.Context, st store.Store, in replayInput) (*replayOutput,
 		}
 		return r.event(ev)
 	})
+	if err == nil {
+		err = r.closeWindow()
+	}
+	if r.draft != nil {
+		if derr := r.draft.wait(); err == nil {
+			err = derr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := r.closeWindow(); err != nil {
-		return nil, err
-	}
-	out := &replayOutput{Events: r.events, Live: live.Settings(), Webhook: live.Webhooks()}
+	out := &replayOutput{Events: r.events, Live: live.Settings(), Webhook: live.Webhooks(), FeatNames: r.featNames}
 	if draft != nil {
 		out.Draft = draft.Settings()
 		out.Webhook += draft.Webhooks()
 	}
+	out.Judged = make([]*judging, 0, len(r.contacts))
 	for _, j := range r.contacts {
+		if r.draft != nil {
+			j.draft = r.draft.judged[j.id]
+		}
 		out.Judged = append(out.Judged, j)
 	}
 	sort.Slice(out.Judged, func(a, b int) bool { return out.Judged[a].id < out.Judged[b].id })
@@ -165,12 +184,18 @@ func scanAheadOf(ctx context.Context, st store.Store, from, to time.Time, fn fun
 }
 
 type replayer struct {
-	in          replayInput
-	live, draft *engine.Sandbox
-	contacts    map[string]*judging
-	closed      bool // the window's end passed: later events only convert
-	events      int64
+	in       replayInput
+	live     *engine.Sandbox
+	draft    *draftReplay // nil: the live model only
+	contacts map[string]*judging
+	closed   bool // the window's end passed: later events only convert
+	events   int64
+	// featIDs interns the event features (features only).
+	featIDs   map[featKey]int32
+	featNames []string
 }
+
+type featKey struct{ prefix, value string }
 
 func (r *replayer) event(ev *model.Event) error {
 	if !ev.Timestamp.Before(r.in.To) {
@@ -183,36 +208,35 @@ func (r *replayer) event(ev *model.Event) error {
 	if err := r.live.Advance(ev.Timestamp); err != nil {
 		return err
 	}
-	if r.draft != nil {
-		if err := r.draft.Advance(ev.Timestamp); err != nil {
-			return err
-		}
-	}
 	id := ev.ContactID
 	j := r.contacts[id]
 	if j == nil {
 		j = &judging{id: id}
-		if r.in.Features {
-			j.features = map[string]struct{}{}
-		}
 		r.contacts[id] = j
 	}
+	// The draft replays the event as it was before the live replay
+	// applied it (which may change its contact id); it is told whether
+	// this event judges the contact before the live replay knows for a
+	// where outcome, so its step is completed below.
+	step := r.draft.step(ev)
 	open := !j.decided
 	var before judging
 	if open {
-		r.snapshot(&before, id)
-		if r.in.Outcome.Event != "" && ev.Type == r.in.Outcome.Event {
+		// A where outcome may decide after the event: the attributes
+		// before it are needed whichever way it goes. An event outcome
+		// decides now or not at all.
+		isEvent := r.in.Outcome.Event != ""
+		if isEvent && ev.Type == r.in.Outcome.Event {
+			r.snapshot(&before, id, true)
 			r.decide(j, &before, true)
+			step.judge()
 			open = false
+		} else {
+			r.snapshot(&before, id, !isEvent)
 		}
 	}
 	if err := r.live.ApplyOnly(ev); err != nil {
 		return err
-	}
-	if r.draft != nil {
-		if err := r.draft.ApplyOnly(ev); err != nil {
-			return err
-		}
 	}
 	if !open {
 		return nil
@@ -224,27 +248,43 @@ func (r *replayer) event(ev *model.Event) error {
 		}
 		if ok {
 			r.decide(j, &before, true)
+			step.judge()
 			return nil
 		}
 	}
 	if r.in.Features {
-		for _, f := range FeaturesOf(nil, []*model.Event{ev}) {
-			j.features[f] = struct{}{}
-		}
+		r.addFeature(j, ev)
 	}
 	return nil
 }
 
-// snapshot records a contact's scores (and, for features, attributes) in
-// both replays as they are now.
-func (r *replayer) snapshot(into *judging, id string) {
-	into.live = scoreOf(r.live, id)
-	if r.draft != nil {
-		into.draft = scoreOf(r.draft, id)
+// addFeature adds an event's feature, if any, to a contact's.
+func (r *replayer) addFeature(j *judging, ev *model.Event) {
+	prefix, value, ok := eventFeature(ev)
+	if !ok {
+		return
 	}
-	if r.in.Features {
+	k := featKey{prefix, value}
+	f, ok := r.featIDs[k]
+	if !ok {
+		f = int32(len(r.featNames))
+		r.featIDs[k] = f
+		r.featNames = append(r.featNames, prefix+value)
+	}
+	if !slices.Contains(j.features, f) {
+		j.features = append(j.features, f)
+	}
+}
+
+// snapshot records a contact's live score (and, for features with attrs,
+// its attribute features) as they are now. The draft's is the draft
+// replay's (draftReplay.step).
+func (r *replayer) snapshot(into *judging, id string, attrs bool) {
+	into.live = scoreOf(r.live, id)
+	if r.in.Features && attrs {
+		into.attrs = nil
 		if c := r.live.Contact(id); c != nil {
-			into.attrs = maps.Clone(c.Attributes)
+			into.attrs = FeaturesOf(c.Attributes, nil)
 		}
 	}
 }
@@ -259,7 +299,7 @@ func scoreOf(s *engine.Sandbox, id string) scoreAt {
 
 func (r *replayer) decide(j, at *judging, converted bool) {
 	j.decided, j.converted = true, converted
-	j.live, j.draft, j.attrs = at.live, at.draft, at.attrs
+	j.live, j.attrs = at.live, at.attrs
 }
 
 // closeWindow judges, at To, every contact that has not converted.
@@ -271,19 +311,17 @@ func (r *replayer) closeWindow() error {
 	if err := r.live.Advance(r.in.To); err != nil {
 		return err
 	}
-	if r.draft != nil {
-		if err := r.draft.Advance(r.in.To); err != nil {
-			return err
-		}
-	}
+	var open []string
 	for id, j := range r.contacts {
 		if j.decided {
 			continue
 		}
 		var at judging
-		r.snapshot(&at, id)
+		r.snapshot(&at, id, true)
 		r.decide(j, &at, false)
+		open = append(open, id)
 	}
+	r.draft.close(open)
 	return nil
 }
 

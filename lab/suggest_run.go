@@ -62,9 +62,9 @@ func (m *Manager) Suggest(ctx context.Context, req SuggestRequest) (*SuggestResp
 	}
 	examples := make([]Example, len(res.Judged))
 	for i, j := range res.Judged {
-		feats := FeaturesOf(j.attrs, nil)
-		for f := range j.features {
-			feats = append(feats, f)
+		feats := slices.Clone(j.attrs)
+		for _, f := range j.features {
+			feats = append(feats, res.FeatNames[f])
 		}
 		sort.Strings(feats)
 		examples[i] = Example{Contact: j.id, Features: dedupe(feats), Converted: j.converted}

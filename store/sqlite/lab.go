@@ -52,11 +52,11 @@ func scanLabEvents(rows *sql.Rows, fn func(*model.Event) error) error {
 	for rows.Next() {
 		var id, contact, typ string
 		var ts int64
-		var props, traits sql.NullString
+		var props, traits []byte // nil for NULL; a copy the event may keep
 		if err := rows.Scan(&id, &contact, &typ, &ts, &props, &traits); err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		ev, err := store.EventRow(id, contact, typ, ts, nullBytes(props), nullBytes(traits))
+		ev, err := store.EventRow(id, contact, typ, ts, props, traits)
 		if err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
@@ -68,13 +68,6 @@ func scanLabEvents(rows *sql.Rows, fn func(*model.Event) error) error {
 		return fmt.Errorf("scan events: %w", err)
 	}
 	return nil
-}
-
-func nullBytes(s sql.NullString) []byte {
-	if !s.Valid {
-		return nil
-	}
-	return []byte(s.String)
 }
 
 const upsertLabJob = `INSERT INTO lab_jobs (id, run_id, state, draft, cursor, done, total, changed, error, actor, created_at, updated_at)

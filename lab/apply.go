@@ -45,10 +45,7 @@ func (m *Manager) Apply(ctx context.Context, runID string) (string, error) {
 	}
 	now := m.now().UTC()
 	job := store.LabJob{ID: m.newID(), RunID: runID, State: store.LabJobApplying, Draft: draft, Actor: store.ActorOf(ctx), Created: now, Updated: now}
-	if err := m.st.PutLabJob(ctx, job); err != nil {
-		return "", err
-	}
-	if err := m.st.RecordAudit(ctx, model.AuditEntry{Action: model.AuditLabApply, Target: runID}); err != nil {
+	if err := m.st.CreateLabJob(ctx, job); err != nil {
 		return "", err
 	}
 	r.job = job.ID

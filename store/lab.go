@@ -25,6 +25,10 @@ type LabStore interface {
 	// ContactsEvents calls fn with every stored event of the contacts in
 	// ids, ordered by contact id, then timestamp, then id.
 	ContactsEvents(ctx context.Context, ids []string, fn func(*model.Event) error) error
+	// CreateLabJob stores a new apply job and its audit entry (lab.apply,
+	// target the run, under the actor of ctx) in one transaction, so an
+	// apply is in the log exactly when it will happen.
+	CreateLabJob(ctx context.Context, j LabJob) error
 	// PutLabJob creates or replaces an apply job.
 	PutLabJob(ctx context.Context, j LabJob) error
 	// LabJobs lists every apply job, newest first.

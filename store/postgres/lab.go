@@ -80,6 +80,20 @@ func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
 	return nil
 }
 
+// CreateLabJob implements store.LabStore.
+func (s *Store) CreateLabJob(ctx context.Context, j store.LabJob) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, upsertLabJob, j.Columns()...); err != nil {
+			return fmt.Errorf("create lab job %s: %w", j.ID, err)
+		}
+		return s.audit(ctx, tx, model.AuditLabApply, j.RunID, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("create lab job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
 // SaveLabJob implements store.LabTx: one round trip that also sends the
 // writes queued so far, so the cursor commits with the chunk it covers.
 func (t *writeTx) SaveLabJob(j store.LabJob) error {

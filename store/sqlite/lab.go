@@ -83,6 +83,25 @@ func (s *Store) PutLabJob(ctx context.Context, j store.LabJob) error {
 	return nil
 }
 
+// CreateLabJob implements store.LabStore.
+func (s *Store) CreateLabJob(ctx context.Context, j store.LabJob) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create lab job %s: %w", j.ID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, upsertLabJob, j.Columns()...); err != nil {
+		return fmt.Errorf("create lab job %s: %w", j.ID, err)
+	}
+	if err := s.audit(ctx, tx, model.AuditLabApply, j.RunID, nil); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create lab job %s: commit: %w", j.ID, err)
+	}
+	return nil
+}
+
 // SaveLabJob implements store.LabTx.
 func (t *sqliteTx) SaveLabJob(j store.LabJob) error {
 	if _, err := t.tx.ExecContext(t.ctx, upsertLabJob, j.Columns()...); err != nil {

@@ -79,7 +79,13 @@ func testLabJobs(t *testing.T, s store.Store) {
 		t.Fatalf("LabJobs of an empty store = %#v, want []", jobs)
 	}
 	old := store.LabJob{ID: "j1", RunID: "r1", State: store.LabJobApplying, Draft: []byte(`{"add":[]}`), Actor: "ops", Created: base, Updated: base}
-	noErr(t, s.PutLabJob(ctx, old))
+	// A new job comes with its audit entry, written in its transaction.
+	noErr(t, s.CreateLabJob(store.WithActor(ctx, "ops"), old))
+	entries, _, err := s.Audit(ctx, 10, "")
+	noErr(t, err)
+	if len(entries) != 1 || entries[0].Action != model.AuditLabApply || entries[0].Target != "r1" || entries[0].Key != "ops" {
+		t.Fatalf("audit after CreateLabJob = %+v, want one lab.apply of r1 by ops", entries)
+	}
 	newer := store.LabJob{ID: "j2", RunID: "r2", State: store.LabJobRescoring, Draft: []byte(`{}`), Total: 10, Created: base.Add(time.Minute), Updated: base.Add(time.Minute)}
 	noErr(t, s.PutLabJob(ctx, newer))
 	inTx(t, s, func(tx store.Tx) {

@@ -1,0 +1,643 @@
+// Package cluster shares the partitions of the event stream among the
+// Scoreflow replicas on one NATS with JetStream's own tools: a key-value
+// bucket holds each live replica's heartbeat and each partition's lease,
+// taken and kept by compare-and-set on the key's revision; the bucket's
+// TTL drops a dead replica's keys. No consensus of our own: JetStream
+// orders the writes. The Manager decides which partitions this replica
+// applies and tells the engine through Partitions; the Reader answers
+// GET /api/v1/cluster from the bucket in any process.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Partitions is the engine as the manager drives it.
+type Partitions interface {
+	// Acquire starts applying p (claiming its epoch in the store first).
+	Acquire(ctx context.Context, p int) error
+	// Release stops applying p; it returns once no batch of p is in flight.
+	Release(ctx context.Context, p int) error
+	// Lost reports partitions the engine found fenced (another replica
+	// claimed them): it already stopped applying them.
+	Lost() <-chan int
+}
+
+// DefaultInterval is how often heartbeats and leases are rewritten and the
+// partitions re-balanced.
+const DefaultInterval = 2 * time.Second
+
+// Options configure a Manager.
+type Options struct {
+	ReplicaID  string
+	HTTP       string // the API's address, shown in GET /api/v1/cluster
+	Partitions int    // of the stream (broker.StreamPartitions)
+	Store      string // the store, without secrets (stores.Target.String)
+	// TTL of the bucket when this replica creates it (0 = DefaultTTL); an
+	// existing bucket keeps its own, and the manager goes by that one.
+	TTL time.Duration
+	// Interval between rounds (0 = DefaultInterval; at most a fifth of the TTL).
+	Interval time.Duration
+	// Replicas of the bucket when this replica creates it (the stream's).
+	Replicas int
+	Logger   *slog.Logger
+	// OnLeader is called when this replica becomes the leader (it applies
+	// partition 0: the router and the cluster-wide scheduled jobs run
+	// there) and when it stops being it. It runs on the manager's
+	// goroutine: start or stop work, don't wait on it.
+	OnLeader func(leader bool)
+}
+
+// Manager holds this replica's heartbeat and partition leases and keeps the
+// partitions balanced over the live replicas.
+type Manager struct {
+	js    jetstream.JetStream
+	opts  Options
+	log   *slog.Logger
+	token string
+
+	mu      sync.Mutex // guards beat, kv, bucketCreated
+	beat    Heartbeat
+	kv      jetstream.KeyValue
+	created time.Time
+
+	// Rounds run on one goroutine (run, then Stop): the fields below are
+	// its own.
+	parts        Partitions
+	ttl          time.Duration
+	interval     time.Duration
+	releaseAfter time.Duration
+	held         map[int]*lease
+	cooldown     map[int]time.Time
+	noTakeUntil  time.Time
+
+	owned  atomic.Pointer[[]int]
+	leader atomic.Bool
+
+	trigger     chan struct{}
+	stop        chan struct{}
+	done        chan struct{}
+	cancelWatch context.CancelFunc
+	watchDone   chan struct{}
+	stopOnce    sync.Once
+}
+
+// lease is a partition key this replica wrote. okAt is when the last
+// write that succeeded was sent: the key lives at least TTL after it.
+type lease struct {
+	rev  uint64
+	okAt time.Time
+}
+
+// New prepares a manager; Start joins the cluster.
+func New(js jetstream.JetStream, opts Options) (*Manager, error) {
+	if opts.ReplicaID == "" || strings.ContainsAny(opts.ReplicaID, ".*> \t") {
+		return nil, fmt.Errorf("cluster: replica id %q: not empty, without dots, spaces or wildcards", opts.ReplicaID)
+	}
+	if opts.Partitions < 1 {
+		return nil, fmt.Errorf("cluster: %d partitions", opts.Partitions)
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	m := &Manager{js: js, opts: opts, log: opts.Logger.With("replica", opts.ReplicaID), token: hex.EncodeToString(b),
+		beat:     Heartbeat{ID: opts.ReplicaID, HTTP: opts.HTTP, Store: opts.Store, Partitions: opts.Partitions, StartedAt: time.Now().UTC()},
+		held:     map[int]*lease{},
+		cooldown: map[int]time.Time{},
+		trigger:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), watchDone: make(chan struct{}),
+	}
+	m.owned.Store(&[]int{})
+	return m, nil
+}
+
+// Start opens (or creates) the bucket, writes the heartbeat and starts
+// taking partitions in the background.
+func (m *Manager) Start(ctx context.Context, parts Partitions) error {
+	kv, created, err := openBucket(ctx, m.js, m.opts.TTL, m.opts.Replicas)
+	if err != nil {
+		return err
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster bucket %s status: %w", Bucket, err)
+	}
+	m.ttl = st.TTL()
+	if m.ttl <= 0 {
+		return fmt.Errorf("cluster bucket %s has no TTL: a dead replica's leases would never lapse; delete the bucket (nats kv del %s)", Bucket, Bucket)
+	}
+	m.interval = min(m.opts.Interval, m.ttl/5)
+	// A lease not rewritten for this long is given up: the engine stops
+	// applying it before the key can lapse and another replica take it.
+	m.releaseAfter = m.ttl - max(m.ttl/3, 2*m.interval)
+	m.mu.Lock()
+	m.kv, m.created = kv, created
+	m.mu.Unlock()
+	m.parts = parts
+	if err := m.heartbeat(ctx); err != nil {
+		return err
+	}
+	watchCtx, cancel := context.WithCancel(context.Background())
+	m.cancelWatch = cancel
+	go m.watch(watchCtx)
+	go m.run()
+	return nil
+}
+
+// SetHTTP records the address the API listens on (known once it listens)
+// and rewrites the heartbeat at once.
+func (m *Manager) SetHTTP(ctx context.Context, addr string) {
+	m.mu.Lock()
+	m.beat.HTTP = addr
+	started := m.kv != nil
+	m.mu.Unlock()
+	if started {
+		if err := m.heartbeat(ctx); err != nil {
+			m.log.Warn("cluster heartbeat not written", "err", err)
+		}
+	}
+}
+
+// IsLeader reports whether this replica applies partition 0.
+func (m *Manager) IsLeader() bool { return m.leader.Load() }
+
+// Owned lists the partitions this replica applies, in order.
+func (m *Manager) Owned() []int { return slices.Clone(*m.owned.Load()) }
+
+// ReplicaID names this replica.
+func (m *Manager) ReplicaID() string { return m.opts.ReplicaID }
+
+// Stop removes the heartbeat, then releases every partition (the engine
+// first, then the lease, so another replica takes it at once), partition 0
+// last. A partition the engine fails to release keeps its lease until
+// the bucket's TTL drops it.
+func (m *Manager) Stop(ctx context.Context) error {
+	var errs []error
+	m.stopOnce.Do(func() {
+		close(m.stop)
+		if m.parts == nil { // never started
+			return
+		}
+		<-m.done
+		m.cancelWatch()
+		<-m.watchDone
+		m.mu.Lock()
+		kv := m.kv
+		m.mu.Unlock()
+		// The heartbeat goes first: the others count this replica out at
+		// once and take each partition as soon as it is released.
+		if err := kv.Delete(ctx, replicaKey(m.opts.ReplicaID)); err != nil {
+			errs = append(errs, fmt.Errorf("cluster: remove heartbeat: %w", err))
+		}
+		mine := m.heldList()
+		sort.Sort(sort.Reverse(sort.IntSlice(mine)))
+		for _, p := range mine {
+			if err := m.release(ctx, p); err != nil {
+				errs = append(errs, err)
+				delete(m.held, p) // the lease lapses with the TTL
+				m.publish()
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (m *Manager) run() {
+	defer close(m.done)
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	m.round(true)
+	var lost <-chan int
+	if m.parts != nil {
+		lost = m.parts.Lost()
+	}
+	for {
+		select {
+		case <-m.stop:
+			return
+		case p := <-lost:
+			m.lost(p)
+			m.round(false)
+		case <-m.trigger:
+			m.round(false)
+		case <-t.C:
+			m.round(true)
+		}
+	}
+}
+
+// round rewrites the heartbeat and the leases (on the ticker), gives up
+// leases that could not be rewritten in time, and re-balances. Every NATS
+// call ends by the time the first lease must be given up, and the leases
+// are checked after each step, so a NATS that does not answer cannot
+// delay giving one up.
+func (m *Manager) round(rewrite bool) {
+	start := time.Now()
+	if rewrite {
+		ctx, cancel := m.stepContext()
+		failed := m.heartbeat(ctx) != nil
+		failed = !m.refresh(ctx) || failed
+		cancel()
+		m.expire()
+		if failed {
+			m.reopen()
+			m.expire()
+		}
+	}
+	m.expire()
+	ctx, cancel := m.stepContext()
+	defer cancel()
+	m.balance(ctx, start)
+	m.expire()
+}
+
+// stepContext bounds one step of a round: an Interval, and no later than
+// the moment the oldest lease must be given up.
+func (m *Manager) stepContext() (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(m.interval)
+	for _, l := range m.held {
+		deadline = minTime(deadline, l.okAt.Add(m.releaseAfter))
+	}
+	return context.WithDeadline(context.Background(), deadline)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func (m *Manager) bucket() jetstream.KeyValue {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.kv
+}
+
+func (m *Manager) heartbeat(ctx context.Context) error {
+	m.mu.Lock()
+	value, err := json.Marshal(m.beat)
+	kv := m.kv
+	m.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if _, err := kv.Put(ctx, replicaKey(m.opts.ReplicaID), value); err != nil {
+		return fmt.Errorf("cluster heartbeat: %w", err)
+	}
+	return nil
+}
+
+func (m *Manager) leaseValue() []byte {
+	b, _ := json.Marshal(leaseValue{Replica: m.opts.ReplicaID, Token: m.token})
+	return b
+}
+
+// refresh rewrites every held lease on its revision; it reports false when
+// NATS did not answer for some.
+func (m *Manager) refresh(ctx context.Context) (ok bool) {
+	ok = true
+	kv := m.bucket()
+	for _, p := range m.heldList() {
+		l := m.held[p]
+		sent := time.Now()
+		rev, err := kv.Update(ctx, partitionKey(p), m.leaseValue(), l.rev)
+		switch {
+		case err == nil:
+			l.rev, l.okAt = rev, sent
+		case casConflict(err):
+			if !m.recheck(ctx, kv, p, l) {
+				ok = false
+			}
+		default:
+			ok = false
+		}
+	}
+	return ok
+}
+
+// recheck looks at a lease whose rewrite was refused. A key still ours (a
+// rewrite that timed out but went through) is adopted at its revision; a
+// key gone while ours was still valid (a bucket made anew) is written
+// again; a key another replica holds means this one lost the partition.
+// It reports false when NATS did not answer.
+func (m *Manager) recheck(ctx context.Context, kv jetstream.KeyValue, p int, l *lease) bool {
+	e, err := kv.Get(ctx, partitionKey(p))
+	switch {
+	case err == nil:
+		var v leaseValue
+		if json.Unmarshal(e.Value(), &v) == nil && v.Token == m.token {
+			l.rev = e.Revision() // okAt stays: this write's time is not known
+			return true
+		}
+		m.log.Error("partition lease taken by another replica; the engine stops applying it", "partition", p, "other", v.Replica)
+		m.drop(p)
+		return true
+	case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
+		sent := time.Now()
+		rev, err := kv.Create(ctx, partitionKey(p), m.leaseValue())
+		if err == nil {
+			m.log.Warn("partition lease was gone and is written again", "partition", p)
+			l.rev, l.okAt = rev, sent
+			return true
+		}
+		if casConflict(err) {
+			m.log.Error("partition lease taken by another replica; the engine stops applying it", "partition", p)
+			m.drop(p)
+			return true
+		}
+		return false
+	default:
+		return false
+	}
+}
+
+// reopen checks the bucket after NATS failed to answer: a NATS server that
+// restarted has lost the in-memory bucket, so it is declared again. Then
+// another replica may still hold, and apply, a partition whose key is
+// gone: this one takes no free partition until those have lapsed.
+func (m *Manager) reopen() {
+	ctx, cancel := m.stepContext()
+	defer cancel()
+	kv, created, err := openBucket(ctx, m.js, m.opts.TTL, m.opts.Replicas)
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	renewed := !created.Equal(m.created)
+	m.kv, m.created = kv, created
+	m.mu.Unlock()
+	if renewed {
+		m.log.Warn("cluster bucket was made anew (a NATS server restarted); taking no free partition for a TTL", "ttl", m.ttl)
+		m.noTakeUntil = time.Now().Add(m.ttl)
+	}
+}
+
+// expire gives up the leases not rewritten for releaseAfter: NATS did not
+// answer, and the key may lapse soon; the engine must have stopped
+// applying the partition before another replica can take it.
+func (m *Manager) expire() {
+	for _, p := range m.heldList() {
+		if age := time.Since(m.held[p].okAt); age >= m.releaseAfter {
+			m.log.Error("partition lease not rewritten in time; the engine stops applying it", "partition", p, "age", age.Round(time.Millisecond))
+			m.drop(p)
+		}
+	}
+}
+
+// drop stops applying p at once without touching its key (it is gone,
+// someone else's, or NATS does not answer): the engine releases it.
+func (m *Manager) drop(p int) {
+	if p == 0 {
+		m.setLeader(false)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.ttl)
+	defer cancel()
+	if err := m.parts.Release(ctx, p); err != nil {
+		m.log.Error("engine release of a lost partition", "partition", p, "err", err)
+	}
+	delete(m.held, p)
+	m.cooldown[p] = time.Now().Add(2 * m.interval)
+	m.publish()
+}
+
+// lost handles a partition the engine found fenced: it stopped applying
+// it already, so only the lease goes.
+func (m *Manager) lost(p int) {
+	l, ok := m.held[p]
+	if !ok {
+		return
+	}
+	m.log.Warn("engine lost a partition (fenced); its lease is given up", "partition", p)
+	if p == 0 {
+		m.setLeader(false)
+	}
+	delete(m.held, p)
+	m.cooldown[p] = time.Now().Add(2 * m.interval)
+	m.publish()
+	ctx, cancel := context.WithTimeout(context.Background(), m.interval)
+	defer cancel()
+	m.deleteLease(ctx, p, l.rev)
+}
+
+// balance reads the bucket and releases this replica's extras or takes
+// free partitions up to its share.
+func (m *Manager) balance(ctx context.Context, start time.Time) {
+	kv := m.bucket()
+	snap, err := readSnapshot(ctx, kv)
+	if err != nil {
+		return
+	}
+	// A lease of this process it does not hold: a Create that timed out
+	// after it went through. Removed, so the partition is free again.
+	for p, e := range snap.leases {
+		if e.value.Token == m.token && m.held[p] == nil {
+			m.deleteLease(ctx, p, e.rev)
+		}
+	}
+	want := share(m.opts.Partitions, snap.liveIDs(), m.opts.ReplicaID)
+	heldSet := make(map[int]bool, len(m.held))
+	for p := range m.held {
+		heldSet[p] = true
+	}
+	now := time.Now()
+	release, take := plan(m.opts.Partitions, want, heldSet, snap.leases, func(p int) bool { return now.Before(m.cooldown[p]) })
+	for _, p := range release {
+		if err := m.release(ctx, p); err != nil {
+			m.log.Error("partition not released; retried on the next round", "partition", p, "err", err)
+		}
+	}
+	if len(take) > 0 && now.Before(m.noTakeUntil) {
+		return
+	}
+	for _, p := range take {
+		// Leases taken in this round are rewritten in the next: a round
+		// that took long ends early.
+		if time.Since(start) > m.interval {
+			m.poke()
+			return
+		}
+		m.take(ctx, kv, p)
+	}
+}
+
+// take leases p, then starts the engine on it; when the engine cannot, the
+// lease goes again and p is retried later.
+func (m *Manager) take(ctx context.Context, kv jetstream.KeyValue, p int) {
+	sent := time.Now()
+	rev, err := kv.Create(ctx, partitionKey(p), m.leaseValue())
+	if err != nil {
+		if !casConflict(err) {
+			m.log.Warn("partition lease not taken", "partition", p, "err", err)
+		}
+		return
+	}
+	m.held[p] = &lease{rev: rev, okAt: sent}
+	actx, cancel := context.WithTimeout(context.Background(), m.releaseAfter)
+	err = m.parts.Acquire(actx, p)
+	cancel()
+	if err != nil {
+		m.log.Error("engine did not acquire the partition; its lease is given up and retried later", "partition", p, "err", err)
+		delete(m.held, p)
+		m.cooldown[p] = time.Now().Add(2 * m.interval)
+		dctx, dcancel := context.WithTimeout(context.Background(), m.interval)
+		m.deleteLease(dctx, p, rev)
+		dcancel()
+		return
+	}
+	m.log.Info("partition acquired", "partition", p)
+	m.publish()
+	if p == 0 {
+		m.setLeader(true)
+	}
+}
+
+// release stops the engine on p, then deletes its lease. When the engine
+// fails, the lease stays (another replica must not apply p meanwhile).
+func (m *Manager) release(ctx context.Context, p int) error {
+	l := m.held[p]
+	if p == 0 {
+		m.setLeader(false)
+	}
+	if err := m.parts.Release(ctx, p); err != nil {
+		if p == 0 {
+			m.setLeader(true)
+		}
+		return fmt.Errorf("cluster: engine release of partition %d: %w", p, err)
+	}
+	delete(m.held, p)
+	m.publish()
+	m.deleteLease(ctx, p, l.rev)
+	m.log.Info("partition released", "partition", p)
+	return nil
+}
+
+// deleteLease deletes this process's lease of p. A revision that moved on
+// (a rewrite that timed out but went through) is read again: the key is
+// deleted only while it is still this process's.
+func (m *Manager) deleteLease(ctx context.Context, p int, rev uint64) {
+	kv := m.bucket()
+	for range 3 {
+		err := kv.Delete(ctx, partitionKey(p), jetstream.LastRevision(rev))
+		if err == nil {
+			return
+		}
+		if !casConflict(err) {
+			m.log.Warn("partition lease not deleted; it lapses with the bucket's TTL", "partition", p, "err", err)
+			return
+		}
+		e, err := kv.Get(ctx, partitionKey(p))
+		if err != nil {
+			return // gone already, or NATS does not answer: it lapses
+		}
+		var v leaseValue
+		if json.Unmarshal(e.Value(), &v) != nil || v.Token != m.token {
+			return // another replica's now
+		}
+		rev = e.Revision()
+	}
+}
+
+func (m *Manager) heldList() []int {
+	ps := make([]int, 0, len(m.held))
+	for p := range m.held {
+		ps = append(ps, p)
+	}
+	sort.Ints(ps)
+	return ps
+}
+
+func (m *Manager) publish() {
+	ps := m.heldList()
+	m.owned.Store(&ps)
+}
+
+func (m *Manager) setLeader(leader bool) {
+	if m.leader.Swap(leader) != leader && m.opts.OnLeader != nil {
+		m.opts.OnLeader(leader)
+	}
+}
+
+func (m *Manager) poke() {
+	select {
+	case m.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// watch pokes the manager when the bucket changes in a way that can
+// change the balance: a replica appears or goes, a lease changes hands or
+// goes. Rewrites of the same keys by their holders do not count.
+func (m *Manager) watch(ctx context.Context) {
+	defer close(m.watchDone)
+	holders := map[string]string{} // key → replica id or lease token
+	for ctx.Err() == nil {
+		if w, err := m.bucket().WatchAll(ctx, jetstream.UpdatesOnly()); err == nil {
+			m.follow(ctx, w, holders)
+			stopWatcher(w)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(m.interval):
+		}
+	}
+}
+
+// follow pokes the manager on each change that counts until ctx ends or
+// the watcher closes.
+func (m *Manager) follow(ctx context.Context, w jetstream.KeyWatcher, holders map[string]string) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e != nil && changed(holders, e) {
+				m.poke()
+			}
+		}
+	}
+}
+
+func changed(holders map[string]string, e jetstream.KeyValueEntry) bool {
+	k := e.Key()
+	if e.Operation() != jetstream.KeyValuePut {
+		_, had := holders[k]
+		delete(holders, k)
+		return had || strings.HasPrefix(k, partitionPrefix)
+	}
+	holder := k
+	if strings.HasPrefix(k, partitionPrefix) {
+		var v leaseValue
+		_ = json.Unmarshal(e.Value(), &v)
+		holder = v.Token
+	}
+	if holders[k] == holder {
+		return false
+	}
+	holders[k] = holder
+	return true
+}

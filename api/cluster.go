@@ -34,9 +34,13 @@ func (s *Server) getCluster(c *fiber.Ctx) error {
 func clusterPaths(paths obj) {
 	replica := object(obj{"id": str("the replica id (also the replica label of scoreflow_replica_info)"),
 		"http": str("the replica's HTTP address"), "partitions": arrayOf(integer("a partition it applies")),
-		"seen_at": obj{"type": "string", "format": "date-time"}})
+		"seen_at": obj{"type": "string", "format": "date-time", "description": "its last heartbeat (a dead replica stays listed until its heartbeat lapses, owning nothing)"}})
+	lag := object(obj{"partition": integer("the partition"),
+		"owner":   str("the replica applying it (empty while none does, e.g. during a handover)"),
+		"pending": integer("its events not applied yet: on its consumer scoreflow-p<partition>, not delivered plus delivered and not acknowledged")})
 	paths["/api/v1/cluster"] = obj{"get": operation("operations",
-		"The replicas applying the event stream and the partitions each owns (one engine per stream for now: it owns them all)", secAdmin, nil, nil,
+		"The replicas applying the event stream, the partitions each owns and each partition's backlog", secAdmin, nil, nil,
 		obj{"200": ok("the cluster", object(obj{"partitions": integer("contact partitions of the stream, fixed at its creation"),
-			"replicas": arrayOf(replica)}))}, "403")}
+			"replicas": arrayOf(replica),
+			"lag":      obj{"type": "array", "items": lag, "description": "one entry per partition, in order; absent where one engine applies the whole stream (SQLite)"}}))}, "403")}
 }

@@ -37,8 +37,8 @@ func (r *Reader) Cluster(ctx context.Context) (model.Cluster, error) {
 	case !errors.Is(err, jetstream.ErrBucketNotFound): // no bucket: no replica joined yet
 		return model.Cluster{}, fmt.Errorf("cluster bucket %s: %w", Bucket, err)
 	}
-	for _, rep := range snap.replicas {
-		if partitions == 0 { // no stream yet: as the replicas were told
+	if partitions == 0 { // no stream yet: as the replicas were told
+		for _, rep := range snap.replicas {
 			partitions = max(partitions, rep.beat.Partitions)
 		}
 	}

@@ -113,7 +113,8 @@ func TestKilledReplicaPartitionsMove(t *testing.T) {
 		"the cut-off replica still applied partitions when its leases could lapse")
 	t.Logf("the cut-off replica stopped applying its partitions after %s", time.Since(start).Round(time.Millisecond))
 	took := waitBalanced(t, testTTL+3*time.Second, r, reps[0], reps[2])
-	t.Logf("a killed replica's %d partitions moved in %s (TTL %s)", len(had), took.Round(time.Millisecond), testTTL)
+	t.Logf("a killed replica's %d partitions moved in %s (TTL %s; %s after it stopped applying them)", len(had),
+		time.Since(start).Round(time.Millisecond), testTTL, took.Round(time.Millisecond))
 	require.Empty(t, killed.e.heldList(), "the cut-off replica still applies partitions")
 	require.GreaterOrEqual(t, time.Since(start), testTTL*9/10, "partitions moved before the leases could lapse")
 }

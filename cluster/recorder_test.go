@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -121,11 +122,26 @@ type replica struct {
 	nc *nats.Conn
 }
 
-const (
-	testPartitions = 16
-	testTTL        = 3 * time.Second
-	testInterval   = 200 * time.Millisecond
+const testPartitions = 16
+
+// The tests run with short leases; SCOREFLOW_CLUSTER_TTL=15s runs them with
+// that TTL and the default interval, to measure handovers as deployed.
+var (
+	testTTL      = 3 * time.Second
+	testInterval = 200 * time.Millisecond
 )
+
+func TestMain(m *testing.M) {
+	if v := os.Getenv("SCOREFLOW_CLUSTER_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "SCOREFLOW_CLUSTER_TTL:", err)
+			os.Exit(2)
+		}
+		testTTL, testInterval = d, DefaultInterval
+	}
+	os.Exit(m.Run())
+}
 
 func connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()

@@ -71,3 +71,10 @@ func TestPlan(t *testing.T) {
 		})
 	}
 }
+
+func TestReplicaIDs(t *testing.T) {
+	for id, ok := range map[string]bool{"r1": true, "web-1.example.com-a1b2c3": true, "": false, "a b": false, "a*": false, "a>": false, ".a": false, "a.": false} {
+		_, err := New(nil, Options{ReplicaID: id, Partitions: 16})
+		require.Equal(t, ok, err == nil, "%q: %v", id, err)
+	}
+}

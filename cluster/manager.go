@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -103,10 +104,14 @@ type lease struct {
 	okAt time.Time
 }
 
+// validID is what a JetStream key may hold (replica.<id>), without a
+// leading or trailing dot.
+var validID = regexp.MustCompile(`^[-/_=a-zA-Z0-9]([-/_=.a-zA-Z0-9]*[-/_=a-zA-Z0-9])?$`)
+
 // New prepares a manager; Start joins the cluster.
 func New(js jetstream.JetStream, opts Options) (*Manager, error) {
-	if opts.ReplicaID == "" || strings.ContainsAny(opts.ReplicaID, ".*> \t") {
-		return nil, fmt.Errorf("cluster: replica id %q: not empty, without dots, spaces or wildcards", opts.ReplicaID)
+	if !validID.MatchString(opts.ReplicaID) {
+		return nil, fmt.Errorf("cluster: replica id %q: letters, digits and - _ . = / only (it names a key of the %s bucket)", opts.ReplicaID, Bucket)
 	}
 	if opts.Partitions < 1 {
 		return nil, fmt.Errorf("cluster: %d partitions", opts.Partitions)

@@ -277,10 +277,15 @@ func (m *Manager) round(rewrite bool) {
 	m.expire()
 }
 
-// stepContext bounds one step of a round: an Interval, and no later than
-// the moment the oldest lease must be given up.
+// minStep is the least time a step of a round waits for NATS, however short
+// the Interval (tests): a replicated bucket on a busy machine can take
+// hundreds of milliseconds to answer.
+const minStep = time.Second
+
+// stepContext bounds one step of a round: an Interval (at least minStep),
+// and no later than the moment the oldest lease must be given up.
 func (m *Manager) stepContext() (context.Context, context.CancelFunc) {
-	deadline := time.Now().Add(m.interval)
+	deadline := time.Now().Add(max(m.interval, minStep))
 	for _, l := range m.held {
 		deadline = minTime(deadline, l.okAt.Add(m.releaseAfter))
 	}
@@ -322,16 +327,34 @@ func (m *Manager) leaseValue() []byte {
 // refresh rewrites every held lease on its revision; it reports false when
 // NATS did not answer for some.
 func (m *Manager) refresh(ctx context.Context) (ok bool) {
-	ok = true
 	kv := m.bucket()
-	for _, p := range m.heldList() {
-		l := m.held[p]
-		sent := time.Now()
-		rev, err := kv.Update(ctx, partitionKey(p), m.leaseValue(), l.rev)
+	value := m.leaseValue()
+	type result struct {
+		rev  uint64
+		sent time.Time
+		err  error
+	}
+	// The rewrites go out together: one at a time, a replicated bucket's
+	// round trips add up to more than a round on a busy machine.
+	mine := m.heldList()
+	results := make([]result, len(mine))
+	var wg sync.WaitGroup
+	for i, p := range mine {
+		rev := m.held[p].rev
+		wg.Go(func() {
+			sent := time.Now()
+			next, err := kv.Update(ctx, partitionKey(p), value, rev)
+			results[i] = result{rev: next, sent: sent, err: err}
+		})
+	}
+	wg.Wait()
+	ok = true
+	for i, p := range mine {
+		l, r := m.held[p], results[i]
 		switch {
-		case err == nil:
-			l.rev, l.okAt = rev, sent
-		case casConflict(err):
+		case r.err == nil:
+			l.rev, l.okAt = r.rev, r.sent
+		case casConflict(r.err):
 			if !m.recheck(ctx, kv, p, l) {
 				ok = false
 			}
@@ -441,7 +464,7 @@ func (m *Manager) lost(p int) {
 	delete(m.held, p)
 	m.cooldown[p] = time.Now().Add(2 * m.interval)
 	m.publish()
-	ctx, cancel := context.WithTimeout(context.Background(), m.interval)
+	ctx, cancel := context.WithTimeout(context.Background(), max(m.interval, minStep))
 	defer cancel()
 	m.deleteLease(ctx, p, l.rev)
 }
@@ -506,7 +529,7 @@ func (m *Manager) take(ctx context.Context, kv jetstream.KeyValue, p int) {
 		m.log.Error("engine did not acquire the partition; its lease is given up and retried later", "partition", p, "err", err)
 		delete(m.held, p)
 		m.cooldown[p] = time.Now().Add(2 * m.interval)
-		dctx, dcancel := context.WithTimeout(context.Background(), m.interval)
+		dctx, dcancel := context.WithTimeout(context.Background(), max(m.interval, minStep))
 		m.deleteLease(dctx, p, rev)
 		dcancel()
 		return

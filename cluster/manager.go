@@ -159,10 +159,10 @@ func (m *Manager) Start(ctx context.Context, parts Partitions) error {
 	m.mu.Lock()
 	m.kv, m.created = kv, created
 	m.mu.Unlock()
-	m.parts = parts
 	if err := m.heartbeat(ctx); err != nil {
 		return err
 	}
+	m.parts = parts
 	watchCtx, cancel := context.WithCancel(context.Background())
 	m.cancelWatch = cancel
 	go m.watch(watchCtx)
@@ -211,14 +211,20 @@ func (m *Manager) Stop(ctx context.Context) error {
 		kv := m.kv
 		m.mu.Unlock()
 		// The heartbeat goes first: the others count this replica out at
-		// once and take each partition as soon as it is released.
-		if err := kv.Delete(ctx, replicaKey(m.opts.ReplicaID)); err != nil {
+		// once and take each partition as soon as it is released. When
+		// NATS does not answer, the engine still lets go of every partition
+		// at once, and the leases lapse with the TTL.
+		hctx, cancel := context.WithTimeout(ctx, max(m.interval, minStep))
+		err := kv.Delete(hctx, replicaKey(m.opts.ReplicaID))
+		cancel()
+		reachable := err == nil
+		if err != nil {
 			errs = append(errs, fmt.Errorf("cluster: remove heartbeat: %w", err))
 		}
 		mine := m.heldList()
 		sort.Sort(sort.Reverse(sort.IntSlice(mine)))
 		for _, p := range mine {
-			if err := m.release(ctx, p); err != nil {
+			if err := m.release(ctx, p, reachable); err != nil {
 				errs = append(errs, err)
 				delete(m.held, p) // the lease lapses with the TTL
 				m.publish()
@@ -492,7 +498,7 @@ func (m *Manager) balance(ctx context.Context, start time.Time) {
 	now := time.Now()
 	release, take := plan(m.opts.Partitions, want, heldSet, snap.leases, func(p int) bool { return now.Before(m.cooldown[p]) })
 	for _, p := range release {
-		if err := m.release(ctx, p); err != nil {
+		if err := m.release(ctx, p, true); err != nil {
 			m.log.Error("partition not released; retried on the next round", "partition", p, "err", err)
 		}
 	}
@@ -541,9 +547,10 @@ func (m *Manager) take(ctx context.Context, kv jetstream.KeyValue, p int) {
 	}
 }
 
-// release stops the engine on p, then deletes its lease. When the engine
-// fails, the lease stays (another replica must not apply p meanwhile).
-func (m *Manager) release(ctx context.Context, p int) error {
+// release stops the engine on p, then deletes its lease (unless
+// deleteLease is false). When the engine fails, the lease stays (another
+// replica must not apply p meanwhile).
+func (m *Manager) release(ctx context.Context, p int, deleteLease bool) error {
 	l := m.held[p]
 	if p == 0 {
 		m.setLeader(false)
@@ -556,7 +563,11 @@ func (m *Manager) release(ctx context.Context, p int) error {
 	}
 	delete(m.held, p)
 	m.publish()
-	m.deleteLease(ctx, p, l.rev)
+	if deleteLease {
+		dctx, cancel := context.WithTimeout(ctx, max(m.interval, minStep))
+		m.deleteLease(dctx, p, l.rev)
+		cancel()
+	}
 	m.log.Info("partition released", "partition", p)
 	return nil
 }

@@ -300,3 +300,20 @@ func waitLeasesMatch(t *testing.T, js jetstream.JetStream, within time.Duration,
 		}
 	}, within, 50*time.Millisecond)
 }
+
+// Stopping while NATS does not answer still lets the engine go of every
+// partition at once (the leases lapse with the TTL).
+func TestStopWithoutNATSReleasesTheEngine(t *testing.T) {
+	nc := natstest.Start(t, 1)
+	r := newRecorder(t)
+	a := startReplica(t, r, nc.URL(), "r1", nil)
+	waitBalanced(t, 10*time.Second, r, a)
+	nc.Shutdown(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.Error(t, a.m.Stop(ctx), "the heartbeat could not be removed: Stop says so")
+	require.Less(t, time.Since(start), 3*minStep, "Stop waited on NATS for each partition")
+	require.Empty(t, a.e.heldList())
+	require.False(t, a.m.IsLeader())
+}

@@ -200,6 +200,9 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if wopts.Logger == nil {
 		wopts.Logger = a.log
 	}
+	if wopts.Owner == "" {
+		wopts.Owner = a.ReplicaID // its outbox claims name the replica
+	}
 	onResult := wopts.OnResult
 	wopts.OnResult = func(outcome string) {
 		a.Metrics.WebhookResult(outcome)

@@ -265,6 +265,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
 		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys, Cluster: clusterReader{a.JS},
+		ReadyChecks: a.readyChecks(),
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -48,6 +48,7 @@ func IsUnavailable(st Store, err error) bool {
 type Store interface {
 	LabStore
 	WebhookClaims
+	Pinger
 	AccountStore
 	// Begin starts the write transaction of one engine batch.
 	Begin(ctx context.Context) (Tx, error)

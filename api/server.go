@@ -246,4 +246,3 @@ func markIngest(c *fiber.Ctx) error {
 	c.Locals(localIngest, true)
 	return c.Next()
 }
-

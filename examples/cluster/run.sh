@@ -71,11 +71,9 @@ for i in 0 1 2; do
   pids+=($!)
   echo "nats n$((i+1))    nats://127.0.0.1:${NATS_PORTS[$i]} (pid $!)"
 done
-# JetStream needs its meta leader elected before a stream can be made.
-for _ in $(seq 1 100); do
-  grep -q "JetStream cluster new metadata leader\|Self is new JetStream cluster metadata leader" "$DIR"/logs/nats-n*.log && break
-  sleep 0.2
-done
+# JetStream must have its meta leader and have recovered its streams before
+# a replica can make or use the stream: each node's /healthz says so.
+for i in 0 1 2; do wait_http "http://127.0.0.1:$((NATS_PORTS[$i]+4000))/healthz" "nats n$((i+1))"; done
 
 # 3. The replicas: one Scoreflow, any of them answers any call.
 for n in $(seq 1 "$REPLICAS"); do

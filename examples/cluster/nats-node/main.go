@@ -31,6 +31,7 @@ func main() {
 	clusterName := flag.String("cluster", "scoreflow", "cluster name, the same on every node")
 	routes := flag.String("routes", "", "comma-separated route URLs of the nodes (nats-route://host:port); this node's own is ignored")
 	storeDir := flag.String("store-dir", "", "JetStream file store directory (required)")
+	monitorPort := flag.Int("monitor-port", 0, "HTTP monitoring port, GET /healthz is 200 once JetStream is usable (default: client port + 4000; -1 = off)")
 	flag.Parse()
 	if *name == "" || *storeDir == "" {
 		fmt.Fprintln(os.Stderr, "nats-node: --name and --store-dir are required")
@@ -40,6 +41,9 @@ func main() {
 	if *clusterPort == 0 {
 		*clusterPort = *port + 2000
 	}
+	if *monitorPort == 0 {
+		*monitorPort = *port + 4000
+	}
 	opts := &server.Options{
 		ServerName: *name,
 		Host:       *host,
@@ -48,6 +52,8 @@ func main() {
 		StoreDir:   *storeDir,
 		Cluster:    server.ClusterOpts{Name: *clusterName, Host: *host, Port: *clusterPort},
 		Routes:     server.RoutesFromStr(*routes),
+		HTTPHost:   *host,
+		HTTPPort:   max(*monitorPort, 0),
 		NoSigs:     true, // the signals are handled below: a clean shutdown on SIGINT/SIGTERM
 	}
 	ns, err := server.NewServer(opts)

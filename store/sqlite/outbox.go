@@ -34,12 +34,21 @@ func (s *Store) queryWebhooks(ctx context.Context, q string, args ...any) ([]mod
 	if err != nil {
 		return nil, fmt.Errorf("read webhook outbox: %w", err)
 	}
+	out, err := collectWebhooks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read webhook outbox: %w", err)
+	}
+	return out, nil
+}
+
+// collectWebhooks reads every row of rows and closes them.
+func collectWebhooks(rows *sql.Rows) ([]model.WebhookDelivery, error) {
 	defer rows.Close()
 	out := []model.WebhookDelivery{}
 	for rows.Next() {
 		d, err := scanWebhook(rows)
 		if err != nil {
-			return nil, fmt.Errorf("read webhook outbox: %w", err)
+			return nil, err
 		}
 		out = append(out, d)
 	}

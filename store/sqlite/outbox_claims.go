@@ -21,16 +21,8 @@ func (s *Store) ClaimWebhooks(ctx context.Context, owner string, now time.Time, 
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook outbox rows: %w", err)
 	}
-	defer rows.Close()
-	out := []model.WebhookDelivery{}
-	for rows.Next() {
-		d, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("claim webhook outbox rows: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectWebhooks(rows)
+	if err != nil {
 		return nil, fmt.Errorf("claim webhook outbox rows: %w", err)
 	}
 	store.SortDue(out)

@@ -24,12 +24,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
 
-// ChaosReplicas is how many scoreflow serve processes TestChaos runs
-// when SCOREFLOW_CLUSTER_REPLICAS does not say. It is 1 while a second
-// serve on one stream is refused (the exclusive engine lease); once the
-// partitioned engine is merged it becomes 3.
-const ChaosReplicas = 1
-
 // The scoring the chaos test sends: three flows of the reference model
 // (loaded with --examples) and one of its own with a webhook, a delay
 // (the delays job resumes it) and a second webhook.
@@ -111,13 +105,13 @@ func expectedScore(evs []event) int64 {
 // exactly the score its events make, a history of one row per event that
 // sums to it, one webhook per cause and the delays job ran once per tick.
 //
-// It runs ChaosReplicas replicas (SCOREFLOW_CLUSTER_REPLICAS=3 for three)
+// It runs clustertest.DefaultReplicas replicas (SCOREFLOW_CLUSTER_REPLICAS=3 for three)
 // on a 3-node NATS cluster with an R3 stream and a private PostgreSQL.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about a minute of processes and faults: not with -short")
 	}
-	replicas := clustertest.Replicas(t, ChaosReplicas)
+	replicas := clustertest.Replicas(t)
 	recv := &receiver{}
 	hooks := httptest.NewServer(recv)
 	defer hooks.Close()

@@ -20,21 +20,27 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/internal/pgtest"
 	"github.com/scoreflow/scoreflow/internal/replica"
 )
 
-// EnvReplicas overrides how many replicas the cluster tests start.
+// DefaultReplicas is how many scoreflow serve processes the cluster
+// tests (TestChaos, TestBenchReplicas) run when SCOREFLOW_CLUSTER_REPLICAS
+// does not say. It is 1 while a second serve on one stream is refused (the
+// exclusive engine lease of app/lease.go); once the partitioned engine is
+// merged it becomes 3.
+const DefaultReplicas = 1
+
+// EnvReplicas overrides DefaultReplicas.
 const EnvReplicas = "SCOREFLOW_CLUSTER_REPLICAS"
 
-// Replicas is the replica count of a cluster test: def unless
-// SCOREFLOW_CLUSTER_REPLICAS names another.
-func Replicas(t testing.TB, def int) int {
+// Replicas is the replica count of a cluster test: DefaultReplicas
+// unless SCOREFLOW_CLUSTER_REPLICAS names another.
+func Replicas(t testing.TB) int {
 	t.Helper()
 	v := os.Getenv(EnvReplicas)
 	if v == "" {
-		return def
+		return DefaultReplicas
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
@@ -184,8 +190,10 @@ func (c *Cluster) WaitApplied(within time.Duration) {
 	deadline := time.Now().Add(within)
 	calm, last := 0, ""
 	for time.Now().Before(deadline) {
-		lag, err := streamLag(js)
-		if err == nil && lag.drained() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		lag, err := replica.StreamLag(ctx, js)
+		cancel()
+		if err == nil && lag.Drained() {
 			if calm++; calm >= 2 {
 				return
 			}
@@ -196,43 +204,6 @@ func (c *Cluster) WaitApplied(within time.Duration) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	c.t.Fatalf("clustertest: the stream was not applied within %s: %s", within, last)
-}
-
-// lag is what the stream's consumers have still to do.
-type lag struct {
-	consumers, pending, unacked int
-	messages                    uint64
-	consumerSet                 string
-}
-
-func (l lag) drained() bool { return l.consumers > 0 && l.pending == 0 && l.unacked == 0 }
-
-func (l lag) String() string {
-	return fmt.Sprintf("%d messages, %d consumers (%s): %d pending, %d unacknowledged", l.messages, l.consumers, l.consumerSet, l.pending, l.unacked)
-}
-
-func streamLag(js jetstream.JetStream) (lag, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, broker.StreamName)
-	if err != nil {
-		return lag{}, err
-	}
-	var l lag
-	l.messages = s.CachedInfo().State.Msgs
-	var names []string
-	infos := s.ListConsumers(ctx)
-	for ci := range infos.Info() {
-		l.consumers++
-		l.pending += int(ci.NumPending)
-		l.unacked += ci.NumAckPending
-		names = append(names, ci.Name)
-	}
-	if err := infos.Err(); err != nil {
-		return l, err
-	}
-	l.consumerSet = strings.Join(names, ",")
-	return l, nil
 }
 
 // cleanEnv is the environment without SCOREFLOW_ settings, so a

@@ -66,10 +66,10 @@ type Cluster struct {
 	Replicas []*replica.Process
 }
 
-// Start starts the NATS nodes, creates a database and starts the
-// replicas, replica 0 first (it loads the reference model with
-// --examples into the empty store), then the others together; it returns
-// once every /readyz answers 200. Everything stops when the test ends.
+// Start starts the NATS nodes, creates an empty database and starts the
+// replicas, replica 0 first (it creates the stream), then the others
+// together; it returns once every /readyz answers 200. Everything stops
+// when the test ends.
 func Start(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	if o.Replicas == 0 {
@@ -81,8 +81,13 @@ func Start(t testing.TB, o Options) *Cluster {
 	if o.AdminKey == "" {
 		o.AdminKey = "chaos-admin-key"
 	}
+	began := time.Now()
 	bin := Binary(t)
-	c := &Cluster{t: t, NATS: StartNATS(t, o.NATSNodes), StoreURL: pgtest.URL(t), AdminKey: o.AdminKey}
+	built := time.Now()
+	c := &Cluster{t: t, NATS: StartNATS(t, o.NATSNodes)}
+	natsUp := time.Now()
+	c.StoreURL, c.AdminKey = pgtest.URL(t), o.AdminKey
+	pgUp := time.Now()
 	natsReplicas := min(o.NATSNodes, 3)
 	for i := 0; i < o.Replicas; i++ {
 		addr, err := replica.FreeAddr()
@@ -92,9 +97,6 @@ func Start(t testing.TB, o Options) *Cluster {
 		args := []string{"serve", "--store", c.StoreURL, "--nats", c.NATS.URLs(),
 			"--nats-replicas", strconv.Itoa(natsReplicas), "--http", addr, "--admin-key", o.AdminKey,
 			"--data", filepath.Join(t.TempDir(), "data")}
-		if i == 0 {
-			args = append(args, "--examples")
-		}
 		p := &replica.Process{Name: fmt.Sprintf("replica %d", i), Bin: bin, Args: append(args, o.Args...), Env: cleanEnv(), HTTP: addr}
 		c.Replicas = append(c.Replicas, p)
 	}
@@ -110,6 +112,9 @@ func Start(t testing.TB, o Options) *Cluster {
 	})
 	c.startReady(c.Replicas[:1], false)
 	c.startReady(c.Replicas[1:], false)
+	t.Logf("clustertest: binary %s, %d NATS nodes %s, PostgreSQL %s, %d replicas %s",
+		built.Sub(began).Round(time.Millisecond), o.NATSNodes, natsUp.Sub(built).Round(time.Millisecond),
+		pgUp.Sub(natsUp).Round(time.Millisecond), o.Replicas, time.Since(pgUp).Round(time.Millisecond))
 	return c
 }
 

@@ -105,15 +105,11 @@ type benchConfig struct {
 }
 
 func runBench(cfg benchConfig, out io.Writer) error {
-	dir := cfg.dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "scoreflow-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := benchDir(cfg.dir)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	published := make([]int64, cfg.events) // unix nanos, by event index
 	latencies := make([]time.Duration, 0, cfg.events)
 	var mu sync.Mutex
@@ -255,6 +251,19 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return reportAccounts(ctx, a.Store, out)
 	}
 	return nil
+}
+
+// benchDir is the -data directory, or a new temporary one that cleanup
+// removes.
+func benchDir(dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "scoreflow-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
 func rateLabel(r int) string {

@@ -39,15 +39,11 @@ func runBenchReplicas(cfg benchConfig, n int, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("find the scoreflow binary to run the replicas: %w", err)
 	}
-	dir := cfg.dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "scoreflow-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := benchDir(cfg.dir)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	ctx := context.Background()
 	target, err := stores.Resolve(cfg.store, dir)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/internal/replica"
+	"github.com/scoreflow/scoreflow/store"
 	"github.com/scoreflow/scoreflow/store/stores"
 )
 
@@ -78,6 +79,9 @@ func runBenchReplicas(cfg benchConfig, n int, out io.Writer) error {
 		cfg.events, cfg.contacts, model, cfg.idle, cfg.batch, rateLabel(cfg.rate), n, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(out, "store          %s\n", target)
 
+	if err := waitBalanced(ctx, procs); err != nil {
+		return err
+	}
 	nc, js, err := broker.Connect(nats.ClientURL(), nil, "bench")
 	if err != nil {
 		return err
@@ -93,6 +97,11 @@ func runBenchReplicas(cfg benchConfig, n int, out io.Writer) error {
 			return err
 		}
 	}
+	st, err := stores.Open(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	published := make([]int64, cfg.events)
 	var mu sync.Mutex
 	start := time.Now()
@@ -100,14 +109,21 @@ func runBenchReplicas(cfg benchConfig, n int, out io.Writer) error {
 		return err
 	}
 	pubDur := time.Since(start)
-	// Applied = the stream's consumers have nothing left; checked every
-	// 20 ms, and against the store once at the end.
+	// Applied = the stream's consumers have nothing left and the store
+	// holds every event (a partition between owners shows no backlog, so
+	// the store has the last word); the lag is read every 20 ms.
+	var stored int64
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		lag, err := replica.StreamLag(lctx, js)
 		cancel()
 		if err == nil && lag.Drained() && lag.Messages >= uint64(cfg.events) {
-			break
+			if stored, err = storedEvents(ctx, st); err != nil {
+				return err
+			}
+			if stored >= int64(cfg.events) {
+				break
+			}
 		}
 		for _, p := range procs {
 			if !p.Running() {
@@ -115,7 +131,7 @@ func runBenchReplicas(cfg benchConfig, n int, out io.Writer) error {
 			}
 		}
 		if time.Since(start) > 10*time.Minute {
-			return fmt.Errorf("not applied after 10 minutes: %v %v", lag, err)
+			return fmt.Errorf("not applied after 10 minutes: %v %v, %d events in the store", lag, err, stored)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -142,24 +158,24 @@ func runBenchReplicas(cfg benchConfig, n int, out io.Writer) error {
 			i, p.PID(), applied, cpu.Round(time.Millisecond), perEvent(cpu, applied))
 	}
 	fmt.Fprintf(out, "cpu            %.1f µs per event (all replicas' user and system time over %d events)\n", perEvent(cpuSum, int64(cfg.events)), cfg.events)
-	st, err := stores.Open(ctx, target)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	minutes, err := st.EventsPerMinute(ctx, time.Time{})
-	if err != nil {
-		return err
-	}
-	var stored int64
-	for _, m := range minutes {
-		stored += m.Count
-	}
 	fmt.Fprintf(out, "applied        %d of %d events in the store (%d counted by the replicas)\n", stored, cfg.events, appliedSum)
-	if stored != int64(cfg.events) {
+	if stored != int64(cfg.events) { // more: an event applied twice
 		return fmt.Errorf("the store holds %d events of the %d published", stored, cfg.events)
 	}
 	return nil
+}
+
+// storedEvents counts the events the store holds.
+func storedEvents(ctx context.Context, st store.Store) (int64, error) {
+	minutes, err := st.EventsPerMinute(ctx, time.Time{})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, m := range minutes {
+		n += m.Count
+	}
+	return n, nil
 }
 
 func perEvent(cpu time.Duration, events int64) float64 {
@@ -239,6 +255,27 @@ func startBenchReplicas(ctx context.Context, exe string, n int, dir, natsURL str
 		}
 	}
 	return procs, nil
+}
+
+// waitBalanced waits until every partition has one owner and every
+// replica owns some, so the clock measures the cluster at rest, not the
+// first handovers.
+func waitBalanced(ctx context.Context, procs []*replica.Process) error {
+	var addrs []string
+	for _, p := range procs {
+		addrs = append(addrs, p.HTTP)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		problem, err := replica.Unbalanced(ctx, addrs[0], "", addrs)
+		if err == nil && problem == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replicas did not share the partitions within 60 s: %s %v", problem, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // appliedEvents reads scoreflow_events_applied_total from a replica's

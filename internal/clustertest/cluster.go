@@ -155,6 +155,15 @@ func (c *Cluster) Kill(i int) {
 	}
 }
 
+// Stop stops replica i with SIGTERM, as an operator does (it drains and
+// hands its partitions over); it must exit 0 within 30 s.
+func (c *Cluster) Stop(i int) {
+	c.t.Helper()
+	if err := c.Replicas[i].Stop(30 * time.Second); err != nil {
+		c.t.Fatalf("clustertest: %v", err)
+	}
+}
+
 // Restart starts replica i again with its flags and data directory and
 // waits for its /readyz. Today a restart after SIGKILL is refused until
 // the dead process's engine lease lapses (15 s); StartReady retries.

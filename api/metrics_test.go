@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestMetrics(t *testing.T) {
 	}))
 	t.Cleanup(target.Close)
 
-	a := apptest.Start(t, app.Config{AllowPrivateWebhooks: true})
+	a := apptest.Start(t, app.Config{AllowPrivateWebhooks: true, ReplicaID: "r1"})
 	hook := withNode(flowDoc("hook", 1), "action.webhook", map[string]any{"url": target.URL})
 	hook["nodes"].([]any)[0].(map[string]any)["config"] = map[string]any{"name": "Hook"}
 	for _, f := range []any{flowDoc("demo", 10), hook} {
@@ -66,32 +67,38 @@ func TestMetrics(t *testing.T) {
 			return fmt.Errorf("status %d", r.Status)
 		}
 		text = string(r.Body)
-		if !regexp.MustCompile(`scoreflow_webhook_deliveries_total\{outcome="delivered"\} 1`).MatchString(text) {
+		if !regexp.MustCompile(`scoreflow_webhook_deliveries_total\{outcome="delivered",replica="r1"\} 1`).MatchString(text) {
 			return fmt.Errorf("the delivery is not counted yet")
 		}
 		return nil
 	})
-	assert.Equal(t, 3.0, metricValue(t, text, `scoreflow_events_ingested_total{path="api"}`))
-	assert.Equal(t, 2.0, metricValue(t, text, `scoreflow_events_ingested_total{path="segment"}`))
-	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_events_ingested_total{path="sendgrid"}`))
-	assert.Equal(t, 6.0, metricValue(t, text, `scoreflow_events_applied_total`))
-	assert.GreaterOrEqual(t, metricValue(t, text, `scoreflow_batch_duration_seconds_count`), 1.0)
-	assert.Equal(t, 3.0, metricValue(t, text, `scoreflow_flow_runs_total{flow="demo",outcome="completed"}`))
-	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_flow_runs_total{flow="hook",outcome="completed"}`))
-	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_webhook_deliveries_total{outcome="delivered"}`))
-	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_consumer_info_up`))
-	assert.Equal(t, 0.0, metricValue(t, text, `scoreflow_consumer_pending_messages`))
-	assert.Equal(t, 0.0, metricValue(t, text, `scoreflow_consumer_ack_pending_messages`))
-	assert.Equal(t, 0.0, metricValue(t, text, `scoreflow_events_dead_total`))
-	assert.Equal(t, 3.0, metricValue(t, text, `scoreflow_http_requests_total{code="202",method="POST",route="/api/v1/events"}`))
-	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_http_requests_total{code="404",method="GET",route="unmatched"}`))
-	assert.Contains(t, text, "go_goroutines", "runtime metrics")
+	assert.Equal(t, 3.0, metricValue(t, text, `scoreflow_events_ingested_total{path="api",replica="r1"}`))
+	assert.Equal(t, 2.0, metricValue(t, text, `scoreflow_events_ingested_total{path="segment",replica="r1"}`))
+	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_events_ingested_total{path="sendgrid",replica="r1"}`))
+	assert.Equal(t, 6.0, metricValue(t, text, `scoreflow_events_applied_total{replica="r1"}`))
+	assert.GreaterOrEqual(t, metricValue(t, text, `scoreflow_batch_duration_seconds_count{replica="r1"}`), 1.0)
+	assert.Equal(t, 3.0, metricValue(t, text, `scoreflow_flow_runs_total{flow="demo",outcome="completed",replica="r1"}`))
+	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_flow_runs_total{flow="hook",outcome="completed",replica="r1"}`))
+	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_webhook_deliveries_total{outcome="delivered",replica="r1"}`))
+	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_consumer_info_up{replica="r1"}`))
+	assert.Equal(t, 0.0, metricValue(t, text, `scoreflow_consumer_pending_messages{replica="r1"}`))
+	assert.Equal(t, 0.0, metricValue(t, text, `scoreflow_consumer_ack_pending_messages{replica="r1"}`))
+	assert.Equal(t, 0.0, metricValue(t, text, `scoreflow_events_dead_total{replica="r1"}`))
+	assert.Equal(t, 3.0, metricValue(t, text, `scoreflow_http_requests_total{code="202",method="POST",replica="r1",route="/api/v1/events"}`))
+	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_http_requests_total{code="404",method="GET",replica="r1",route="unmatched"}`))
+	assert.Equal(t, 1.0, metricValue(t, text, `scoreflow_replica_info{replica="r1"}`))
+	assert.Contains(t, text, `go_goroutines{replica="r1"}`, "runtime metrics, labelled too")
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "scoreflow_") {
+			assert.Contains(t, line, `replica="r1"`, "every series names its replica")
+		}
+	}
 	assert.Contains(t, text, "# TYPE scoreflow_batch_duration_seconds histogram")
 }
 
 // TestConsumerLag: messages the engine has not taken yet show as lag.
 func TestConsumerLag(t *testing.T) {
-	a := apptest.Start(t, app.Config{})
+	a := apptest.Start(t, app.Config{ReplicaID: "r2"})
 	require.NoError(t, a.Engine.Stop(t.Context()))
 	for i := 0; i < 5; i++ {
 		postEvent(t, a, map[string]any{"type": "Demo", "contact_id": "lag"})
@@ -99,5 +106,6 @@ func TestConsumerLag(t *testing.T) {
 	r := apptest.Do(t, a, http.MethodGet, "/metrics", nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	text := string(r.Body)
-	assert.Equal(t, 5.0, metricValue(t, text, `scoreflow_consumer_pending_messages`)+metricValue(t, text, `scoreflow_consumer_ack_pending_messages`))
+	assert.Equal(t, 5.0, metricValue(t, text, `scoreflow_consumer_pending_messages{replica="r2"}`)+
+		metricValue(t, text, `scoreflow_consumer_ack_pending_messages{replica="r2"}`))
 }

@@ -106,8 +106,9 @@ func OpenAPI() obj {
 	paths := obj{
 		"/healthz": obj{"get": operation("operations", "Liveness: 200 while the process lives", secNone, nil, nil,
 			obj{"200": ok("alive", object(obj{"status": str("ok")}))})},
-		"/readyz": obj{"get": operation("operations", "Readiness: 200 once the store is open and the engine consumes", secNone, nil, nil,
-			obj{"200": ok("ready", object(obj{"status": str("ready")})), "503": ok("starting", object(obj{"status": str("starting")}))})},
+		"/readyz": obj{"get": operation("operations", "Readiness of this replica: 200 once its engine started while its store and NATS answer, whether or not it owns a partition now", secNone, nil, nil,
+			obj{"200": ok("ready", object(obj{"status": str("ready")})), "503": ok("starting, or a dependency is unreachable",
+				object(obj{"status": str("starting or unavailable"), "unavailable": str("what does not answer: store or nats")}))})},
 		"/metrics": obj{"get": operation("operations", "Prometheus metrics in the text exposition format", secNone, nil, nil,
 			obj{"200": obj{"description": "metrics", "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}})},
 		"/api/v1/openapi.json": obj{"get": operation("operations", "This document", secAdmin, nil, nil,

@@ -79,6 +79,9 @@ type Config struct {
 	WrongKeys WrongKeyLimit
 	// Cluster answers GET /api/v1/cluster; nil = no such route.
 	Cluster ClusterReader
+	// ReadyChecks are what /readyz needs answering besides a started
+	// engine (the store, NATS); see ready.go.
+	ReadyChecks []ReadyCheck
 }
 
 // Segment's limits on its HTTP tracking API, which SDKs are built around.
@@ -242,11 +245,4 @@ func New(cfg Config) *fiber.App {
 func markIngest(c *fiber.Ctx) error {
 	c.Locals(localIngest, true)
 	return c.Next()
-}
-
-func (s *Server) readyz(c *fiber.Ctx) error {
-	if s.cfg.Engine == nil || !s.cfg.Engine.Ready() {
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "starting"})
-	}
-	return c.JSON(fiber.Map{"status": "ready"})
 }

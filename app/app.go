@@ -200,6 +200,9 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if wopts.Logger == nil {
 		wopts.Logger = a.log
 	}
+	if wopts.Owner == "" {
+		wopts.Owner = a.ReplicaID // its outbox claims name the replica
+	}
 	onResult := wopts.OnResult
 	wopts.OnResult = func(outcome string) {
 		a.Metrics.WebhookResult(outcome)
@@ -262,6 +265,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
 		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys, Cluster: clusterReader{a.JS},
+		ReadyChecks: a.readyChecks(),
 	})
 	if cfg.HTTPAddr != "" {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

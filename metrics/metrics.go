@@ -12,6 +12,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +33,8 @@ type LagFunc func(ctx context.Context) (pending, ackPending uint64, err error)
 
 // Registry holds every Scoreflow metric.
 type Registry struct {
-	reg *prometheus.Registry
+	reg     *prometheus.Registry
+	replica atomic.Pointer[string] // set by Replica; labels every series served
 
 	ingested     *prometheus.CounterVec
 	applied      prometheus.Counter
@@ -187,11 +189,11 @@ func (r *Registry) Handler() http.Handler {
 	if r == nil {
 		return http.NotFoundHandler()
 	}
-	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
+	return promhttp.HandlerFor(prometheus.GathererFunc(r.gather), promhttp.HandlerOpts{Registry: r.reg})
 }
 
-// Gatherer exposes the registry to tests.
-func (r *Registry) Gatherer() prometheus.Gatherer { return r.reg }
+// Gatherer exposes the registry, as served, to tests.
+func (r *Registry) Gatherer() prometheus.Gatherer { return prometheus.GathererFunc(r.gather) }
 
 var (
 	pendingDesc = prometheus.NewDesc("scoreflow_consumer_pending_messages",

@@ -124,3 +124,34 @@ func TestRegistriesAreIndependent(t *testing.T) {
 		t.Error("b sees none of a's")
 	}
 }
+
+// TestReplicaLabel: once the replica id is set, every series served, the
+// process's own and the ones read at scrape time, carries it, and
+// scoreflow_replica_info names it; labels stay sorted.
+func TestReplicaLabel(t *testing.T) {
+	r := metrics.New()
+	r.Request("GET", "/api/v1/flows", 200, time.Millisecond)
+	r.WatchLag(func(context.Context) (uint64, uint64, error) { return 3, 1, nil }, time.Second)
+	if text := scrape(t, r); strings.Contains(text, `replica=`) {
+		t.Errorf("a replica label before the id is known:\n%s", text)
+	}
+	r.Replica("node-2")
+	text := scrape(t, r)
+	for _, want := range []string{
+		`scoreflow_replica_info{replica="node-2"} 1`,
+		`scoreflow_events_ingested_total{path="api",replica="node-2"} 0`,
+		`scoreflow_events_applied_total{replica="node-2"} 0`,
+		`scoreflow_http_requests_total{code="200",method="GET",replica="node-2",route="/api/v1/flows"} 1`,
+		`scoreflow_http_request_duration_seconds_bucket{method="GET",replica="node-2",route="/api/v1/flows",le="+Inf"} 1`,
+		`scoreflow_consumer_pending_messages{replica="node-2"} 3`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("no %q in\n%s", want, text)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "scoreflow_") && strings.Count(line, `replica="node-2"`) != 1 {
+			t.Errorf("series without its replica label once: %s", line)
+		}
+	}
+}

@@ -47,6 +47,8 @@ func IsUnavailable(st Store, err error) bool {
 // Store is the whole persistence API.
 type Store interface {
 	LabStore
+	WebhookClaims
+	Pinger
 	AccountStore
 	// Begin starts the write transaction of one engine batch.
 	Begin(ctx context.Context) (Tx, error)

@@ -2,11 +2,16 @@
 // call into an outbox in the same transaction as the rest of a run's effects;
 // after commit, the Dispatcher here POSTs the queued rows, at least once each,
 // retrying with backoff, and refuses internal targets unless they are allowed.
+// Every replica runs one; a row is claimed by one of them for a lease
+// (store.WebhookClaims), so each row is delivered once in the cluster unless
+// a dispatcher dies mid-attempt.
 package webhook
 
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,10 +28,12 @@ import (
 	"github.com/scoreflow/scoreflow/model"
 )
 
-// Store is the outbox as the dispatcher needs it (the SQLite store implements it).
+// Store is the outbox as the dispatcher needs it (both stores implement it).
 type Store interface {
-	// DueWebhooks returns rows with status pending and NextAt <= now, oldest first.
-	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error)
+	// ClaimWebhooks claims for owner, until now+lease, up to limit pending
+	// rows with NextAt <= now that no live claim holds, oldest first
+	// (store.WebhookClaims); recording an outcome ends the claim.
+	ClaimWebhooks(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]model.WebhookDelivery, error)
 	MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error
 	MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error
 	MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error
@@ -52,6 +59,14 @@ type Options struct {
 	Logger       *slog.Logger         // default slog.Default()
 	OnResult     func(outcome string) // "delivered", "retry", "failed" once recorded in the store; may be nil
 	UserAgent    string               // default "Scoreflow-Webhook/1.0"
+	// Owner names this dispatcher's claims on the outbox (the replica id);
+	// default a random id. Each replica's dispatcher must have its own.
+	Owner string
+	// ClaimLease is how long a claimed row stays this dispatcher's: after
+	// it, a dispatcher that died mid-delivery has its rows delivered by
+	// another. Default 2×Timeout + 10s; keep it above Timeout plus the time
+	// to record an outcome, or a slow attempt may be repeated meanwhile.
+	ClaimLease time.Duration
 }
 
 const (
@@ -67,6 +82,14 @@ const (
 	drainLimit = 64 << 10
 )
 
+// randomOwner names a dispatcher no one configured: unique enough that two
+// processes never share claims.
+func randomOwner() string {
+	var b [6]byte
+	_, _ = crand.Read(b[:])
+	return "dispatcher-" + hex.EncodeToString(b[:])
+}
+
 // Dispatcher delivers due outbox rows. It is safe for concurrent use; Run
 // must be called once at a time.
 type Dispatcher struct {
@@ -80,8 +103,7 @@ type Dispatcher struct {
 	running atomic.Bool
 
 	mu       sync.Mutex
-	inflight map[int64]struct{}  // rows being delivered now; never started twice at once
-	held     map[int64]time.Time // rows whose outcome could not be recorded: not retried before this time
+	inflight map[int64]struct{} // rows being delivered now; never started twice at once
 }
 
 // NewDispatcher returns a Dispatcher delivering the rows of store; start it with Run.
@@ -116,6 +138,12 @@ func NewDispatcher(store Store, opts Options) *Dispatcher {
 	if opts.UserAgent == "" {
 		opts.UserAgent = defaultUserAgent
 	}
+	if opts.Owner == "" {
+		opts.Owner = randomOwner()
+	}
+	if opts.ClaimLease <= 0 {
+		opts.ClaimLease = 2*opts.Timeout + markTimeout
+	}
 	return &Dispatcher{
 		store:    store,
 		opts:     opts,
@@ -124,7 +152,6 @@ func NewDispatcher(store Store, opts Options) *Dispatcher {
 		wake:     make(chan struct{}, 1),
 		freed:    make(chan struct{}, 1),
 		inflight: make(map[int64]struct{}),
-		held:     make(map[int64]time.Time),
 	}
 }
 
@@ -179,70 +206,46 @@ func (d *Dispatcher) inflightCount() int {
 	return len(d.inflight)
 }
 
-// dispatch starts deliveries for due rows, as many as there are free workers.
-// It reports whether more rows may be due than it could start.
+// dispatch claims due rows, as many as there are free workers, and starts
+// their deliveries. It reports whether more rows may be due than it could
+// start.
 func (d *Dispatcher) dispatch(ctx context.Context, wg *sync.WaitGroup) (more bool) {
 	if ctx.Err() != nil {
 		return false
 	}
 	now := d.opts.Now()
-
 	d.mu.Lock()
-	for id, until := range d.held {
-		if !now.Before(until) {
-			delete(d.held, id)
-		}
-	}
 	free := d.opts.Workers - len(d.inflight)
-	// Rows in flight when the query starts are skipped even if they finish
-	// meanwhile: the query may have read them before their outcome was recorded,
-	// and starting them again would deliver twice for nothing.
-	busy := make(map[int64]struct{}, len(d.inflight))
-	for id := range d.inflight {
-		busy[id] = struct{}{}
-	}
-	skippable := len(busy) + len(d.held)
 	d.mu.Unlock()
-
 	if free <= 0 {
 		return true
 	}
-	// Ask for enough rows that the free slots fill even if every row we must
-	// skip comes back first.
-	limit := free + skippable
-	rows, err := d.store.DueWebhooks(ctx, now, limit)
+	// A claimed row is this dispatcher's until the lease ends, so another
+	// replica's dispatcher does not deliver it too; a row in flight here is
+	// claimed, so it does not come back while its attempt runs.
+	rows, err := d.store.ClaimWebhooks(ctx, d.opts.Owner, now, d.opts.ClaimLease, free)
 	if err != nil {
 		if ctx.Err() == nil {
-			d.log.Error("webhook outbox query failed", "err", err)
+			d.log.Error("webhook outbox claim failed", "err", err)
 		}
 		return false
 	}
 
-	started := 0
 	for _, row := range rows {
-		if started == free {
-			break
-		}
-		if _, ok := busy[row.ID]; ok {
-			continue
-		}
 		d.mu.Lock()
-		_, running := d.inflight[row.ID]
-		until, isHeld := d.held[row.ID]
-		if running || (isHeld && now.Before(until)) {
+		// An attempt that outlived its lease may be claimed again here: the
+		// new claim keeps others off it, and it is not started twice.
+		if _, running := d.inflight[row.ID]; running {
 			d.mu.Unlock()
 			continue
 		}
 		d.inflight[row.ID] = struct{}{}
 		d.mu.Unlock()
 
-		started++
 		wg.Add(1)
 		go func(row model.WebhookDelivery) {
 			defer wg.Done()
 			d.deliver(ctx, row)
-			// Leave the in-flight set only after the outcome is recorded, so the
-			// row cannot be picked up again while it still reads as pending.
 			d.mu.Lock()
 			delete(d.inflight, row.ID)
 			d.mu.Unlock()
@@ -252,7 +255,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, wg *sync.WaitGroup) (more boo
 			}
 		}(row)
 	}
-	return len(rows) == limit
+	return len(rows) == free
 }
 
 // deliver makes one attempt at row and records its outcome.
@@ -279,12 +282,10 @@ func (d *Dispatcher) deliver(ctx context.Context, row model.WebhookDelivery) {
 	}
 	log := d.log.With("delivery", row.ID, "host", hostOf(row.URL), "attempt", attempt)
 	if err != nil {
-		// The row stays pending and will be delivered again (the receiver drops
-		// the repeat by Idempotency-Key); wait a backoff first so a failing store
-		// does not turn into a tight redelivery loop.
-		d.mu.Lock()
-		d.held[row.ID] = now.Add(d.backoff(attempt))
-		d.mu.Unlock()
+		// The row stays pending and claimed, so it is delivered again (the
+		// receiver drops the repeat by Idempotency-Key) once the claim's lease
+		// ends, by any dispatcher: a failing store does not turn into a tight
+		// redelivery loop.
 		log.Error("webhook outcome not recorded", "outcome", res.outcome, "err", err)
 		return
 	}

@@ -27,6 +27,7 @@ import (
 type memStore struct {
 	mu       sync.Mutex
 	rows     map[int64]*model.WebhookDelivery
+	claims   map[int64]time.Time // row id → end of its claim's lease
 	nextID   int64
 	queries  int
 	outcomes []string
@@ -35,7 +36,7 @@ type memStore struct {
 }
 
 func newMemStore() *memStore {
-	return &memStore{rows: make(map[int64]*model.WebhookDelivery)}
+	return &memStore{rows: make(map[int64]*model.WebhookDelivery), claims: make(map[int64]time.Time)}
 }
 
 func (s *memStore) add(url string, headers map[string]string, body string) int64 {
@@ -62,12 +63,15 @@ func (s *memStore) queryCount() int {
 	return s.queries
 }
 
-func (s *memStore) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]model.WebhookDelivery, error) {
+func (s *memStore) ClaimWebhooks(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]model.WebhookDelivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queries++
 	var due []model.WebhookDelivery
 	for _, r := range s.rows {
+		if until, claimed := s.claims[r.ID]; claimed && now.Before(until) {
+			continue
+		}
 		if r.Status == model.WebhookPending && !r.NextAt.After(now) {
 			due = append(due, *r)
 		}
@@ -80,6 +84,9 @@ func (s *memStore) DueWebhooks(ctx context.Context, now time.Time, limit int) ([
 	})
 	if len(due) > limit {
 		due = due[:limit]
+	}
+	for _, r := range due {
+		s.claims[r.ID] = now.Add(lease)
 	}
 	return due, nil
 }
@@ -97,6 +104,7 @@ func (s *memStore) mark(id int64, fn func(r *model.WebhookDelivery)) error {
 		return errors.New("no pending delivery " + strconv.FormatInt(id, 10))
 	}
 	fn(r)
+	delete(s.claims, id)
 	return nil
 }
 
@@ -127,6 +135,7 @@ func fastOptions() Options {
 		BaseBackoff:  time.Millisecond,
 		MaxBackoff:   5 * time.Millisecond,
 		PollInterval: 10 * time.Millisecond,
+		ClaimLease:   50 * time.Millisecond,
 		Logger:       slog.New(slog.DiscardHandler),
 	}
 }
@@ -624,6 +633,9 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, time.Second, d.opts.PollInterval)
 	assert.False(t, d.opts.AllowPrivate)
 	assert.NotEmpty(t, d.opts.UserAgent)
+	assert.Equal(t, 30*time.Second, d.opts.ClaimLease, "longer than an attempt plus recording its outcome")
+	assert.NotEmpty(t, d.opts.Owner)
+	assert.NotEqual(t, d.opts.Owner, NewDispatcher(newMemStore(), Options{}).opts.Owner, "each dispatcher claims as itself")
 }
 
 func TestRunLeavesNoGoroutines(t *testing.T) {

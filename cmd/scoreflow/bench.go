@@ -49,6 +49,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 32, "with -http: concurrent clients, each with its own connection")
 	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
 	accounts := fs.Int("accounts", 0, "spread the contacts over this many accounts (engagement sum, fit max), and run the same bench without accounts first, to compare")
+	replicas := fs.Int("replicas", 0, "run the engine as this many `scoreflow serve` processes on -store postgres://… and an embedded NATS, and report CPU per event per replica (0 = in this process)")
 	memProfile := fs.String("memprofile", "", "write heap profiles: to this file when publishing ends (the stream's backlog and duplicate window at their largest), to FILE.end once every event is committed")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -68,6 +69,14 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	cfg := benchConfig{events: *events, contacts: *contacts, idle: *idle, rate: *rate, batch: *batch, dir: *dir, store: *storeURL, playbook: *playbook, memProfile: *memProfile}
 	if *viaHTTP {
 		cfg.http = &httpLoad{clients: *clients, perRequest: *perRequest}
+	}
+	if *replicas > 0 {
+		cfg.accounts = *accounts // refused: the accounts comparison runs in process
+		if err := runBenchReplicas(cfg, *replicas, stdout); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if *accounts > 0 {
 		if err := benchAccounts(cfg, *accounts, stdout); err != nil {
@@ -96,15 +105,11 @@ type benchConfig struct {
 }
 
 func runBench(cfg benchConfig, out io.Writer) error {
-	dir := cfg.dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "scoreflow-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := benchDir(cfg.dir)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	published := make([]int64, cfg.events) // unix nanos, by event index
 	latencies := make([]time.Duration, 0, cfg.events)
 	var mu sync.Mutex
@@ -246,6 +251,19 @@ func runBench(cfg benchConfig, out io.Writer) error {
 		return reportAccounts(ctx, a.Store, out)
 	}
 	return nil
+}
+
+// benchDir is the -data directory, or a new temporary one that cleanup
+// removes.
+func benchDir(dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "scoreflow-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
 func rateLabel(r int) string {

@@ -441,7 +441,7 @@ func TestServeLimitsAndMetrics(t *testing.T) {
 
 	status, body := httpDo(t, http.MethodGet, base+"/metrics", "")
 	assert.Equal(t, http.StatusOK, status)
-	assert.Contains(t, string(body), `scoreflow_events_ingested_total{path="api"}`)
+	assert.Contains(t, string(body), `scoreflow_events_ingested_total{path="api",replica="`)
 	assert.Contains(t, string(body), `scoreflow_http_requests_total{code="429"`)
 	p.terminate(t)
 

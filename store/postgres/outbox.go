@@ -75,19 +75,19 @@ func (s *Store) markWebhook(ctx context.Context, id int64, q string, args ...any
 
 // MarkWebhookDelivered implements webhook.Store.
 func (s *Store) MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error {
-	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET status = 'delivered', attempts = $1, done_at = $2, last_error = NULL WHERE id = $3`,
+	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET status = 'delivered', claimed_by = NULL, claimed_until = NULL, attempts = $1, done_at = $2, last_error = NULL WHERE id = $3`,
 		attempts, ms(at), id)
 }
 
 // MarkWebhookRetry implements webhook.Store.
 func (s *Store) MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
-	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4`,
+	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL, attempts = $1, next_at = $2, last_error = $3 WHERE id = $4`,
 		attempts, ms(next), lastErr, id)
 }
 
 // MarkWebhookFailed implements webhook.Store.
 func (s *Store) MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error {
-	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET status = 'failed', attempts = $1, last_error = $2, done_at = $3 WHERE id = $4`,
+	return s.markWebhook(ctx, id, `UPDATE webhook_outbox SET status = 'failed', claimed_by = NULL, claimed_until = NULL, attempts = $1, last_error = $2, done_at = $3 WHERE id = $4`,
 		attempts, lastErr, ms(at), id)
 }
 

@@ -34,12 +34,21 @@ func (s *Store) queryWebhooks(ctx context.Context, q string, args ...any) ([]mod
 	if err != nil {
 		return nil, fmt.Errorf("read webhook outbox: %w", err)
 	}
+	out, err := collectWebhooks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read webhook outbox: %w", err)
+	}
+	return out, nil
+}
+
+// collectWebhooks reads every row of rows and closes them.
+func collectWebhooks(rows *sql.Rows) ([]model.WebhookDelivery, error) {
 	defer rows.Close()
 	out := []model.WebhookDelivery{}
 	for rows.Next() {
 		d, err := scanWebhook(rows)
 		if err != nil {
-			return nil, fmt.Errorf("read webhook outbox: %w", err)
+			return nil, err
 		}
 		out = append(out, d)
 	}
@@ -69,19 +78,19 @@ func (s *Store) markWebhook(ctx context.Context, q string, args ...any) error {
 
 // MarkWebhookDelivered implements webhook.Store.
 func (s *Store) MarkWebhookDelivered(ctx context.Context, id int64, attempts int, at time.Time) error {
-	return s.markWebhook(ctx, `UPDATE webhook_outbox SET status = 'delivered', attempts = ?, done_at = ?, last_error = NULL WHERE id = ?`,
+	return s.markWebhook(ctx, `UPDATE webhook_outbox SET status = 'delivered', claimed_by = NULL, claimed_until = NULL, attempts = ?, done_at = ?, last_error = NULL WHERE id = ?`,
 		attempts, ms(at), id)
 }
 
 // MarkWebhookRetry implements webhook.Store.
 func (s *Store) MarkWebhookRetry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
-	return s.markWebhook(ctx, `UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
+	return s.markWebhook(ctx, `UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL, attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
 		attempts, ms(next), lastErr, id)
 }
 
 // MarkWebhookFailed implements webhook.Store.
 func (s *Store) MarkWebhookFailed(ctx context.Context, id int64, attempts int, lastErr string, at time.Time) error {
-	return s.markWebhook(ctx, `UPDATE webhook_outbox SET status = 'failed', attempts = ?, last_error = ?, done_at = ? WHERE id = ?`,
+	return s.markWebhook(ctx, `UPDATE webhook_outbox SET status = 'failed', claimed_by = NULL, claimed_until = NULL, attempts = ?, last_error = ?, done_at = ? WHERE id = ?`,
 		attempts, lastErr, ms(at), id)
 }
 

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContactsListFilters", testListFilters},
 		{"ContactsTimeline", testTimeline},
 		{"WebhookOutbox", testOutbox},
+		{"WebhookOutboxClaims", testOutboxClaims}, {"WebhookOutboxClaimsConcurrent", testOutboxClaimsConcurrent},
 		{"DeadEvents", testDeadEvents},
 		{"ReadersDuringWriteTx", testReadersDuringTx},
 		{"EventApplied", testEventApplied},

@@ -14,6 +14,7 @@ import SettingsPage from './pages/SettingsPage'
 import NotFound from './pages/NotFound'
 import AuditPage from './pages/AuditPage'
 import KeysPage from './pages/KeysPage'
+import ClusterPage from './pages/ClusterPage'
 import AccountList from './pages/AccountList'
 import AccountPage from './pages/AccountPage'
 
@@ -95,6 +96,7 @@ export default function App() {
           <Route path="/lab" element={<Lab />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/settings/keys" element={<KeysPage />} />
+          <Route path="/settings/cluster" element={<ClusterPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

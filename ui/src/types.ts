@@ -274,3 +274,25 @@ export interface Account {
 
 // GET /api/v1/accounts/{id}/history: the total after each member's change.
 export interface AccountPoint { at: string; score: number }
+
+// GET /api/v1/cluster (CONTRACT §7): the stream's partitions and the
+// replicas applying them. `lag` (the backlog per partition) is an extension
+// a server may leave out.
+export interface ClusterReplica {
+  id: string
+  http: string
+  partitions: number[]
+  seen_at: string
+}
+
+export interface PartitionLag {
+  partition: number
+  owner: string
+  pending: number
+}
+
+export interface ClusterInfo {
+  partitions: number
+  replicas: ClusterReplica[]
+  lag?: PartitionLag[]
+}

@@ -1,4 +1,5 @@
-// The tabs of Settings: the scoring model, and the API keys (admin only).
+// The tabs of Settings: the scoring model, and the API keys and the
+// cluster (admin only).
 import { NavLink } from 'react-router-dom'
 import { useAccess } from '../../access'
 
@@ -12,6 +13,11 @@ export function SettingsTabs() {
       {canAdmin && (
         <NavLink to="/settings/keys" data-testid="settings-keys-tab">
           Keys
+        </NavLink>
+      )}
+      {canAdmin && (
+        <NavLink to="/settings/cluster" data-testid="settings-cluster-tab">
+          Cluster
         </NavLink>
       )}
     </nav>

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scoreflow/scoreflow/internal/natstest"
+	"github.com/scoreflow/scoreflow/internal/clustertest"
 )
 
 // Every partition is applied by exactly one replica, the counts even, on
@@ -21,13 +21,13 @@ import (
 func TestManagersShareEveryPartition(t *testing.T) {
 	for _, nodes := range []int{1, 3} {
 		t.Run(fmt.Sprintf("%d nodes", nodes), func(t *testing.T) {
-			nc := natstest.Start(t, nodes)
+			nc := clustertest.StartNATS(t, nodes)
 			for _, n := range []int{1, 2, 3} {
 				t.Run(fmt.Sprintf("%d replicas", n), func(t *testing.T) {
 					r := newRecorder(t)
 					var reps []*replica
 					for i := range n {
-						reps = append(reps, startReplica(t, r, nc.URL(), fmt.Sprintf("r%d", i+1), nil))
+						reps = append(reps, startReplica(t, r, nc.URLs(), fmt.Sprintf("r%d", i+1), nil))
 					}
 					took := waitBalanced(t, 10*time.Second, r, reps...)
 					t.Logf("%d replicas balanced in %s", n, took.Round(time.Millisecond))
@@ -48,7 +48,7 @@ func TestManagersShareEveryPartition(t *testing.T) {
 // before its leases could lapse, and the leader's role moves with
 // partition 0.
 func TestStoppedReplicaHandsOverAtOnce(t *testing.T) {
-	nc := natstest.Start3(t)
+	nc := clustertest.StartNATS(t, 3)
 	r := newRecorder(t)
 	var mu sync.Mutex
 	became := map[string]int{}
@@ -62,9 +62,9 @@ func TestStoppedReplicaHandsOverAtOnce(t *testing.T) {
 		}
 	}
 	reps := []*replica{
-		startReplica(t, r, nc.URL(), "r1", leader("r1")),
-		startReplica(t, r, nc.URL(), "r2", leader("r2")),
-		startReplica(t, r, nc.URL(), "r3", leader("r3")),
+		startReplica(t, r, nc.URLs(), "r1", leader("r1")),
+		startReplica(t, r, nc.URLs(), "r2", leader("r2")),
+		startReplica(t, r, nc.URLs(), "r3", leader("r3")),
 	}
 	waitBalanced(t, 10*time.Second, r, reps...)
 	var gone *replica
@@ -96,12 +96,12 @@ func TestStoppedReplicaHandsOverAtOnce(t *testing.T) {
 // them within the TTL and a few rounds; the recorder fails the test on
 // any overlap.
 func TestKilledReplicaPartitionsMove(t *testing.T) {
-	nc := natstest.Start3(t)
+	nc := clustertest.StartNATS(t, 3)
 	r := newRecorder(t)
 	reps := []*replica{
-		startReplica(t, r, nc.URL(), "r1", nil),
-		startReplica(t, r, nc.URL(), "r2", nil),
-		startReplica(t, r, nc.URL(), "r3", nil),
+		startReplica(t, r, nc.URLs(), "r1", nil),
+		startReplica(t, r, nc.URLs(), "r2", nil),
+		startReplica(t, r, nc.URLs(), "r3", nil),
 	}
 	waitBalanced(t, 10*time.Second, r, reps...)
 	killed := reps[1]
@@ -125,23 +125,24 @@ func TestKilledReplicaPartitionsMove(t *testing.T) {
 func TestNATSNodeRestart(t *testing.T) {
 	for _, nodes := range []int{1, 3} {
 		t.Run(fmt.Sprintf("%d nodes", nodes), func(t *testing.T) {
-			nc := natstest.Start(t, nodes)
+			nc := clustertest.StartNATS(t, nodes)
 			r := newRecorder(t)
 			var reps []*replica
 			for i := range 3 {
 				// Each replica first on a different node, so one of them
 				// loses its own.
-				urls := append(append([]string{}, nc.URLs[i%nodes:]...), nc.URLs[:i%nodes]...)
+				all := strings.Split(nc.URLs(), ",")
+				urls := append(append([]string{}, all[i%nodes:]...), all[:i%nodes]...)
 				reps = append(reps, startReplica(t, r, strings.Join(urls, ","), fmt.Sprintf("r%d", i+1), nil))
 			}
 			waitBalanced(t, 10*time.Second, r, reps...)
-			nc.Shutdown(0)
+			nc.Stop(0)
 			// Longer than a lease lives unrewritten: replicas cut off
 			// give their partitions up.
 			time.Sleep(testTTL)
 			nc.Restart(0)
 			took := waitBalanced(t, 3*testTTL+5*time.Second, r, reps...)
-			_, js := connect(t, nc.URL())
+			_, js := connect(t, nc.URLs())
 			waitLeasesMatch(t, js, 3*testTTL, reps...)
 			t.Logf("settled %s after the node came back", took.Round(time.Millisecond))
 		})
@@ -151,14 +152,14 @@ func TestNATSNodeRestart(t *testing.T) {
 // A partition the engine reports fenced loses its lease, and the replicas
 // balance again: it is acquired afresh.
 func TestLostPartitionIsDroppedAndRebalanced(t *testing.T) {
-	nc := natstest.Start(t, 1)
+	nc := clustertest.StartNATS(t, 1)
 	r := newRecorder(t)
-	a := startReplica(t, r, nc.URL(), "r1", nil)
-	b := startReplica(t, r, nc.URL(), "r2", nil)
+	a := startReplica(t, r, nc.URLs(), "r1", nil)
+	b := startReplica(t, r, nc.URLs(), "r2", nil)
 	waitBalanced(t, 10*time.Second, r, a, b)
 	p := a.e.heldList()[0]
 	before := r.acquired(p)
-	_, js := connect(t, nc.URL())
+	_, js := connect(t, nc.URLs())
 	kv, err := js.KeyValue(context.Background(), Bucket)
 	require.NoError(t, err)
 	w, err := kv.Watch(context.Background(), partitionKey(p), jetstream.UpdatesOnly())
@@ -187,9 +188,9 @@ func TestLostPartitionIsDroppedAndRebalanced(t *testing.T) {
 // again (each try a fresh lease, which needs the last one gone) and taken
 // once the engine accepts.
 func TestFailedAcquireLeavesNoLease(t *testing.T) {
-	nc := natstest.Start(t, 1)
+	nc := clustertest.StartNATS(t, 1)
 	r := newRecorder(t)
-	a := startReplica(t, r, nc.URL(), "r1", nil)
+	a := startReplica(t, r, nc.URLs(), "r1", nil)
 	waitBalanced(t, 10*time.Second, r, a)
 	require.NoError(t, a.m.Stop(context.Background()))
 	var refusing atomic.Bool
@@ -201,7 +202,7 @@ func TestFailedAcquireLeavesNoLease(t *testing.T) {
 		}
 		return nil
 	}
-	_, js := connect(t, nc.URL())
+	_, js := connect(t, nc.URLs())
 	m, err := New(js, Options{ReplicaID: "r2", Partitions: testPartitions, TTL: testTTL, Interval: testInterval})
 	require.NoError(t, err)
 	require.NoError(t, m.Start(context.Background(), e))
@@ -221,8 +222,8 @@ func TestFailedAcquireLeavesNoLease(t *testing.T) {
 // The reader lists the live replicas with their partitions and each
 // partition's owner and backlog on its consumer.
 func TestReaderListsReplicasAndLag(t *testing.T) {
-	nc := natstest.Start(t, 1)
-	_, js := connect(t, nc.URL())
+	nc := clustertest.StartNATS(t, 1)
+	_, js := connect(t, nc.URLs())
 	ctx := context.Background()
 	reader := NewReader(js)
 	empty, err := reader.Cluster(ctx)
@@ -240,8 +241,8 @@ func TestReaderListsReplicasAndLag(t *testing.T) {
 		require.NoError(t, err)
 	}
 	r := newRecorder(t)
-	a := startReplica(t, r, nc.URL(), "r1", nil)
-	b := startReplica(t, r, nc.URL(), "r2", nil)
+	a := startReplica(t, r, nc.URLs(), "r1", nil)
+	b := startReplica(t, r, nc.URLs(), "r2", nil)
 	waitBalanced(t, 10*time.Second, r, a, b)
 
 	cl, err := reader.Cluster(ctx)
@@ -304,11 +305,11 @@ func waitLeasesMatch(t *testing.T, js jetstream.JetStream, within time.Duration,
 // Stopping while NATS does not answer still lets the engine go of every
 // partition at once (the leases lapse with the TTL).
 func TestStopWithoutNATSReleasesTheEngine(t *testing.T) {
-	nc := natstest.Start(t, 1)
+	nc := clustertest.StartNATS(t, 1)
 	r := newRecorder(t)
-	a := startReplica(t, r, nc.URL(), "r1", nil)
+	a := startReplica(t, r, nc.URLs(), "r1", nil)
 	waitBalanced(t, 10*time.Second, r, a)
-	nc.Shutdown(0)
+	nc.Stop(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()

@@ -26,8 +26,9 @@ type NATS struct {
 }
 
 // StartNATS starts n clustered nodes (n >= 3 gives JetStream a quorum
-// that survives one node) and waits until JetStream has a meta leader
-// that sees every peer. The nodes are shut down when the test ends.
+// that survives one node; n = 1 is one server without a cluster) and
+// waits until JetStream has a meta leader that sees every peer. The
+// nodes are shut down when the test ends.
 func StartNATS(t testing.TB, n int) *NATS {
 	t.Helper()
 	c := &NATS{t: t}
@@ -48,12 +49,10 @@ func StartNATS(t testing.TB, n int) *NATS {
 			NoLog:      true,
 			// Scoreflow's HTTP batches travel as one message of up to a few MiB.
 			MaxPayload: 8 << 20,
-			Cluster: server.ClusterOpts{
-				Name: "scoreflow-test",
-				Host: "127.0.0.1",
-				Port: routePorts[i],
-			},
-			Routes: server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		if n > 1 { // n = 1: a single server, as one NATS outside a cluster
+			o.Cluster = server.ClusterOpts{Name: "scoreflow-test", Host: "127.0.0.1", Port: routePorts[i]}
+			o.Routes = server.RoutesFromStr(strings.Join(routes, ","))
 		}
 		c.opts = append(c.opts, o)
 		c.nodes = append(c.nodes, nil)
@@ -148,12 +147,15 @@ func (c *NATS) WaitJetStream(within time.Duration) {
 				continue
 			}
 			running++
+			if len(c.opts) == 1 && s.JetStreamEnabled() {
+				leader = s // a single server has no meta group
+			}
 			if s.JetStreamIsLeader() {
 				leader = s
 			}
 		}
 		c.mu.Unlock()
-		if leader != nil && len(leader.JetStreamClusterPeers()) == running {
+		if leader != nil && (len(c.opts) == 1 || len(leader.JetStreamClusterPeers()) == running) {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)

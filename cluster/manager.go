@@ -88,12 +88,15 @@ type Manager struct {
 	owned  atomic.Pointer[[]int]
 	leader atomic.Bool
 
-	trigger     chan struct{}
-	stop        chan struct{}
-	done        chan struct{}
-	cancelWatch context.CancelFunc
-	watchDone   chan struct{}
-	stopOnce    sync.Once
+	trigger chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	// life ends when Stop is called: the watch and any NATS call of a
+	// round in flight end with it.
+	life       context.Context
+	cancelLife context.CancelFunc
+	watchDone  chan struct{}
+	stopOnce   sync.Once
 }
 
 // lease is a partition key this replica wrote. okAt is when the last
@@ -162,9 +165,8 @@ func (m *Manager) Start(ctx context.Context, parts Partitions) error {
 		return err
 	}
 	m.parts = parts
-	watchCtx, cancel := context.WithCancel(context.Background())
-	m.cancelWatch = cancel
-	go m.watch(watchCtx)
+	m.life, m.cancelLife = context.WithCancel(context.Background())
+	go m.watch(m.life)
 	go m.run()
 	return nil
 }
@@ -203,8 +205,8 @@ func (m *Manager) Stop(ctx context.Context) error {
 		if m.parts == nil { // never started
 			return
 		}
+		m.cancelLife()
 		<-m.done
-		m.cancelWatch()
 		<-m.watchDone
 		m.mu.Lock()
 		kv := m.kv
@@ -229,8 +231,32 @@ func (m *Manager) Stop(ctx context.Context) error {
 				m.publish()
 			}
 		}
+		if reachable {
+			m.dropStrays(ctx, kv)
+		}
 	})
 	return errors.Join(errs...)
+}
+
+// dropStrays reads the bucket and deletes the strays (see deleteStrays).
+func (m *Manager) dropStrays(ctx context.Context, kv jetstream.KeyValue) {
+	sctx, cancel := context.WithTimeout(ctx, max(m.interval, minStep))
+	defer cancel()
+	if snap, err := readSnapshot(sctx, kv); err == nil {
+		m.deleteStrays(sctx, snap)
+	}
+}
+
+// deleteStrays deletes the leases of this process it does not hold: a
+// take whose write went through after its call timed out or was cut short
+// by Stop. Left, they would keep their partitions from the others for a
+// TTL.
+func (m *Manager) deleteStrays(ctx context.Context, snap snapshot) {
+	for p, e := range snap.leases {
+		if e.value.Token == m.token && m.held[p] == nil {
+			m.deleteLease(ctx, p, e.rev)
+		}
+	}
 }
 
 func (m *Manager) run() {
@@ -294,7 +320,7 @@ func (m *Manager) stepContext() (context.Context, context.CancelFunc) {
 	for _, l := range m.held {
 		deadline = minTime(deadline, l.okAt.Add(m.releaseAfter))
 	}
-	return context.WithDeadline(context.Background(), deadline)
+	return context.WithDeadline(m.life, deadline)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -337,13 +363,7 @@ func (m *Manager) balance(ctx context.Context, start time.Time) {
 	if err != nil {
 		return
 	}
-	// A lease of this process it does not hold: a Create that timed out
-	// after it went through. Removed, so the partition is free again.
-	for p, e := range snap.leases {
-		if e.value.Token == m.token && m.held[p] == nil {
-			m.deleteLease(ctx, p, e.rev)
-		}
-	}
+	m.deleteStrays(ctx, snap)
 	want := share(m.opts.Partitions, snap.liveIDs(), m.opts.ReplicaID)
 	heldSet := make(map[int]bool, len(m.held))
 	for p := range m.held {

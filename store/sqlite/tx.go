@@ -25,6 +25,7 @@ type sqliteTx struct {
 
 type statements struct {
 	accounts                                    accountStatements // accounts.go
+	identity                                    identityStatements
 	loadContact, contactByEmail, saveContact    *sql.Stmt
 	insertEvent, insertLedger, touchContact     *sql.Stmt
 	countEntries, countEntriesEver, recordEntry *sql.Stmt
@@ -91,6 +92,7 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.countContactEvents, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
 	p(&st.countContactEventsAll, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`)
 	prepareAccounts(&st.accounts, p)
+	prepareIdentity(&st.identity, p)
 	if firstErr != nil {
 		return nil, firstErr
 	}

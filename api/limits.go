@@ -79,8 +79,19 @@ func boundBody(c *fiber.Ctx, n int) (bool, error) {
 	if !req.IsBodyStream() {
 		return len(req.Body()) <= n, nil
 	}
-	if req.Header.ContentLength() > n {
+	cl := req.Header.ContentLength()
+	if cl > n {
 		return false, nil
+	}
+	if cl >= 0 {
+		// A declared length is read in one buffer of its size, not grown
+		// from 512 bytes: the stream ends there.
+		b := make([]byte, cl)
+		if _, err := io.ReadFull(req.BodyStream(), b); err != nil {
+			return false, err
+		}
+		req.SetBodyRaw(b)
+		return true, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(n)+1))
 	if err != nil {

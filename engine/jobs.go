@@ -51,7 +51,7 @@ func (u *unit) existing(id string) (*contactState, error) {
 	}
 	cs := &contactState{c: rec.Contact, rec: rec}
 	u.snapshotAccount(cs)
-	u.contacts[id] = cs
+	u.track(cs)
 	return cs, nil
 }
 

@@ -269,6 +269,7 @@ func (u *unit) fold(cs *contactState, from *model.Contact, fromNextEval int64, e
 	}
 	if c.Email == "" {
 		c.Email = from.Email
+		u.noteEmail(cs)
 	}
 	if c.DealStage == "" {
 		c.DealStage = from.DealStage

@@ -43,6 +43,7 @@ func (u *unit) apply(ev *model.Event) error {
 	ev.ContactID = c.ID
 	if ev.Email != "" && c.Email != ev.Email {
 		c.Email = ev.Email
+		u.noteEmail(cs)
 		cs.touched = true
 		cs.mark(segments.ChangeEmail)
 	}

@@ -223,6 +223,7 @@ func (s *Sandbox) begin(now time.Time) *unit {
 	u := s.u
 	u.now = now
 	clear(u.contacts)
+	clear(u.emails)
 	clear(u.stats)
 	clear(u.hookKeys)
 	clear(s.seen)

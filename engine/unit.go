@@ -53,6 +53,9 @@ type unit struct {
 	accounts   map[string]*accountState
 	accountErr error
 	watch      int8 // whether segments read account fields: 0 unknown, 1 yes, -1 no
+	// emails finds a batch contact by email without visiting them all (an
+	// identify asks for every new email it names); see contactIDByEmail.
+	emails map[string]string
 }
 
 type contactState struct {
@@ -167,8 +170,25 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	if isNew {
 		cs.mark(segments.ChangeCreated)
 	}
-	u.contacts[id] = cs
+	u.track(cs)
 	return cs, nil
+}
+
+// track makes cs part of the batch, findable by its id and its email.
+func (u *unit) track(cs *contactState) {
+	u.contacts[cs.c.ID] = cs
+	u.noteEmail(cs)
+}
+
+// noteEmail indexes a batch contact's email; called whenever one is set.
+func (u *unit) noteEmail(cs *contactState) {
+	if cs.c.Email == "" {
+		return
+	}
+	if u.emails == nil {
+		u.emails = map[string]string{}
+	}
+	u.emails[cs.c.Email] = cs.c.ID
 }
 
 // load reads a committed contact for the unit to change: a copy of the
@@ -183,9 +203,17 @@ func (u *unit) load(id string) (*store.ContactRecord, error) {
 // contactIDByEmail resolves an email to a contact: one touched in this batch,
 // one in the store, or a new contact whose id is the email (CONTRACT §2).
 func (u *unit) contactIDByEmail(email string) (string, error) {
-	for id, cs := range u.contacts {
-		if cs.c.Email == email {
+	if id, ok := u.emails[email]; ok {
+		if cs, ok := u.contacts[id]; ok && cs.c.Email == email {
 			return id, nil
+		}
+		// That contact changed its email or was merged away since; another
+		// one may hold the email now (every setter indexes it, so an email
+		// the index lacks is held by no batch contact).
+		for id, cs := range u.contacts {
+			if cs.c.Email == email {
+				return id, nil
+			}
 		}
 	}
 	id, err := u.tx.ContactIDByEmail(email)

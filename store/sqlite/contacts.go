@@ -145,8 +145,11 @@ func (s *Store) History(ctx context.Context, contactID string, limit int) ([]mod
 	if limit <= 0 {
 		limit = 1000
 	}
+	// The newest ids are picked on ledger_contact_event_at, which holds
+	// them (the rowid) beside contact_id: a sort of the contact's ids that
+	// reads no table row; only the rows returned are read.
 	rows, err := s.read.QueryContext(ctx, `SELECT id, at, event_at, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason
-		FROM ledger WHERE contact_id = ? ORDER BY id DESC LIMIT ?`, contactID, limit)
+		FROM ledger WHERE id IN (SELECT id FROM ledger WHERE contact_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id DESC`, contactID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", contactID, err)
 	}
@@ -184,8 +187,11 @@ func (s *Store) Timeline(ctx context.Context, contactID string, limit int) ([]mo
 	if limit <= 0 {
 		limit = 200
 	}
+	// The newest are picked on events_contact_type_ts, which holds ts and
+	// the rowid (seq): a sort of the contact's (ts, seq) that reads no
+	// table row; only the events returned are read.
 	rows, err := s.read.QueryContext(ctx, `SELECT id, type, ts, properties, traits FROM events
-		WHERE contact_id = ? ORDER BY ts DESC, seq DESC LIMIT ?`, contactID, limit)
+		WHERE seq IN (SELECT seq FROM events WHERE contact_id = ? ORDER BY ts DESC, seq DESC LIMIT ?) ORDER BY ts DESC, seq DESC`, contactID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("timeline of %s: %w", contactID, err)
 	}

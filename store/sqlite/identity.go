@@ -39,10 +39,22 @@ func (s *Store) MergedFrom(ctx context.Context, id string) ([]string, error) {
 	return out, rows.Err()
 }
 
+// identityStatements are the lookups a batch makes for every new contact
+// (is its id an alias, was it anonymous), prepared once instead of per call.
+type identityStatements struct {
+	resolveAlias, markAnonymous, isAnonymous *sql.Stmt
+}
+
+func prepareIdentity(st *identityStatements, p func(dst **sql.Stmt, q string)) {
+	p(&st.resolveAlias, `SELECT contact_id FROM contact_aliases WHERE id = ?`)
+	p(&st.markAnonymous, `INSERT INTO anonymous_contacts (id) VALUES (?) ON CONFLICT DO NOTHING`)
+	p(&st.isAnonymous, `SELECT 1 FROM anonymous_contacts WHERE id = ?`)
+}
+
 // ResolveAlias implements store.IdentityTx.
 func (t *sqliteTx) ResolveAlias(id string) (string, error) {
 	var into string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT contact_id FROM contact_aliases WHERE id = ?`, id).Scan(&into)
+	err := t.stmt(t.st.identity.resolveAlias).QueryRow(id).Scan(&into)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -66,7 +78,7 @@ func (t *sqliteTx) AddAlias(id, into string, at time.Time) error {
 
 // MarkAnonymous implements store.IdentityTx.
 func (t *sqliteTx) MarkAnonymous(id string) error {
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO anonymous_contacts (id) VALUES (?) ON CONFLICT DO NOTHING`, id); err != nil {
+	if _, err := t.stmt(t.st.identity.markAnonymous).Exec(id); err != nil {
 		return fmt.Errorf("mark %s anonymous: %w", id, err)
 	}
 	return nil
@@ -75,7 +87,7 @@ func (t *sqliteTx) MarkAnonymous(id string) error {
 // IsAnonymous implements store.IdentityTx.
 func (t *sqliteTx) IsAnonymous(id string) (bool, error) {
 	var one int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT 1 FROM anonymous_contacts WHERE id = ?`, id).Scan(&one)
+	err := t.stmt(t.st.identity.isAnonymous).QueryRow(id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

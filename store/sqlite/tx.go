@@ -25,6 +25,7 @@ type sqliteTx struct {
 
 type statements struct {
 	accounts                                    accountStatements // accounts.go
+	identity                                    identityStatements
 	loadContact, contactByEmail, saveContact    *sql.Stmt
 	insertEvent, insertLedger, touchContact     *sql.Stmt
 	countEntries, countEntriesEver, recordEntry *sql.Stmt
@@ -52,7 +53,11 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 		*dst = stmt
 	}
 	p(&st.loadContact, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`)
-	p(&st.contactByEmail, `SELECT id FROM contacts WHERE email = ? ORDER BY created_at LIMIT 1`)
+	// Every contact of the email, the oldest picked in Go: ORDER BY
+	// created_at LIMIT 1 took three times as long for the one row or none
+	// an email has (25-30 µs against 6-12 µs a lookup, in a batch's
+	// transaction), and each identify naming a new email asks.
+	p(&st.contactByEmail, `SELECT id, created_at FROM contacts WHERE email = ?`)
 	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
@@ -91,6 +96,7 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.countContactEvents, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
 	p(&st.countContactEventsAll, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`)
 	prepareAccounts(&st.accounts, p)
+	prepareIdentity(&st.identity, p)
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -183,15 +189,27 @@ func (t *sqliteTx) LoadContact(id string) (*store.ContactRecord, error) {
 func (t *sqliteTx) PrefetchContacts([]string) error { return nil }
 
 func (t *sqliteTx) ContactIDByEmail(email string) (string, error) {
-	var id string
-	err := t.stmt(t.st.contactByEmail).QueryRow(email).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
+	rows, err := t.stmt(t.st.contactByEmail).Query(email)
 	if err != nil {
 		return "", fmt.Errorf("find contact by email: %w", err)
 	}
-	return id, nil
+	defer rows.Close()
+	var oldest string
+	var oldestAt int64
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return "", fmt.Errorf("find contact by email: %w", err)
+		}
+		if oldest == "" || at < oldestAt {
+			oldest, oldestAt = id, at
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("find contact by email: %w", err)
+	}
+	return oldest, nil
 }
 
 func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {

@@ -106,6 +106,7 @@ func (s *Sandbox) Reset() {
 	s.tx = newMemTx(&s.fs.settings, s.keepHistory)
 	s.tx.read, s.tx.scoreWindow = s.read, s.scoreWindow
 	s.u.tx = s.tx
+	s.u.aliases = map[string]string{} // a replayed merge records its alias here, as the live unit does
 	s.now = time.Time{}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -57,6 +58,20 @@ func (t *memTx) SaveAccounts(accounts []*model.Account) error {
 	st := t.accountState()
 	for _, a := range accounts {
 		st.rows[a.ID] = copyAccount(a)
+	}
+	return nil
+}
+
+func (t *memTx) SaveAccountScores(accounts []*model.Account) error {
+	st := t.accountState()
+	for _, a := range accounts {
+		row, ok := st.rows[a.ID]
+		if !ok {
+			return fmt.Errorf("save account %s scores: no row", a.ID)
+		}
+		c := copyAccount(a)
+		c.Name, c.Attributes, c.CreatedAt = row.Name, row.Attributes, row.CreatedAt
+		st.rows[a.ID] = c
 	}
 	return nil
 }

@@ -42,3 +42,31 @@ func TestKnownMax(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxSaveAccountScores: the replay's store writes scores and keeps
+// the traits, and an account it answered empty for update (as
+// PostgreSQL's empty row) is written with those empty traits.
+func TestSandboxSaveAccountScores(t *testing.T) {
+	tx := &memTx{}
+	assert.NoError(t, tx.SaveAccounts([]*model.Account{{ID: "acme", Name: "Acme", Attributes: map[string]any{"plan": "pro"}}}))
+	got, err := tx.LoadAccounts([]string{"acme", "fresh"}, true)
+	assert.NoError(t, err)
+	for _, a := range got {
+		a.Name, a.Attributes = "not written", map[string]any{"not": "written"}
+		a.Sums, a.Scores, a.Score, a.Contacts = map[string]int64{"fit": 4}, map[string]int64{"fit": 4}, 4, 1
+	}
+	assert.NoError(t, tx.SaveAccountScores([]*model.Account{got["acme"], got["fresh"]}))
+	after, err := tx.LoadAccounts([]string{"acme", "fresh"}, false)
+	assert.NoError(t, err)
+	if assert.Len(t, after, 2) {
+		assert.Equal(t, "Acme", after["acme"].Name)
+		assert.Equal(t, map[string]any{"plan": "pro"}, after["acme"].Attributes)
+		assert.Equal(t, "", after["fresh"].Name)
+		assert.Equal(t, map[string]any{}, after["fresh"].Attributes)
+		for _, a := range after {
+			assert.Equal(t, int64(4), a.Score)
+			assert.Equal(t, int64(4), a.Scores["fit"])
+			assert.Equal(t, int64(1), a.Contacts)
+		}
+	}
+}

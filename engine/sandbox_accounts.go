@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -65,12 +64,14 @@ func (t *memTx) SaveAccounts(accounts []*model.Account) error {
 func (t *memTx) SaveAccountScores(accounts []*model.Account) error {
 	st := t.accountState()
 	for _, a := range accounts {
-		row, ok := st.rows[a.ID]
-		if !ok {
-			return fmt.Errorf("save account %s scores: no row", a.ID)
-		}
 		c := copyAccount(a)
-		c.Name, c.Attributes, c.CreatedAt = row.Name, row.Attributes, row.CreatedAt
+		// LoadAccounts for update answers an absent account as an empty
+		// one, as PostgreSQL's empty row: written here, it keeps those
+		// empty traits.
+		c.Name, c.Attributes = "", map[string]any{}
+		if row, ok := st.rows[a.ID]; ok {
+			c.Name, c.Attributes, c.CreatedAt = row.Name, row.Attributes, row.CreatedAt
+		}
 		st.rows[a.ID] = c
 	}
 	return nil

@@ -219,6 +219,23 @@ func (u *unit) flushAccounts() error {
 	}
 	for _, cs := range moved {
 		old, cur := cs.acct.id, cs.c.AccountID
+		if old == cur {
+			// The member's scores moved within its account: only the
+			// dimensions that moved change the sums and the multisets.
+			st := u.accounts[cur]
+			st.changed = true
+			moveSums(st.a, cs.acct.scores, cs.c.Scores)
+			for _, d := range maxDims {
+				if _, ok := st.a.Sums[d]; !ok {
+					st.a.Sums[d] = 0
+				}
+				if was, is := cs.acct.scores[d], cs.c.Scores[d]; was != is {
+					change(cur, d, was, -1)
+					change(cur, d, is, 1)
+				}
+			}
+			continue
+		}
 		if old != "" {
 			st := u.accounts[old]
 			st.changed = true
@@ -252,20 +269,32 @@ func (u *unit) flushAccounts() error {
 	if err := u.tx.AddAccountValues(changes); err != nil {
 		return asStoreFailure(err)
 	}
-	keys := make([]store.AccountDimension, 0, len(changes))
-	seenKey := map[store.AccountDimension]bool{}
-	for _, c := range changes {
-		if !seenKey[c.AccountDimension] {
-			seenKey[c.AccountDimension] = true
-			keys = append(keys, c.AccountDimension)
+	// Most maxes follow from the max before and the batch's changes; the
+	// store's index is asked only for those whose top value lost members.
+	maxes := map[store.AccountDimension]int64{}
+	var ask []store.AccountDimension
+	for i := 0; i < len(changes); {
+		j := i + 1
+		for j < len(changes) && changes[j].AccountDimension == changes[i].AccountDimension {
+			j++
 		}
+		k := changes[i].AccountDimension
+		if v, ok := knownMax(&u.accounts[k.Account].before, k.Dimension, changes[i:j]); ok {
+			maxes[k] = v
+		} else {
+			ask = append(ask, k)
+		}
+		i = j
 	}
-	maxes, err := u.tx.MaxAccountValues(keys)
-	if err != nil {
-		return asStoreFailure(err)
+	if len(ask) > 0 {
+		asked, err := u.tx.MaxAccountValues(ask)
+		if err != nil {
+			return asStoreFailure(err)
+		}
+		maps.Copy(maxes, asked)
 	}
 	watched := u.accountWatched()
-	var save []*model.Account
+	var save, saveScores []*model.Account
 	for _, id := range sorted {
 		st := u.accounts[id]
 		if !st.changed {
@@ -283,7 +312,11 @@ func (u *unit) flushAccounts() error {
 			return asStoreFailure(err)
 		}
 		a.UpdatedAt = u.now
-		save = append(save, a)
+		if st.stored && !st.traits {
+			saveScores = append(saveScores, a)
+		} else {
+			save = append(save, a)
+		}
 		// Members' segments that read account fields follow the account at
 		// the next time pass: one statement per changed account per batch.
 		if watched && (st.traits || a.Score != st.before.Score || a.Grade != st.before.Grade || !maps.Equal(a.Scores, st.before.Scores)) {
@@ -292,7 +325,62 @@ func (u *unit) flushAccounts() error {
 			}
 		}
 	}
-	return asStoreFailure(u.tx.SaveAccounts(save))
+	if err := u.tx.SaveAccounts(save); err != nil {
+		return asStoreFailure(err)
+	}
+	return asStoreFailure(u.tx.SaveAccountScores(saveScores))
+}
+
+// knownMax is the largest value of an account's multiset for dim after
+// the batch's changes (sorted by value, net counts), when the account's
+// max before tells it: the multiset was empty, a value at or above the old
+// max was added, or no member at the old max left. False when members at
+// the old max left and none came at or above it: whether one is left
+// there, or what is below, only the store knows.
+func knownMax(before *model.Account, dim string, changes []store.AccountValueChange) (int64, bool) {
+	top, added := int64(0), false
+	for _, c := range changes {
+		if c.N > 0 {
+			top, added = c.Value, true // sorted: the last one is the largest
+		}
+	}
+	if before.Contacts <= 0 { // every member holds a value: the multiset was empty
+		for _, c := range changes {
+			if c.N < 0 {
+				return 0, false // it was not, after all
+			}
+		}
+		return top, added
+	}
+	old, ok := before.Scores[dim]
+	if !ok {
+		return 0, false
+	}
+	if added && top >= old {
+		return top, true
+	}
+	for _, c := range changes {
+		if c.N < 0 && c.Value >= old {
+			return 0, false
+		}
+	}
+	return old, true
+}
+
+// moveSums changes an account's sums by a member's scores moving from was
+// to is: what addSums(was, -1) then addSums(is, 1) would do, in one pass.
+func moveSums(a *model.Account, was, is map[string]int64) {
+	if a.Sums == nil {
+		a.Sums = map[string]int64{}
+	}
+	for d, v := range is {
+		a.Sums[d] += v - was[d]
+	}
+	for d, v := range was {
+		if _, ok := is[d]; !ok {
+			a.Sums[d] -= v
+		}
+	}
 }
 
 // addSums adds (sign 1) or removes (sign -1) a member's scores to an

@@ -61,6 +61,22 @@ func (t *memTx) SaveAccounts(accounts []*model.Account) error {
 	return nil
 }
 
+func (t *memTx) SaveAccountScores(accounts []*model.Account) error {
+	st := t.accountState()
+	for _, a := range accounts {
+		c := copyAccount(a)
+		// LoadAccounts for update answers an absent account as an empty
+		// one, as PostgreSQL's empty row: written here, it keeps those
+		// empty traits.
+		c.Name, c.Attributes = "", map[string]any{}
+		if row, ok := st.rows[a.ID]; ok {
+			c.Name, c.Attributes, c.CreatedAt = row.Name, row.Attributes, row.CreatedAt
+		}
+		st.rows[a.ID] = c
+	}
+	return nil
+}
+
 func (t *memTx) AddAccountValues(changes []store.AccountValueChange) error {
 	st := t.accountState()
 	for _, c := range changes {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -43,6 +44,12 @@ type AccountTx interface {
 	LoadAccounts(ids []string, forUpdate bool) (map[string]*model.Account, error)
 	// SaveAccounts writes accounts whole (Sums included).
 	SaveAccounts(accounts []*model.Account) error
+	// SaveAccountScores writes what members' changes move in accounts a
+	// row holds: sums, scores, score, grade, member count and updated_at;
+	// name, attributes and created_at stay as stored. It is most of a
+	// batch's account writes (a group call's traits change rarely), and
+	// skips encoding and writing the attributes.
+	SaveAccountScores(accounts []*model.Account) error
 	// AddAccountValues adds each change's N (negative removes) members
 	// holding Value on a max dimension to the account's multiset.
 	AddAccountValues(changes []AccountValueChange) error
@@ -73,20 +80,57 @@ type AccountQuery struct {
 
 // EncodeAccountJSON encodes an account's JSON columns for a backend.
 func EncodeAccountJSON(a *model.Account) (attrs, sums, scores string, err error) {
-	enc := func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	}
-	if attrs, err = enc(nonNilMap(a.Attributes)); err != nil {
+	b, err := json.Marshal(nonNilMap(a.Attributes))
+	if err != nil {
 		return "", "", "", fmt.Errorf("encode account %s attributes: %w", a.ID, err)
 	}
-	if sums, err = enc(nonNilMap(a.Sums)); err != nil {
-		return "", "", "", fmt.Errorf("encode account %s sums: %w", a.ID, err)
+	sums, scores = EncodeAccountScores(a)
+	return string(b), sums, scores, nil
+}
+
+// EncodeAccountScores encodes an account's sums and scores columns: JSON
+// objects of integers, keys sorted as encoding/json sorts them. Every
+// batch writes them for each account it changes, so they skip
+// encoding/json's reflection.
+func EncodeAccountScores(a *model.Account) (sums, scores string) {
+	var keys []string
+	return encodeInt64Map(a.Sums, &keys), encodeInt64Map(a.Scores, &keys)
+}
+
+func encodeInt64Map(m map[string]int64, keys *[]string) string {
+	if len(m) == 0 {
+		return "{}"
 	}
-	if scores, err = enc(nonNilMap(a.Scores)); err != nil {
-		return "", "", "", fmt.Errorf("encode account %s scores: %w", a.ID, err)
+	*keys = (*keys)[:0]
+	for k := range m {
+		*keys = append(*keys, k)
 	}
-	return attrs, sums, scores, nil
+	slices.Sort(*keys)
+	b := make([]byte, 0, 16*len(m))
+	b = append(b, '{')
+	for i, k := range *keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONKey(b, k)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, m[k], 10)
+	}
+	return string(append(b, '}'))
+}
+
+// appendJSONKey appends k as a JSON string: as it is when no byte needs
+// escaping (dimension names are plain), else as encoding/json writes it.
+func appendJSONKey(b []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(k) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"')
 }
 
 // DecodeAccountJSON fills an account's maps from its JSON columns.

@@ -50,6 +50,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	perRequest := fs.Int("per-request", 1, "with -http: events per request (1 = single events; more = {\"events\": [...]} batches)")
 	accounts := fs.Int("accounts", 0, "spread the contacts over this many accounts (engagement sum, fit max), and run the same bench without accounts first, to compare")
 	replicas := fs.Int("replicas", 0, "run the engine as this many `scoreflow serve` processes on -store postgres://… and an embedded NATS, and report CPU per event per replica (0 = in this process)")
+	compare := fs.Bool("compare", true, "with -accounts: also run without accounts (ABBA) and compare; -compare=false runs once, with accounts, to time the whole process from outside")
 	memProfile := fs.String("memprofile", "", "write heap profiles: to this file when publishing ends (the stream's backlog and duplicate window at their largest), to FILE.end once every event is committed")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -78,7 +79,9 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if *accounts > 0 {
+	if *accounts > 0 && !*compare {
+		cfg.accounts = *accounts
+	} else if *accounts > 0 {
 		if err := benchAccounts(cfg, *accounts, stdout); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1

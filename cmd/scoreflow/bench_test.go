@@ -115,4 +115,10 @@ func TestBenchAccounts(t *testing.T) {
 	code, _, errOut = runCmd("bench", "-accounts", "3", "-data", t.TempDir())
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "drop -data and -store")
+
+	// -compare=false: one run, with accounts, on the store given.
+	code, out, errOut = runCmd("bench", "-events", "1500", "-contacts", "150", "-idle-flows", "10", "-accounts", "7", "-compare=false", "-data", t.TempDir())
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.NotContains(t, out, "== run")
+	assert.Len(t, regexp.MustCompile(`accounts kept  7 accounts, 150 members, total score [1-9]\d*`).FindAllString(out, -1), 1)
 }

@@ -141,6 +141,40 @@ func (t *writeTx) SaveAccounts(accounts []*model.Account) error {
 	})
 }
 
+// SaveAccountScores implements store.Tx in one statement for all the
+// accounts (their rows are locked already: LoadAccounts for update).
+func (t *writeTx) SaveAccountScores(accounts []*model.Account) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	n := len(accounts)
+	ids, sums, scores, grades := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	score, members, updated := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, a := range accounts {
+		ids[i], score[i], grades[i], members[i], updated[i] = a.ID, a.Score, a.Grade, a.Contacts, ms(a.UpdatedAt)
+		sums[i], scores[i] = store.EncodeAccountScores(a)
+	}
+	var changed int64
+	err := t.roundTrip(0, func(b *pgx.Batch) {
+		b.Queue(`UPDATE accounts a SET sums = r.sums::jsonb, scores = r.scores::jsonb, score = r.score, grade = r.grade,
+			members = r.members, updated_at = r.updated_at
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
+				AS r(id, sums, scores, score, grade, members, updated_at)
+			WHERE a.id = r.id`, ids, sums, scores, score, grades, members, updated)
+	}, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		changed = tag.RowsAffected()
+		return err
+	})
+	if err == nil && changed != int64(n) {
+		err = fmt.Errorf("%d rows changed, want %d", changed, n)
+	}
+	if err != nil {
+		return fmt.Errorf("save %d account scores: %w", n, err)
+	}
+	return nil
+}
+
 // AddAccountValues implements store.Tx in one round trip: an upsert per
 // change, and a removal's row dropped when no member holds the value.
 func (t *writeTx) AddAccountValues(changes []store.AccountValueChange) error {

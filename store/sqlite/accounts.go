@@ -32,7 +32,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (*model.Account, error) {
 
 // accountStatements are the batch's account statements, prepared once.
 type accountStatements struct {
-	load, save, addValue, takeValue, dropValue, maxValue *sql.Stmt
+	load, save, saveScores, addValue, takeValue, dropValue, maxValue *sql.Stmt
 }
 
 func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
@@ -41,6 +41,7 @@ func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, attributes = excluded.attributes, sums = excluded.sums,
 		scores = excluded.scores, score = excluded.score, grade = excluded.grade, members = excluded.members,
 		updated_at = excluded.updated_at`)
+	p(&st.saveScores, `UPDATE accounts SET sums = ?, scores = ?, score = ?, grade = ?, members = ?, updated_at = ? WHERE id = ?`)
 	p(&st.addValue, `INSERT INTO account_values (account_id, dimension, value, members) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members`)
 	p(&st.takeValue, `UPDATE account_values SET members = members + ? WHERE account_id = ? AND dimension = ? AND value = ? RETURNING members`)
@@ -90,6 +91,21 @@ func (t *sqliteTx) SaveAccounts(accounts []*model.Account) error {
 		if _, err := t.stmt(t.st.accounts.save).Exec(a.ID, a.Name, attrs, sums, scores, a.Score, a.Grade, a.Contacts,
 			ms(a.CreatedAt), ms(a.UpdatedAt)); err != nil {
 			return fmt.Errorf("save account %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+// SaveAccountScores implements store.Tx.
+func (t *sqliteTx) SaveAccountScores(accounts []*model.Account) error {
+	for _, a := range accounts {
+		sums, scores := store.EncodeAccountScores(a)
+		res, err := t.stmt(t.st.accounts.saveScores).Exec(sums, scores, a.Score, a.Grade, a.Contacts, ms(a.UpdatedAt), a.ID)
+		if err != nil {
+			return fmt.Errorf("save account %s scores: %w", a.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("save account %s scores: %d rows changed (%v), want its row", a.ID, n, err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
@@ -73,6 +74,31 @@ func testAccounts(t *testing.T, s store.Store) {
 	noErr(t, err)
 	if n := locked["fresh"]; locked["acme"] == nil || locked["acme"].Contacts != 2 || (n != nil && (n.Contacts != 0 || n.Score != 0 || n.Name != "")) {
 		t.Fatalf("LoadAccounts for update = %v", locked)
+	}
+	noErr(t, tx.Rollback())
+
+	// SaveAccountScores writes what members move and keeps the traits; an
+	// account no row holds is an error.
+	inTx(t, s, func(tx store.Tx) {
+		moved := *globex
+		moved.Name, moved.Attributes, moved.CreatedAt = "not written", map[string]any{"not": "written"}, base.Add(time.Hour)
+		moved.Sums, moved.Scores = map[string]int64{"engagement": 70, "fit": 0}, map[string]int64{"engagement": 70, "fit": 12}
+		moved.Score, moved.Grade, moved.Contacts, moved.UpdatedAt = 82, "hotter", 3, base.Add(time.Minute)
+		noErr(t, tx.SaveAccountScores([]*model.Account{&moved}))
+		got, err := tx.LoadAccounts([]string{"globex"}, false)
+		noErr(t, err)
+		g := got["globex"]
+		if g == nil || g.Name != "Globex" || len(g.Attributes) != 0 || !g.CreatedAt.Equal(base) || g.Sums["engagement"] != 70 ||
+			g.Scores["fit"] != 12 || g.Score != 82 || g.Grade != "hotter" || g.Contacts != 3 || !g.UpdatedAt.Equal(base.Add(time.Minute)) {
+			t.Errorf("globex after SaveAccountScores: %+v", g)
+		}
+		moved.Sums, moved.Scores, moved.Score, moved.Grade, moved.Contacts, moved.UpdatedAt = nil, nil, 80, "hot", 1, base
+		noErr(t, tx.SaveAccountScores([]*model.Account{&moved})) // back as it was, for the list below
+	})
+	tx, err = s.Begin(ctx)
+	noErr(t, err)
+	if err := tx.SaveAccountScores([]*model.Account{{ID: "nobody", UpdatedAt: base}}); err == nil {
+		t.Errorf("SaveAccountScores of an account no row holds: no error")
 	}
 	noErr(t, tx.Rollback())
 

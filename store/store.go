@@ -47,6 +47,7 @@ func IsUnavailable(st Store, err error) bool {
 // Store is the whole persistence API.
 type Store interface {
 	LabStore
+	PartitionStore
 	AccountStore
 	// Begin starts the write transaction of one engine batch.
 	Begin(ctx context.Context) (Tx, error)
@@ -133,6 +134,7 @@ type Store interface {
 // Tx is one batch's write transaction. Reads see the batch's own writes.
 type Tx interface {
 	LabTx
+	PartitionTx
 	AccountTx
 	// SeenEvents returns which of ids were applied before.
 	SeenEvents(ids []string) (map[string]bool, error)

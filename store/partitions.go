@@ -69,4 +69,3 @@ func CheckEpochs(want, got map[int]int64) error {
 	slices.Sort(fenced)
 	return &FencedError{Partitions: fenced}
 }
-

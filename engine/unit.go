@@ -53,6 +53,11 @@ type unit struct {
 	accounts   map[string]*accountState
 	accountErr error
 	watch      int8 // whether segments read account fields: 0 unknown, 1 yes, -1 no
+	// epochs: the owned partitions when the unit began (the fence);
+	// forwards: events resolved to contacts of partitions owned elsewhere
+	// (partitions.go).
+	epochs   map[int]int64
+	forwards []forwarded
 }
 
 type contactState struct {
@@ -103,6 +108,7 @@ type batchResult struct {
 	entered    int // segment moves
 	exited     int
 	parked     int // runs parked at a delay
+	forwarded  int // events sent to the partition that owns their contact
 }
 
 func (u *unit) contact(ev *model.Event) (*contactState, error) {
@@ -122,6 +128,9 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	if cs, ok := u.contacts[id]; ok {
 		return cs, nil
 	}
+	if !u.owns(id) {
+		return nil, &forwardTo{contact: id}
+	}
 	rec, err := u.load(id)
 	if err != nil {
 		return nil, err
@@ -137,6 +146,9 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			id = into
 			if cs, ok := u.contacts[id]; ok {
 				return cs, nil
+			}
+			if !u.owns(id) {
+				return nil, &forwardTo{contact: id}
 			}
 			if rec, err = u.load(id); err != nil {
 				return nil, err

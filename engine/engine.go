@@ -101,7 +101,7 @@ type Engine struct {
 	owned  map[int]*ownedPart
 	lost   chan int
 	rmu    sync.Mutex
-	router *router // while partition 0 is owned (router.go)
+	router *router      // while partition 0 is owned (router.go)
 	fenced map[int]bool // partitions lost in the batch being handled (apply loop only)
 
 	msgs     chan pending

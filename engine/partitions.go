@@ -347,5 +347,6 @@ func (e *Engine) pullSize() int { return max(2*e.batchSize/max(e.parts, 1), 64) 
 func (e *Engine) maxAckPending() int { return 10 * e.batchSize }
 
 // rawID is the id a raw publish gets when its body has none.
-func (e *Engine) rawID(seq uint64) string { return "nats-" + strconv.FormatInt(e.streamEpoch, 10) + "-" + strconv.FormatUint(seq, 10) }
-
+func (e *Engine) rawID(seq uint64) string {
+	return "nats-" + strconv.FormatInt(e.streamEpoch, 10) + "-" + strconv.FormatUint(seq, 10)
+}

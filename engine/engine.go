@@ -54,6 +54,9 @@ type Options struct {
 	Stream broker.StreamOptions
 	// Replica names this process as a partition's owner in the store.
 	Replica string
+	// HoldCommit, when set, runs in each unit of work just before its
+	// fence and commit (tests hold a stale owner's commit with it).
+	HoldCommit func()
 }
 
 // CommitInfo describes one committed batch.
@@ -82,6 +85,7 @@ type Engine struct {
 	onHooks   func()
 	onRun     func(flowID, outcome string)
 	backoff   time.Duration
+	hold      func()
 
 	flows       atomic.Pointer[flowSet]
 	contacts    *lru.Cache[string, *store.ContactRecord]
@@ -122,7 +126,7 @@ func New(opts Options) *Engine {
 		batchSize: opts.BatchSize, maxDepth: opts.MaxCascadeDepth,
 		onCommit: opts.OnCommit, onHooks: opts.OnWebhooks, onRun: opts.OnRun, backoff: opts.RetryBackoff,
 		stopping: make(chan struct{}), done: make(chan struct{}), streamOpts: opts.Stream,
-		replica: opts.Replica, owned: map[int]*ownedPart{}, fenced: map[int]bool{},
+		replica: opts.Replica, hold: opts.HoldCommit, owned: map[int]*ownedPart{}, fenced: map[int]bool{},
 	}
 	if e.replica == "" {
 		e.replica = "scoreflow"
@@ -368,7 +372,10 @@ type pending struct {
 // without their messages.
 func (e *Engine) handle(msgs []pending) bool {
 	clear(e.fenced)
-	msgs = held(msgs, e.epochs())
+	// One snapshot of the owned partitions for the whole batch: the
+	// messages kept and the unit's fence and forwards agree on it.
+	epochs := e.epochs()
+	msgs = held(msgs, epochs)
 	items := make([]pending, 0, len(msgs))
 	var dead []store.DeadEvent
 	var deadMsgs []pending
@@ -381,19 +388,20 @@ func (e *Engine) handle(msgs []pending) bool {
 		items = append(items, p)
 	}
 	if len(items) > 0 {
-		err := e.applyBatch(items)
+		err := e.applyBatch(items, epochs)
 		for fe := (*store.FencedError)(nil); errors.As(err, &fe); {
 			e.lose(fe.Partitions)
-			if items = held(items, e.epochs()); len(items) == 0 {
+			epochs = e.epochs()
+			if items = held(items, epochs); len(items) == 0 {
 				err = nil
 				break
 			}
-			err = e.applyBatch(items)
+			err = e.applyBatch(items, epochs)
 		}
 		if err != nil {
 			e.log.Warn("batch failed; applying its events one by one", "events", len(items), "err", err)
 			for _, it := range items {
-				d, ok := e.applyAlone(it)
+				d, ok := e.applyAlone(it, epochs)
 				if !ok {
 					return false
 				}
@@ -434,10 +442,10 @@ func (e *Engine) handle(msgs []pending) bool {
 // failing while the store itself is healthy is set aside as dead, so one bad
 // event cannot block the stream; while the store is unhealthy the engine
 // waits and retries instead, so no good event is set aside.
-func (e *Engine) applyAlone(it pending) (*store.DeadEvent, bool) {
+func (e *Engine) applyAlone(it pending, epochs map[int]int64) (*store.DeadEvent, bool) {
 	wait := e.backoff
 	for attempt := 1; ; attempt++ {
-		err := e.applyBatch([]pending{it})
+		err := e.applyBatch([]pending{it}, epochs)
 		if err == nil {
 			return nil, true
 		}
@@ -551,9 +559,9 @@ func (e *Engine) currentFlows(ctx context.Context) (*flowSet, error) {
 }
 
 // applyBatch applies events in one transaction and commits.
-func (e *Engine) applyBatch(items []pending) error {
+func (e *Engine) applyBatch(items []pending, epochs map[int]int64) error {
 	start := time.Now()
-	u, err := e.transact(func(u *unit) error { return e.applyAll(u, items) })
+	u, err := e.transactAs(epochs, func(u *unit) error { return e.applyAll(u, items) })
 	if err != nil {
 		return err
 	}
@@ -571,6 +579,11 @@ func (e *Engine) applyBatch(items []pending) error {
 // and the unit's flush succeed, rolled back otherwise. After commit the
 // unit's contacts enter the cache and its hooks fire.
 func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
+	return e.transactAs(e.epochs(), fn)
+}
+
+// transactAs is transact under a given snapshot of the owned partitions.
+func (e *Engine) transactAs(epochs map[int]int64, fn func(u *unit) error) (*unit, error) {
 	ctx := context.Background()
 	fs, err := e.currentFlows(ctx)
 	if err != nil {
@@ -583,11 +596,14 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 	u := &unit{
 		eng: e, tx: tx, now: e.now().UTC().Truncate(time.Millisecond), flows: fs, settings: &fs.settings,
 		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{},
-		seen: map[string]bool{}, aliases: map[string]string{}, epochs: e.epochs(),
+		seen: map[string]bool{}, aliases: map[string]string{}, epochs: epochs,
 	}
 	err = fn(u)
 	if err == nil {
 		err = u.flush()
+	}
+	if err == nil && e.hold != nil {
+		e.hold()
 	}
 	if err == nil {
 		err = u.fence()

@@ -19,6 +19,7 @@ import (
 type ownedPart struct {
 	epoch int64
 	cc    jetstream.ConsumeContext
+	quit  chan struct{} // closed when p is given up: unblocks its delivery
 }
 
 // ErrNotOwner is returned for work on contacts of a partition this engine
@@ -98,7 +99,7 @@ func (e *Engine) Acquire(ctx context.Context, p int) error {
 	}
 	// Nothing of p may be cached from an earlier ownership.
 	e.dropPartition(p)
-	op := &ownedPart{epoch: epoch}
+	op := &ownedPart{epoch: epoch, quit: make(chan struct{})}
 	e.pmu.Lock()
 	e.owned[p] = op // before the first message can reach the loop
 	e.pmu.Unlock()
@@ -106,6 +107,7 @@ func (e *Engine) Acquire(ctx context.Context, p int) error {
 		ev, err := e.decode(m)
 		select {
 		case e.msgs <- pending{msg: m, ev: ev, err: err, part: p, epoch: epoch}:
+		case <-op.quit:
 		case <-e.stopping:
 		}
 	}, jetstream.PullMaxMessages(e.pullSize()), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -155,14 +157,26 @@ func (e *Engine) Release(ctx context.Context, p int) error {
 // claimed them): the engine has already stopped applying them.
 func (e *Engine) Lost() <-chan int { return e.lost }
 
-// unown removes p from the owned partitions and stops its consumption.
+// unown removes p from the owned partitions and stops its consumption,
+// waiting until it fully stopped: a pull request this process sent after
+// the next owner recreated p's consumer would take messages from it that
+// nobody here applies (redelivered only after AckWait).
 func (e *Engine) unown(p int) *ownedPart {
 	e.pmu.Lock()
 	op := e.owned[p]
 	delete(e.owned, p)
 	e.pmu.Unlock()
-	if op != nil && op.cc != nil {
+	if op == nil {
+		return nil
+	}
+	close(op.quit)
+	if op.cc != nil {
 		op.cc.Stop()
+		select {
+		case <-op.cc.Closed():
+		case <-time.After(5 * time.Second):
+			e.log.Warn("partition consumer did not stop within 5s", "partition", p)
+		}
 	}
 	return op
 }
@@ -261,8 +275,12 @@ func (u *unit) fence() error {
 	return u.tx.FencePartitions(touched)
 }
 
-// owns reports whether this engine applies the contact id's partition.
+// owns reports whether this engine applies the contact id's partition. A
+// unit without a snapshot (the lab's sandbox) owns every contact.
 func (u *unit) owns(id string) bool {
+	if u.epochs == nil {
+		return true
+	}
 	_, ok := u.epochs[u.eng.PartitionOf(id)]
 	return ok
 }
@@ -299,7 +317,9 @@ func (u *unit) forwardAll(ctx context.Context) error {
 			return err
 		}
 		msg.Subject = broker.PartitionSubject(f.part)
-		msg.Header.Set(jetstream.MsgIDHeader, "fwd/"+f.ev.ID)
+		// The target in the id: a forward onward from there (the contact
+		// moved again) is another message, not a duplicate of this one.
+		msg.Header.Set(jetstream.MsgIDHeader, "fwd/"+strconv.Itoa(f.part)+"/"+f.ev.ID)
 		fut, err := u.eng.js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
 		if err != nil {
 			return fmt.Errorf("forward event %s: %w", f.ev.ID, err)

@@ -114,8 +114,13 @@ func (e *Engine) stopRouter() {
 		return
 	}
 	r.stopped.Do(func() {
-		r.cc.Stop()
 		close(r.done)
+		r.cc.Stop()
+		select {
+		case <-r.cc.Closed():
+		case <-time.After(5 * time.Second):
+			e.log.Warn("router consumer did not stop within 5s")
+		}
 	})
 }
 

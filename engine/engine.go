@@ -477,6 +477,9 @@ func (e *Engine) storeHealthy() bool {
 
 func (e *Engine) deadEvent(m jetstream.Msg, id string, err error) store.DeadEvent {
 	d := store.DeadEvent{Subject: m.Subject(), EventID: id, Payload: m.Data(), Error: err.Error(), At: e.now()}
+	if src := m.Headers().Get(broker.SourceHeader); src != "" {
+		d.Subject = broker.SubjectPrefix + src // the subject it was published to before partitions
+	}
 	if md, mdErr := m.Metadata(); mdErr == nil {
 		d.StreamSeq = md.Sequence.Stream
 	}

@@ -59,14 +59,15 @@ func (e *Engine) epochs() map[int]int64 {
 
 // AcquireAll applies every partition: a process alone on its store (SQLite
 // always; PostgreSQL without a cluster manager) does what one engine did
-// before partitions.
+// before partitions. Every partition is claimed before any is consumed, so
+// no early event finds a contact of a partition not yet owned (it would be
+// forwarded, or its merge refused).
 func (e *Engine) AcquireAll(ctx context.Context) error {
-	for p := 0; p < e.parts; p++ {
-		if err := e.Acquire(ctx, p); err != nil {
-			return err
-		}
+	all := make([]int, e.parts)
+	for p := range all {
+		all[p] = p
 	}
-	return nil
+	return e.acquire(ctx, all)
 }
 
 // Acquire starts applying partition p: it claims p's next epoch in the
@@ -74,39 +75,75 @@ func (e *Engine) AcquireAll(ctx context.Context) error {
 // p's consumer to its ack floor, so what the previous owner had in flight
 // comes first and in order, and consumes it. Owning partition 0 also runs
 // the router of raw publishes.
-func (e *Engine) Acquire(ctx context.Context, p int) error {
-	if p < 0 || p >= e.parts {
-		return fmt.Errorf("acquire partition %d: the stream has partitions 0..%d", p, e.parts-1)
-	}
+func (e *Engine) Acquire(ctx context.Context, p int) error { return e.acquire(ctx, []int{p}) }
+
+// claimed is a partition owned but not consumed yet.
+type claimed struct {
+	p    int
+	op   *ownedPart
+	cons jetstream.Consumer
+}
+
+func (e *Engine) acquire(ctx context.Context, parts []int) error {
 	select {
 	case <-e.stopping:
 		return ErrStopped
 	default:
 	}
-	e.pmu.Lock()
-	held := e.owned[p] != nil
-	e.pmu.Unlock()
-	if held {
-		return nil
+	var todo []claimed
+	for _, p := range parts {
+		if p < 0 || p >= e.parts {
+			return fmt.Errorf("acquire partition %d: the stream has partitions 0..%d", p, e.parts-1)
+		}
+		e.pmu.Lock()
+		held := e.owned[p] != nil
+		e.pmu.Unlock()
+		if held {
+			continue
+		}
+		epoch, err := e.store.ClaimPartition(ctx, p, e.replica)
+		if err != nil {
+			return err
+		}
+		cons, err := broker.ResetPartitionConsumer(ctx, e.stream, p, e.maxAckPending())
+		if err != nil {
+			return err
+		}
+		// Nothing of p may be cached from an earlier ownership.
+		e.dropPartition(p)
+		op := &ownedPart{epoch: epoch, quit: make(chan struct{})}
+		e.pmu.Lock()
+		e.owned[p] = op // before the first message can reach the loop
+		e.pmu.Unlock()
+		todo = append(todo, claimed{p: p, op: op, cons: cons})
 	}
-	epoch, err := e.store.ClaimPartition(ctx, p, e.replica)
-	if err != nil {
-		return err
+	for _, c := range todo {
+		if err := e.consume(c); err != nil {
+			for _, c := range todo {
+				e.unown(c.p)
+			}
+			return err
+		}
+		e.log.Info("partition acquired", "partition", c.p, "epoch", c.op.epoch, "replica", e.replica)
+		if c.p == 0 {
+			if err := e.startRouter(ctx); err != nil {
+				for _, c := range todo {
+					_ = e.Release(ctx, c.p)
+				}
+				return err
+			}
+		}
 	}
-	cons, err := broker.ResetPartitionConsumer(ctx, e.stream, p, e.maxAckPending())
-	if err != nil {
-		return err
-	}
-	// Nothing of p may be cached from an earlier ownership.
-	e.dropPartition(p)
-	op := &ownedPart{epoch: epoch, quit: make(chan struct{})}
-	e.pmu.Lock()
-	e.owned[p] = op // before the first message can reach the loop
-	e.pmu.Unlock()
-	cc, err := cons.Consume(func(m jetstream.Msg) {
+	return nil
+}
+
+// consume starts delivering a claimed partition's messages to the loop.
+func (e *Engine) consume(c claimed) error {
+	p, op := c.p, c.op
+	cc, err := c.cons.Consume(func(m jetstream.Msg) {
 		ev, err := e.decode(m)
 		select {
-		case e.msgs <- pending{msg: m, ev: ev, err: err, part: p, epoch: epoch}:
+		case e.msgs <- pending{msg: m, ev: ev, err: err, part: p, epoch: op.epoch}:
 		case <-op.quit:
 		case <-e.stopping:
 		}
@@ -114,21 +151,17 @@ func (e *Engine) Acquire(ctx context.Context, p int) error {
 		e.log.Warn("partition consumer", "partition", p, "err", err)
 	}))
 	if err != nil {
-		e.pmu.Lock()
-		delete(e.owned, p)
-		e.pmu.Unlock()
 		return fmt.Errorf("consume partition %d: %w", p, err)
 	}
 	e.pmu.Lock()
-	op.cc = cc
-	e.pmu.Unlock()
-	if p == 0 {
-		if err := e.startRouter(ctx); err != nil {
-			_ = e.Release(ctx, p)
-			return err
-		}
+	still := e.owned[p] == op
+	if still {
+		op.cc = cc
 	}
-	e.log.Info("partition acquired", "partition", p, "epoch", epoch, "replica", e.replica)
+	e.pmu.Unlock()
+	if !still { // lost or released while starting
+		cc.Stop()
+	}
 	return nil
 }
 
@@ -165,15 +198,19 @@ func (e *Engine) unown(p int) *ownedPart {
 	e.pmu.Lock()
 	op := e.owned[p]
 	delete(e.owned, p)
+	var cc jetstream.ConsumeContext
+	if op != nil {
+		cc = op.cc
+	}
 	e.pmu.Unlock()
 	if op == nil {
 		return nil
 	}
 	close(op.quit)
-	if op.cc != nil {
-		op.cc.Stop()
+	if cc != nil {
+		cc.Stop()
 		select {
-		case <-op.cc.Closed():
+		case <-cc.Closed():
 		case <-time.After(5 * time.Second):
 			e.log.Warn("partition consumer did not stop within 5s", "partition", p)
 		}

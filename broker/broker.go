@@ -155,5 +155,5 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 // not acked are skipped by the store's record. Only one engine consumes at a
 // time, so recreating the consumer disturbs nobody.
 func ResetConsumer(ctx context.Context, s jetstream.Stream, maxAckPending int) (jetstream.Consumer, error) {
-	return resetConsumer(ctx, s, consumerConfig(ConsumerName, "", "Scoreflow engine: applies events in stream order", maxAckPending), "")
+	return resetConsumer(ctx, s, consumerConfig(ConsumerName, "", "Scoreflow engine: applies events in stream order", maxAckPending), "", false)
 }

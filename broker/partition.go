@@ -39,6 +39,11 @@ const (
 	RouterName = "scoreflow-router"
 	// partitionConsumerPrefix + N is partition N's durable consumer.
 	partitionConsumerPrefix = "scoreflow-p"
+	// AllConsumer reads every partition in stream order: a process that
+	// applies them all (alone on its store) uses it instead of one consumer
+	// per partition, which keeps its batches in stream order and costs
+	// JetStream one consumer's state.
+	AllConsumer = "scoreflow-all"
 )
 
 // PartitionKey is the key an event is partitioned by: its contact id,
@@ -103,7 +108,10 @@ func consumerConfig(name, filter, description string, maxAckPending int) jetstre
 // the messages the previous one had in flight at once and in order.
 func ResetPartitionConsumer(ctx context.Context, s jetstream.Stream, p, maxAckPending int) (jetstream.Consumer, error) {
 	cfg := consumerConfig(PartitionConsumer(p), PartitionSubject(p), "Scoreflow engine: applies one partition's events in stream order", maxAckPending)
-	return resetConsumer(ctx, s, cfg, "")
+	// A partition last applied through the all-partitions consumer starts
+	// after that one's ack floor; the consumer itself stays, its owner
+	// still reads its floor when it gives up the whole.
+	return resetConsumer(ctx, s, cfg, AllConsumer, false)
 }
 
 // ResetRouter (re)declares the router's consumer from its ack floor. A
@@ -112,12 +120,13 @@ func ResetPartitionConsumer(ctx context.Context, s jetstream.Stream, p, maxAckPe
 // it had not applied is lost and none is routed twice needlessly.
 func ResetRouter(ctx context.Context, s jetstream.Stream, maxAckPending int) (jetstream.Consumer, error) {
 	cfg := consumerConfig(RouterName, SubjectPrefix+">", "Scoreflow router: moves raw publishes to their partition", maxAckPending)
-	return resetConsumer(ctx, s, cfg, ConsumerName)
+	return resetConsumer(ctx, s, cfg, ConsumerName, true)
 }
 
 // resetConsumer recreates cfg's durable from its ack floor, or from the
-// ack floor of legacy when cfg's does not exist yet but legacy does.
-func resetConsumer(ctx context.Context, s jetstream.Stream, cfg jetstream.ConsumerConfig, legacy string) (jetstream.Consumer, error) {
+// ack floor of legacy when cfg's does not exist yet but legacy does
+// (deleted when dropLegacy).
+func resetConsumer(ctx context.Context, s jetstream.Stream, cfg jetstream.ConsumerConfig, legacy string, dropLegacy bool) (jetstream.Consumer, error) {
 	old, err := s.Consumer(ctx, cfg.Durable)
 	from := cfg.Durable
 	if errors.Is(err, jetstream.ErrConsumerNotFound) && legacy != "" {
@@ -133,8 +142,10 @@ func resetConsumer(ctx context.Context, s jetstream.Stream, cfg jetstream.Consum
 		if floor := info.AckFloor.Stream; floor > 0 {
 			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
 		}
-		if err := s.DeleteConsumer(ctx, from); err != nil {
-			return nil, fmt.Errorf("reset consumer %s: %w", from, err)
+		if from == cfg.Durable || dropLegacy {
+			if err := s.DeleteConsumer(ctx, from); err != nil {
+				return nil, fmt.Errorf("reset consumer %s: %w", from, err)
+			}
 		}
 	case !errors.Is(err, jetstream.ErrConsumerNotFound):
 		return nil, fmt.Errorf("look up consumer %s: %w", from, err)
@@ -144,6 +155,64 @@ func resetConsumer(ctx context.Context, s jetstream.Stream, cfg jetstream.Consum
 		return nil, fmt.Errorf("declare consumer %s: %w", cfg.Durable, err)
 	}
 	return c, nil
+}
+
+// AckFloor is a consumer's ack floor as a stream sequence: every message
+// of its filter up to it is acknowledged (0 when it does not exist).
+func AckFloor(ctx context.Context, s jetstream.Stream, name string) (uint64, error) {
+	c, err := s.Consumer(ctx, name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up consumer %s: %w", name, err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("consumer %s info: %w", name, err)
+	}
+	return info.AckFloor.Stream, nil
+}
+
+// RecreateConsumer deletes a consumer (when it exists) and declares it
+// anew, delivering from stream sequence after+1: for switching between the
+// all-partitions consumer and the per-partition ones, whose ack floors
+// only the caller can combine.
+func RecreateConsumer(ctx context.Context, s jetstream.Stream, name string, after uint64, maxAckPending int) (jetstream.Consumer, error) {
+	filter, what := PartitionPrefix+"*", "Scoreflow engine: applies every partition in stream order"
+	if name != AllConsumer {
+		p, err := strconv.Atoi(strings.TrimPrefix(name, partitionConsumerPrefix))
+		if err != nil {
+			return nil, fmt.Errorf("consumer %s: not an engine consumer", name)
+		}
+		filter, what = PartitionSubject(p), "Scoreflow engine: applies one partition's events in stream order"
+	}
+	if err := DeleteConsumer(ctx, s, name); err != nil {
+		return nil, err
+	}
+	cfg := consumerConfig(name, filter, what, maxAckPending)
+	if after > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	}
+	c, err := s.CreateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("declare consumer %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// DeleteConsumer deletes a consumer; one that does not exist is fine.
+func DeleteConsumer(ctx context.Context, s jetstream.Stream, name string) error {
+	if err := s.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("delete consumer %s: %w", name, err)
+	}
+	return nil
+}
+
+// PartitionOfSubject is the partition of a scoreflow.partition.<N> subject.
+func PartitionOfSubject(subject string) (int, bool) {
+	p, err := strconv.Atoi(strings.TrimPrefix(subject, PartitionPrefix))
+	return p, err == nil && strings.HasPrefix(subject, PartitionPrefix)
 }
 
 // Backlog sums the pending and unacknowledged messages of the router and
@@ -159,7 +228,7 @@ func Backlog(ctx context.Context, js jetstream.JetStream) (pending, ackPending u
 	if err != nil {
 		return 0, 0, err
 	}
-	names := []string{RouterName}
+	names := []string{RouterName, AllConsumer}
 	for p := 0; p < n; p++ {
 		names = append(names, PartitionConsumer(p))
 	}

@@ -105,8 +105,10 @@ type Engine struct {
 	owned  map[int]*ownedPart
 	lost   chan int
 	rmu    sync.Mutex
-	router *router      // while partition 0 is owned (router.go)
-	fenced map[int]bool // partitions lost in the batch being handled (apply loop only)
+	router *router        // while partition 0 is owned (router.go)
+	whole  *wholeConsumer // while every partition is read by one consumer (whole.go)
+	modeMu sync.Mutex     // serialises switching between whole and per partition
+	fenced map[int]bool   // partitions lost in the batch being handled (apply loop only)
 
 	msgs     chan pending
 	jobs     chan job
@@ -206,6 +208,13 @@ func (e *Engine) Stop(ctx context.Context) error {
 		close(e.stopping)
 		for p := 0; p < e.parts; p++ {
 			e.unown(p)
+		}
+		e.pmu.Lock()
+		w := e.whole
+		e.whole = nil
+		e.pmu.Unlock()
+		if w != nil {
+			stopWhole(e, w)
 		}
 		e.stopRouter()
 	})

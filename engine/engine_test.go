@@ -162,7 +162,7 @@ func TestSameEventIDAppliedOnce(t *testing.T) {
 }
 
 // TestRedeliveryAfterRestartAppliesNothingTwice replays the whole stream
-// into a restarted engine (its partitions' consumers deleted, so JetStream redelivers
+// into a restarted engine (its consumer deleted, so JetStream redelivers
 // every message, as after a crash between commit and ack).
 func TestRedeliveryAfterRestartAppliesNothingTwice(t *testing.T) {
 	apptest.EachStore(t, func(t *testing.T) {
@@ -175,9 +175,7 @@ func TestRedeliveryAfterRestartAppliesNothingTwice(t *testing.T) {
 		apptest.WaitIdle(t, a)
 		before := apptest.Contact(t, a, "c0").Score
 		require.Equal(t, int64(50), before)
-		for p := 0; p < a.Engine.Partitions(); p++ {
-			require.NoError(t, a.JS.DeleteConsumer(context.Background(), "SCOREFLOW_EVENTS", broker.PartitionConsumer(p)))
-		}
+		require.NoError(t, a.JS.DeleteConsumer(context.Background(), "SCOREFLOW_EVENTS", broker.AllConsumer))
 		require.NoError(t, a.Shutdown(context.Background()))
 
 		b := apptest.Start(t, app.Config{DataDir: dir})

@@ -63,6 +63,12 @@ func (e *Engine) epochs() map[int]int64 {
 // no early event finds a contact of a partition not yet owned (it would be
 // forwarded, or its merge refused).
 func (e *Engine) AcquireAll(ctx context.Context) error {
+	e.pmu.Lock()
+	alone := len(e.owned) == 0
+	e.pmu.Unlock()
+	if alone {
+		return e.acquireWhole(ctx)
+	}
 	all := make([]int, e.parts)
 	for p := range all {
 		all[p] = p
@@ -169,6 +175,9 @@ func (e *Engine) consume(c claimed) error {
 // messages of p is in flight; p's contacts are dropped from the caches,
 // and its messages not yet applied stay unacked for the next owner.
 func (e *Engine) Release(ctx context.Context, p int) error {
+	if err := e.leaveWhole(ctx); err != nil {
+		return err
+	}
 	op := e.unown(p)
 	if op == nil {
 		return nil
@@ -221,6 +230,12 @@ func (e *Engine) unown(p int) *ownedPart {
 // lose gives up partitions a batch found fenced. It runs on the apply
 // loop, so no batch is in flight.
 func (e *Engine) lose(parts []int) {
+	defer func() {
+		// The others keep being applied, each through its own consumer.
+		if err := e.leaveWhole(context.Background()); err != nil {
+			e.log.Error("switch to one consumer per partition", "err", err)
+		}
+	}()
 	for _, p := range parts {
 		e.fenced[p] = true
 		if e.unown(p) == nil {

@@ -308,3 +308,38 @@ func TestStaleOwnerIsFenced(t *testing.T) {
 	defer tx.Rollback()
 	require.ErrorIs(t, tx.FencePartitions(map[int]int64{p: 1}), store.ErrFenced)
 }
+
+// TestAloneThenShared: an engine that took every partition alone (one
+// consumer for all) gives half of them to a second engine mid-load; both
+// switch to per-partition consumers from the right place: every event is
+// applied once.
+func TestAloneThenShared(t *testing.T) {
+	ns, url := sharedCluster(t)
+	a := startReplica(t, "a", ns, url, nil)
+	b := startReplica(t, "b", ns, url, nil)
+	ctx := context.Background()
+	require.NoError(t, a.eng.AcquireAll(ctx))
+	pub := broker.NewPublisher(a.js)
+	want, events := map[string]int64{}, map[string]int{}
+	publish := func(round int) {
+		var batch []*model.Event
+		for i := 0; i < 100; i++ {
+			id := fmt.Sprintf("s-%03d", i)
+			batch = append(batch, &model.Event{ID: fmt.Sprintf("s-%d-%s", round, id), Type: "Tick", ContactID: id, Timestamp: time.Now().UTC()})
+			want[id]++
+			events[id]++
+		}
+		require.NoError(t, pub.Publish(ctx, "test", batch))
+	}
+	for r := 0; r < 10; r++ {
+		publish(r)
+	}
+	a.release(t, span(8, 16)...)
+	b.acquire(t, span(8, 16)...)
+	for r := 10; r < 20; r++ {
+		publish(r)
+	}
+	checkScores(t, a.st, want, events)
+	assert.Equal(t, span(0, 8), a.eng.Owned())
+	assert.Equal(t, span(8, 16), b.eng.Owned())
+}

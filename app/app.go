@@ -215,6 +215,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Engine = engine.New(engine.Options{
 		Store: a.Store, JS: a.JS, Logger: a.log, Now: cfg.Now, BatchSize: cfg.BatchSize,
 		MaxCascadeDepth: cfg.MaxCascadeDepth, OnWebhooks: a.Dispatcher.Notify, OnRun: a.Metrics.FlowRun, Stream: streamOpts,
+		Replica: a.ReplicaID,
 		OnCommit: func(ci engine.CommitInfo) {
 			a.Metrics.Committed(len(ci.EventIDs), ci.Duplicates, ci.Duration)
 			if cfg.OnCommit != nil {
@@ -225,6 +226,10 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Metrics.WatchLag(a.consumerLag, 2*time.Second)
 	a.Metrics.WatchDead(func() uint64 { return a.Engine.Stats().Dead })
 	if err := a.Engine.Start(ctx); err != nil {
+		return nil, err
+	}
+	// The process holds the engine lease: it applies every partition.
+	if err := a.Engine.AcquireAll(ctx); err != nil {
 		return nil, err
 	}
 	if a.Scheduler, err = engine.NewScheduler(a.Engine, a.Store, a.log, withDefaults(cfg.Schedules)); err != nil {
@@ -344,15 +349,7 @@ func (a *App) close() error {
 // consumerLag reads the engine consumer's backlog from JetStream (the
 // consumer lag metric, read at each scrape).
 func (a *App) consumerLag(ctx context.Context) (pending, ackPending uint64, err error) {
-	cons, err := a.JS.Consumer(ctx, broker.StreamName, broker.ConsumerName)
-	if err != nil {
-		return 0, 0, err
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	return info.NumPending, uint64(info.NumAckPending), nil
+	return broker.Backlog(ctx, a.JS)
 }
 
 // parseSendGridKey checks the verification key at start, so a bad one is

@@ -58,7 +58,7 @@ func startRefused(t *testing.T, cfg app.Config) error {
 
 func consumerCreated(t *testing.T, a *app.App) time.Time {
 	t.Helper()
-	cons, err := a.JS.Consumer(context.Background(), broker.StreamName, broker.ConsumerName)
+	cons, err := a.JS.Consumer(context.Background(), broker.StreamName, broker.AllConsumer)
 	require.NoError(t, err)
 	info, err := cons.Info(context.Background())
 	require.NoError(t, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scoreflow/scoreflow/app"
+	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/model"
 )
@@ -145,16 +146,12 @@ func WaitIdle(t testing.TB, a *app.App) {
 	t.Helper()
 	ctx := context.Background()
 	CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
-		cons, err := a.JS.Consumer(ctx, "SCOREFLOW_EVENTS", "scoreflow-engine")
+		pending, unacked, err := broker.Backlog(ctx, a.JS)
 		if err != nil {
 			return err
 		}
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if info.NumPending > 0 || info.NumAckPending > 0 {
-			return fmt.Errorf("consumer has %d pending, %d unacked", info.NumPending, info.NumAckPending)
+		if pending > 0 || unacked > 0 {
+			return fmt.Errorf("consumers have %d pending, %d unacked", pending, unacked)
 		}
 		return nil
 	})

@@ -21,7 +21,9 @@ import (
 const (
 	StreamName    = "SCOREFLOW_EVENTS"
 	SubjectPrefix = "scoreflow.events."
-	ConsumerName  = "scoreflow-engine"
+	// ConsumerName is the single engine consumer of a stream from before
+	// partitions (ResetRouter takes over from it).
+	ConsumerName = "scoreflow-engine"
 	// DuplicateWindow is how long JetStream itself drops a repeated
 	// Nats-Msg-Id; the store's record catches repeats after it, so the
 	// window only saves a repeat its place in the stream. It is short
@@ -129,7 +131,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "Scoreflow events: every ingest path publishes here; the engine consumes",
-		Subjects:    []string{SubjectPrefix + ">"},
+		Subjects:    []string{SubjectPrefix + ">", PartitionPrefix + "*"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Duplicates:  DuplicateWindow,
@@ -153,34 +155,5 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 // not acked are skipped by the store's record. Only one engine consumes at a
 // time, so recreating the consumer disturbs nobody.
 func ResetConsumer(ctx context.Context, s jetstream.Stream, maxAckPending int) (jetstream.Consumer, error) {
-	cfg := jetstream.ConsumerConfig{
-		Durable:     ConsumerName,
-		Description: "Scoreflow engine: applies events in stream order",
-		// Explicit acks: an ack never covers a message that was not applied.
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       2 * time.Minute,
-		MaxAckPending: maxAckPending,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	old, err := s.Consumer(ctx, ConsumerName)
-	switch {
-	case err == nil:
-		info, err := old.Info(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("consumer %s info: %w", ConsumerName, err)
-		}
-		if floor := info.AckFloor.Stream; floor > 0 {
-			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
-		}
-		if err := s.DeleteConsumer(ctx, ConsumerName); err != nil {
-			return nil, fmt.Errorf("reset consumer %s: %w", ConsumerName, err)
-		}
-	case !errors.Is(err, jetstream.ErrConsumerNotFound):
-		return nil, fmt.Errorf("look up consumer %s: %w", ConsumerName, err)
-	}
-	c, err := s.CreateConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("declare consumer %s: %w", ConsumerName, err)
-	}
-	return c, nil
+	return resetConsumer(ctx, s, consumerConfig(ConsumerName, "", "Scoreflow engine: applies events in stream order", maxAckPending), "", false)
 }

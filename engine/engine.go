@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,11 @@ type Options struct {
 	// Stream is how the event stream is declared when the engine creates
 	// it (replicas, partitions; CONTRACT §7).
 	Stream broker.StreamOptions
+	// Replica names this process as a partition's owner in the store.
+	Replica string
+	// HoldCommit, when set, runs in each unit of work just before its
+	// fence and commit (tests hold a stale owner's commit with it).
+	HoldCommit func()
 }
 
 // CommitInfo describes one committed batch.
@@ -79,6 +85,7 @@ type Engine struct {
 	onHooks   func()
 	onRun     func(flowID, outcome string)
 	backoff   time.Duration
+	hold      func()
 
 	flows       atomic.Pointer[flowSet]
 	contacts    *lru.Cache[string, *store.ContactRecord]
@@ -88,12 +95,26 @@ type Engine struct {
 	forceReload atomic.Bool
 	streamEpoch int64
 	streamOpts  broker.StreamOptions
+	stream      jetstream.Stream
+	parts       int
+	replica     string
+
+	// The partitions this engine applies (partitions.go); the apply loop
+	// takes a snapshot of their epochs per unit of work.
+	pmu    sync.Mutex
+	owned  map[int]*ownedPart
+	lost   chan int
+	rmu    sync.Mutex
+	router *router        // while partition 0 is owned (router.go)
+	whole  *wholeConsumer // while every partition is read by one consumer (whole.go)
+	modeMu sync.Mutex     // serialises switching between whole and per partition
+	fenced map[int]bool   // partitions lost in the batch being handled (apply loop only)
 
 	msgs     chan pending
 	jobs     chan job
 	stopping chan struct{}
 	done     chan struct{}
-	cc       jetstream.ConsumeContext
+	started  bool
 	ready    atomic.Bool
 	stopOnce sync.Once
 
@@ -107,6 +128,10 @@ func New(opts Options) *Engine {
 		batchSize: opts.BatchSize, maxDepth: opts.MaxCascadeDepth,
 		onCommit: opts.OnCommit, onHooks: opts.OnWebhooks, onRun: opts.OnRun, backoff: opts.RetryBackoff,
 		stopping: make(chan struct{}), done: make(chan struct{}), streamOpts: opts.Stream,
+		replica: opts.Replica, hold: opts.HoldCommit, owned: map[int]*ownedPart{}, fenced: map[int]bool{},
+	}
+	if e.replica == "" {
+		e.replica = "scoreflow"
 	}
 	if e.log == nil {
 		e.log = slog.Default()
@@ -135,7 +160,8 @@ func New(opts Options) *Engine {
 	return e
 }
 
-// Start declares the stream and consumer, loads flows and starts consuming.
+// Start declares the stream, loads flows and starts the apply loop. It
+// applies no partition yet: Acquire or AcquireAll start consuming.
 func (e *Engine) Start(ctx context.Context) error {
 	stream, err := broker.EnsureStream(ctx, e.js, e.streamOpts)
 	if err != nil {
@@ -145,34 +171,19 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream info: %w", err)
 	}
+	e.stream = stream
 	e.streamEpoch = info.Created.Unix()
-	// Room for the pull buffer, the decoded channel and the batch in flight,
-	// so delivery never waits on acks of a batch still committing.
-	cons, err := broker.ResetConsumer(ctx, stream, 10*e.batchSize)
-	if err != nil {
+	if e.parts, err = broker.StreamPartitions(ctx, e.js); err != nil {
 		return err
 	}
+	e.lost = make(chan int, e.parts)
 	if err := e.reloadFlows(ctx); err != nil {
 		return err
 	}
-	// Messages are decoded on the consumer's goroutine, so decoding runs in
-	// parallel with the engine applying the previous batch.
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		ev, err := e.decode(m)
-		select {
-		case e.msgs <- pending{msg: m, ev: ev, err: err}:
-		case <-e.stopping:
-		}
-	}, jetstream.PullMaxMessages(2*e.batchSize), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		e.log.Warn("event consumer", "err", err)
-	}))
-	if err != nil {
-		return fmt.Errorf("consume %s: %w", broker.StreamName, err)
-	}
-	e.cc = cc
+	e.started = true
 	go e.loop()
 	e.ready.Store(true)
-	e.log.Info("engine consuming", "stream", broker.StreamName, "consumer", broker.ConsumerName, "batch", e.batchSize)
+	e.log.Info("engine started", "stream", broker.StreamName, "partitions", e.parts, "batch", e.batchSize)
 	return nil
 }
 
@@ -195,11 +206,19 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.stopOnce.Do(func() {
 		e.ready.Store(false)
 		close(e.stopping)
-		if e.cc != nil {
-			e.cc.Stop()
+		for p := 0; p < e.parts; p++ {
+			e.unown(p)
 		}
+		e.pmu.Lock()
+		w := e.whole
+		e.whole = nil
+		e.pmu.Unlock()
+		if w != nil {
+			stopWhole(e, w)
+		}
+		e.stopRouter()
 	})
-	if e.cc == nil {
+	if !e.started {
 		return nil
 	}
 	select {
@@ -218,6 +237,11 @@ func (e *Engine) loop() {
 		case m := <-e.msgs:
 			batch = append(batch[:0], m)
 		case j := <-e.jobs:
+			if j.local != nil {
+				j.local()
+				j.done <- nil
+				continue
+			}
 			_, err := e.transact(j.fn)
 			j.done <- err
 			continue
@@ -243,8 +267,9 @@ func (e *Engine) loop() {
 // writer of contacts, which keeps the contact cache exact and a contact's
 // changes in order.
 type job struct {
-	fn   func(u *unit) error
-	done chan error
+	fn    func(u *unit) error
+	local func() // instead of fn: runs between batches, without a transaction
+	done  chan error
 }
 
 // ErrStopped is returned for work submitted to an engine that stopped.
@@ -252,7 +277,11 @@ var ErrStopped = errors.New("engine stopped")
 
 // do runs fn in its own unit of work on the apply loop and waits for it.
 func (e *Engine) do(ctx context.Context, fn func(u *unit) error) error {
-	j := job{fn: fn, done: make(chan error, 1)}
+	return e.submit(ctx, job{fn: fn, done: make(chan error, 1)})
+}
+
+// submit hands a job to the apply loop and waits for it.
+func (e *Engine) submit(ctx context.Context, j job) error {
 	select {
 	case e.jobs <- j:
 	case <-e.stopping:
@@ -275,6 +304,9 @@ func (e *Engine) do(ctx context.Context, fn func(u *unit) error) error {
 // is ordered with the contact's events and leaves no stale cache entry.
 func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 	return e.do(ctx, func(u *unit) error {
+		if !u.owns(id) {
+			return fmt.Errorf("delete contact %s: %w", id, ErrNotOwner)
+		}
 		// The contact leaves its account first (flushAccounts takes its
 		// scores off); it is not written back, having been deleted.
 		if cs, err := u.existing(id); err != nil {
@@ -337,40 +369,79 @@ type pending struct {
 	msg jetstream.Msg
 	ev  *model.Event
 	err error
+	// part and epoch: the partition it was delivered for, under which claim.
+	part  int
+	epoch int64
 }
 
 // handle applies a batch and acks it; false means the engine is stopping
-// and the batch was left unacked.
+// and the batch was left unacked. Messages of partitions the engine no
+// longer holds are left unacked for their owner; a batch fenced by another
+// owner's claim gives those partitions up (lose) and is applied again
+// without their messages.
 func (e *Engine) handle(msgs []pending) bool {
+	clear(e.fenced)
+	// One snapshot of the owned partitions for the whole batch: the
+	// messages kept and the unit's fence and forwards agree on it.
+	epochs := e.epochs()
+	msgs = held(msgs, epochs)
 	items := make([]pending, 0, len(msgs))
 	var dead []store.DeadEvent
+	var deadMsgs []pending
 	for _, p := range msgs {
 		if p.err != nil {
 			dead = append(dead, e.deadEvent(p.msg, "", p.err))
+			deadMsgs = append(deadMsgs, p)
 			continue
 		}
 		items = append(items, p)
 	}
 	if len(items) > 0 {
-		if err := e.applyBatch(items); err != nil {
+		err := e.applyBatch(items, epochs)
+		for fe := (*store.FencedError)(nil); errors.As(err, &fe); {
+			e.lose(fe.Partitions)
+			epochs = e.epochs()
+			if items = held(items, epochs); len(items) == 0 {
+				err = nil
+				break
+			}
+			err = e.applyBatch(items, epochs)
+		}
+		if err != nil {
 			e.log.Warn("batch failed; applying its events one by one", "events", len(items), "err", err)
 			for _, it := range items {
-				d, ok := e.applyAlone(it)
+				d, ok := e.applyAlone(it, epochs)
 				if !ok {
 					return false
 				}
 				if d != nil {
 					dead = append(dead, *d)
+					deadMsgs = append(deadMsgs, it)
 				}
 			}
 		}
 	}
-	for _, d := range dead {
+	// Dead events and acks only for partitions not fenced meanwhile: a lost
+	// one's messages are the new owner's. (A partition released during the
+	// batch still has its committed messages acked.)
+	for i, d := range dead {
+		if e.fenced[deadMsgs[i].part] {
+			continue
+		}
 		if err := e.store.RecordDeadEvent(context.Background(), d); err != nil {
 			e.log.Error("record dead event", "seq", d.StreamSeq, "err", err)
 		}
 		e.dead.Add(1)
 		e.log.Warn("event not applied", "seq", d.StreamSeq, "event", d.EventID, "err", d.Error)
+	}
+	if len(e.fenced) > 0 {
+		kept := msgs[:0:0]
+		for _, m := range msgs {
+			if !e.fenced[m.part] {
+				kept = append(kept, m)
+			}
+		}
+		msgs = kept
 	}
 	e.ack(msgs)
 	return true
@@ -380,12 +451,16 @@ func (e *Engine) handle(msgs []pending) bool {
 // failing while the store itself is healthy is set aside as dead, so one bad
 // event cannot block the stream; while the store is unhealthy the engine
 // waits and retries instead, so no good event is set aside.
-func (e *Engine) applyAlone(it pending) (*store.DeadEvent, bool) {
+func (e *Engine) applyAlone(it pending, epochs map[int]int64) (*store.DeadEvent, bool) {
 	wait := e.backoff
 	for attempt := 1; ; attempt++ {
-		err := e.applyBatch([]pending{it})
+		err := e.applyBatch([]pending{it}, epochs)
 		if err == nil {
 			return nil, true
+		}
+		if fe := (*store.FencedError)(nil); errors.As(err, &fe) {
+			e.lose(fe.Partitions)
+			return nil, true // not applied here: the new owner's
 		}
 		if attempt >= 3 && e.storeHealthy() {
 			d := e.deadEvent(it.msg, it.ev.ID, err)
@@ -411,6 +486,9 @@ func (e *Engine) storeHealthy() bool {
 
 func (e *Engine) deadEvent(m jetstream.Msg, id string, err error) store.DeadEvent {
 	d := store.DeadEvent{Subject: m.Subject(), EventID: id, Payload: m.Data(), Error: err.Error(), At: e.now()}
+	if src := m.Headers().Get(broker.SourceHeader); src != "" {
+		d.Subject = broker.SubjectPrefix + src // the subject it was published to before partitions
+	}
 	if md, mdErr := m.Metadata(); mdErr == nil {
 		d.StreamSeq = md.Sequence.Stream
 	}
@@ -441,14 +519,22 @@ func (e *Engine) decode(m jetstream.Msg) (*model.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("message metadata: %w", err)
 	}
+	h := m.Headers()
 	if ev.ID == "" {
-		ev.ID = m.Headers().Get(jetstream.MsgIDHeader)
+		ev.ID = h.Get(broker.EventIDHeader) // a raw publish's, set by the router
+	}
+	if ev.ID == "" && !strings.HasPrefix(m.Subject(), broker.PartitionPrefix) {
+		ev.ID = h.Get(jetstream.MsgIDHeader)
 	}
 	if ev.ID == "" {
-		ev.ID = fmt.Sprintf("nats-%d-%d", e.streamEpoch, md.Sequence.Stream)
+		ev.ID = e.rawID(md.Sequence.Stream)
 	}
 	if ev.Timestamp.IsZero() {
-		ev.Timestamp = md.Timestamp
+		if t, err := time.Parse(time.RFC3339Nano, h.Get(broker.EventTimeHeader)); err == nil {
+			ev.Timestamp = t
+		} else {
+			ev.Timestamp = md.Timestamp
+		}
 	}
 	if errs := ev.Validate(); len(errs) > 0 {
 		return nil, model.Invalid("invalid_event", "invalid event", errs...)
@@ -485,9 +571,9 @@ func (e *Engine) currentFlows(ctx context.Context) (*flowSet, error) {
 }
 
 // applyBatch applies events in one transaction and commits.
-func (e *Engine) applyBatch(items []pending) error {
+func (e *Engine) applyBatch(items []pending, epochs map[int]int64) error {
 	start := time.Now()
-	u, err := e.transact(func(u *unit) error { return e.applyAll(u, items) })
+	u, err := e.transactAs(epochs, func(u *unit) error { return e.applyAll(u, items) })
 	if err != nil {
 		return err
 	}
@@ -505,6 +591,11 @@ func (e *Engine) applyBatch(items []pending) error {
 // and the unit's flush succeed, rolled back otherwise. After commit the
 // unit's contacts enter the cache and its hooks fire.
 func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
+	return e.transactAs(e.epochs(), fn)
+}
+
+// transactAs is transact under a given snapshot of the owned partitions.
+func (e *Engine) transactAs(epochs map[int]int64, fn func(u *unit) error) (*unit, error) {
 	ctx := context.Background()
 	fs, err := e.currentFlows(ctx)
 	if err != nil {
@@ -517,11 +608,17 @@ func (e *Engine) transact(fn func(u *unit) error) (*unit, error) {
 	u := &unit{
 		eng: e, tx: tx, now: e.now().UTC().Truncate(time.Millisecond), flows: fs, settings: &fs.settings,
 		contacts: map[string]*contactState{}, stats: map[statKey]*store.NodeStats{}, hookKeys: map[string]int{},
-		seen: map[string]bool{}, aliases: map[string]string{},
+		seen: map[string]bool{}, aliases: map[string]string{}, epochs: epochs,
 	}
 	err = fn(u)
 	if err == nil {
 		err = u.flush()
+	}
+	if err == nil && e.hold != nil {
+		e.hold()
+	}
+	if err == nil {
+		err = u.fence()
 	}
 	if err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil {
@@ -605,5 +702,5 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 			return err
 		}
 	}
-	return nil
+	return u.forwardAll(context.Background())
 }

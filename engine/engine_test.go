@@ -175,7 +175,7 @@ func TestRedeliveryAfterRestartAppliesNothingTwice(t *testing.T) {
 		apptest.WaitIdle(t, a)
 		before := apptest.Contact(t, a, "c0").Score
 		require.Equal(t, int64(50), before)
-		require.NoError(t, a.JS.DeleteConsumer(context.Background(), "SCOREFLOW_EVENTS", "scoreflow-engine"))
+		require.NoError(t, a.JS.DeleteConsumer(context.Background(), "SCOREFLOW_EVENTS", broker.AllConsumer))
 		require.NoError(t, a.Shutdown(context.Background()))
 
 		b := apptest.Start(t, app.Config{DataDir: dir})
@@ -247,6 +247,6 @@ func TestExternalNATS(t *testing.T) {
 	assert.Equal(t, int64(20), apptest.Contact(t, a, "ext").Score)
 	info, err := a.JS.Stream(context.Background(), "SCOREFLOW_EVENTS")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"scoreflow.events.>"}, info.CachedInfo().Config.Subjects)
+	assert.Equal(t, []string{"scoreflow.events.>", "scoreflow.partition.*"}, info.CachedInfo().Config.Subjects)
 	assert.Equal(t, broker.DuplicateWindow, info.CachedInfo().Config.Duplicates)
 }

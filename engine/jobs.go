@@ -64,15 +64,22 @@ func (u *unit) syntheticEvent(kind, contactID, detail string) *model.Event {
 	}
 }
 
-// inChunks runs a pass: it asks for up to chunk due items, applies them
-// in one unit of work on the apply loop, and repeats until fewer than a
-// chunk were due. It returns how many items it applied.
-func inChunks[T any](ctx context.Context, e *Engine, due func() ([]T, error), apply func(u *unit, item T) error) (int, error) {
+// inChunks runs a pass: it asks for up to chunk due items, applies those
+// of the contacts this engine owns (contact names an item's contact) in one
+// unit of work on the apply loop, and repeats until fewer than a chunk were
+// due. Each replica passes over its own partitions; a chunk with none of
+// them ends the pass (their owners take the rest). It returns how many
+// items it applied.
+func inChunks[T any](ctx context.Context, e *Engine, due func() ([]T, error), contact func(T) string, apply func(u *unit, item T) error) (int, error) {
 	total := 0
 	for {
-		items, err := due()
-		if err != nil || len(items) == 0 {
+		all, err := due()
+		if err != nil || len(all) == 0 {
 			return total, err
+		}
+		items := ownedOnly(e, all, contact)
+		if len(items) == 0 {
+			return total, nil
 		}
 		if err := e.do(ctx, func(u *unit) error {
 			for _, it := range items {
@@ -85,11 +92,14 @@ func inChunks[T any](ctx context.Context, e *Engine, due func() ([]T, error), ap
 			return total, err
 		}
 		total += len(items)
-		if len(items) < chunk {
+		if len(all) < chunk {
 			return total, nil
 		}
 	}
 }
+
+// contactID names the contact of a pass over contact ids.
+func contactID(id string) string { return id }
 
 // ResumeDueRuns resumes parked runs whose time has come, each exactly once:
 // taking the row and running the rest of the flow share a transaction.
@@ -97,7 +107,7 @@ func inChunks[T any](ctx context.Context, e *Engine, due func() ([]T, error), ap
 // deleted or disabled meanwhile ends, recorded as failed.
 func (e *Engine) ResumeDueRuns(ctx context.Context) (int, error) {
 	return inChunks(ctx, e, func() ([]store.WaitingRun, error) { return e.store.DueRuns(ctx, e.now(), chunk) },
-		(*unit).resume)
+		func(r store.WaitingRun) string { return r.ContactID }, (*unit).resume)
 }
 
 func (u *unit) resume(r store.WaitingRun) error {
@@ -164,7 +174,7 @@ func (e *Engine) flowVersion(id string, version int) (*flows.Compiled, error) {
 // RunTimePass re-evaluates the time-based segments of every contact whose
 // next change moment has come, and returns how many it visited.
 func (e *Engine) RunTimePass(ctx context.Context) (int, error) {
-	return inChunks(ctx, e, func() ([]string, error) { return e.store.DueContacts(ctx, e.now(), chunk) },
+	return inChunks(ctx, e, func() ([]string, error) { return e.store.DueContacts(ctx, e.now(), chunk) }, contactID,
 		func(u *unit, id string) error {
 			cs, err := u.existing(id)
 			if err != nil || cs == nil {
@@ -211,7 +221,7 @@ func (e *Engine) RunDecay(ctx context.Context) (int, error) {
 		}
 		every := time.Duration(dim.Decay.Every)
 		before := e.now().Add(-every)
-		n, err := inChunks(ctx, e, func() ([]string, error) { return e.store.DecayDue(ctx, dim.Name, before, chunk) },
+		n, err := inChunks(ctx, e, func() ([]string, error) { return e.store.DecayDue(ctx, dim.Name, before, chunk) }, contactID,
 			func(u *unit, id string) error { return u.decay(id, dim, before) })
 		total += n
 		if err != nil {

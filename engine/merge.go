@@ -170,6 +170,13 @@ func (u *unit) mergeInto(cs *contactState, from string, ev *model.Event, record 
 	if _, merged := u.aliases[from]; merged || from == cs.c.ID {
 		return nil
 	}
+	if !u.owns(from) {
+		// Its writer is another replica: the two-step merge across
+		// partitions is not built, so both contacts stay as they are.
+		u.eng.log.Warn("merge across partitions not applied: the merged contact's partition is owned elsewhere",
+			"into", cs.c.ID, "from", from, "event", ev.ID)
+		return nil
+	}
 	fs, ok := u.contacts[from]
 	if !ok {
 		rec, err := u.load(from)

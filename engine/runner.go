@@ -33,6 +33,10 @@ func (u *unit) apply(ev *model.Event) error {
 	// store alike: they are kept lower-cased.
 	ev.Email = strings.ToLower(strings.TrimSpace(ev.Email))
 	cs, err := u.contact(ev)
+	if fw := (*forwardTo)(nil); errors.As(err, &fw) {
+		u.forward(ev, fw.contact)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}

@@ -459,3 +459,6 @@ func (h *runHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return it
 }
+
+// FencePartitions implements store.Tx: a sandbox owns no partitions.
+func (t *memTx) FencePartitions(map[int]int64) error { return nil }

@@ -56,6 +56,11 @@ type unit struct {
 	// emails finds a batch contact by email without visiting them all (an
 	// identify asks for every new email it names); see contactIDByEmail.
 	emails map[string]string
+	// epochs: the owned partitions when the unit began (the fence);
+	// forwards: events resolved to contacts of partitions owned elsewhere
+	// (partitions.go).
+	epochs   map[int]int64
+	forwards []forwarded
 }
 
 type contactState struct {
@@ -106,6 +111,7 @@ type batchResult struct {
 	entered    int // segment moves
 	exited     int
 	parked     int // runs parked at a delay
+	forwarded  int // events sent to the partition that owns their contact
 }
 
 func (u *unit) contact(ev *model.Event) (*contactState, error) {
@@ -125,6 +131,9 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	if cs, ok := u.contacts[id]; ok {
 		return cs, nil
 	}
+	if !u.owns(id) {
+		return nil, &forwardTo{contact: id}
+	}
 	rec, err := u.load(id)
 	if err != nil {
 		return nil, err
@@ -140,6 +149,9 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			id = into
 			if cs, ok := u.contacts[id]; ok {
 				return cs, nil
+			}
+			if !u.owns(id) {
+				return nil, &forwardTo{contact: id}
 			}
 			if rec, err = u.load(id); err != nil {
 				return nil, err

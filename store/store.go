@@ -49,6 +49,7 @@ type Store interface {
 	LabStore
 	WebhookClaims
 	Pinger
+	PartitionStore
 	AccountStore
 	// Begin starts the write transaction of one engine batch.
 	Begin(ctx context.Context) (Tx, error)
@@ -135,6 +136,7 @@ type Store interface {
 // Tx is one batch's write transaction. Reads see the batch's own writes.
 type Tx interface {
 	LabTx
+	PartitionTx
 	AccountTx
 	// SeenEvents returns which of ids were applied before.
 	SeenEvents(ids []string) (map[string]bool, error)

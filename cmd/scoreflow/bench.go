@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/scoreflow/scoreflow/api"
@@ -294,17 +292,19 @@ func publishAll(js jetstream.JetStream, gen *eventGen, cfg benchConfig, publishe
 		tick = time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 	}
+	// Like every ingest path, straight to each contact's partition.
+	parts, err := broker.StreamPartitions(context.Background(), js)
+	if err != nil {
+		return err
+	}
 	for i := 0; i < cfg.events; i++ {
 		if tick != nil && i%perTick == 0 && i > 0 {
 			<-tick.C
 		}
-		ev := gen.next(i)
-		data, err := json.Marshal(ev)
+		msg, err := broker.EventMsg(gen.next(i), "bench", parts)
 		if err != nil {
 			return err
 		}
-		msg := &nats.Msg{Subject: broker.SubjectPrefix + "bench", Data: data, Header: nats.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, ev.ID)
 		mu.Lock()
 		published[i] = time.Now().UnixNano()
 		mu.Unlock()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/api"
 	"github.com/scoreflow/scoreflow/broker"
+	"github.com/scoreflow/scoreflow/cluster"
 	"github.com/scoreflow/scoreflow/engine"
 	"github.com/scoreflow/scoreflow/internal/linger"
 	"github.com/scoreflow/scoreflow/lab"
@@ -90,8 +91,11 @@ type App struct {
 	Lab        *lab.Manager
 	Metrics    *metrics.Registry
 	HTTP       *fiber.App
-	// Lease is this process's claim to be the stream's only engine.
-	Lease     *broker.Lease
+	// Lease is this process's claim to be the stream's only engine (SQLite).
+	Lease *broker.Lease
+	// Cluster shares the stream's partitions with the other replicas
+	// (PostgreSQL).
+	Cluster   *cluster.Manager
 	ReplicaID string
 	log       *slog.Logger
 
@@ -170,16 +174,24 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if a.Conn, a.JS, err = broker.Connect(cfg.NATSURL, a.NATS, "scoreflow"); err != nil {
 		return nil, err
 	}
-	// One engine per stream (CONTRACT §7): the lease is taken before the
-	// store is opened (and migrated) and before the stream or the
-	// consumer is touched, so a refused process changes nothing.
+	// On SQLite the engine is alone on its stream (CONTRACT §7): the lease
+	// is taken before the store is opened (and migrated) and before the
+	// stream or a consumer is touched, so a refused process changes
+	// nothing. On PostgreSQL any number of replicas share the stream's
+	// partitions (cluster/), but not with a SQLite engine holding the lease.
+	partitioned := target.Kind == stores.Postgres
 	lost := make(chan struct{})
-	var lostOnce sync.Once
-	if a.Lease, err = broker.AcquireLease(ctx, a.JS, broker.Holder{
-		ID: a.ReplicaID, HTTP: cfg.HTTPAddr, Store: target.String(), Partitions: streamOpts.Partitions, Since: time.Now().UTC(),
-	}, broker.LeaseOptions{TTL: cfg.LeaseTTL, Replicas: streamOpts.Replicas, Logger: a.log,
-		OnLost: func(broker.Holder) { lostOnce.Do(func() { close(lost) }) }}); err != nil {
+	if err := a.refuseOtherKind(ctx, partitioned); err != nil {
 		return nil, err
+	}
+	if !partitioned {
+		var lostOnce sync.Once
+		if a.Lease, err = broker.AcquireLease(ctx, a.JS, broker.Holder{
+			ID: a.ReplicaID, HTTP: cfg.HTTPAddr, Store: target.String(), Partitions: streamOpts.Partitions, Since: time.Now().UTC(),
+		}, broker.LeaseOptions{TTL: cfg.LeaseTTL, Replicas: streamOpts.Replicas, Logger: a.log,
+			OnLost: func(broker.Holder) { lostOnce.Do(func() { close(lost) }) }}); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := broker.EnsureStream(ctx, a.JS, streamOpts); err != nil {
 		return nil, err
@@ -228,8 +240,13 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.Engine.Start(ctx); err != nil {
 		return nil, err
 	}
-	// The process holds the engine lease: it applies every partition.
-	if err := a.Engine.AcquireAll(ctx); err != nil {
+	if partitioned {
+		// The manager takes this replica's share of the partitions and
+		// moves them as replicas join, leave or die.
+		if a.Cluster, err = a.startCluster(ctx, a.Engine, nil); err != nil {
+			return nil, err
+		}
+	} else if err := a.Engine.AcquireAll(ctx); err != nil { // the lease holder applies every partition
 		return nil, err
 	}
 	if a.Scheduler, err = engine.NewScheduler(a.Engine, a.Store, a.log, withDefaults(cfg.Schedules)); err != nil {
@@ -269,7 +286,7 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		Store: a.Store, Engine: a.Engine, Publisher: a.Publisher, Segmenter: a.Engine, Jobs: a.Scheduler, Lab: a.Lab,
 		Contacts: a.Engine, Metrics: a.Metrics, AdminKey: cfg.AdminKey, WriteKey: cfg.WriteKey,
 		SendGridKey: sendGridKey, RateLimit: cfg.RateLimit, BodyLimit: cfg.BodyLimit, Logger: a.log, Now: cfg.Now,
-		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys, Cluster: clusterReader{a.JS},
+		UI: ui.Dist(), Keys: keys, WrongKeys: cfg.WrongKeys, Cluster: newClusterReader(a.JS, partitioned),
 		ReadyChecks: a.readyChecks(),
 	})
 	if cfg.HTTPAddr != "" {
@@ -283,7 +300,12 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 				a.log.Error("http server stopped", "err", err)
 			}
 		}()
-		a.Lease.SetHTTP(ctx, a.HTTPAddr())
+		if a.Lease != nil {
+			a.Lease.SetHTTP(ctx, a.HTTPAddr())
+		}
+		if a.Cluster != nil {
+			a.Cluster.SetHTTP(ctx, a.HTTPAddr())
+		}
 	}
 	return a, nil
 }
@@ -309,6 +331,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 		if a.Lab != nil {
 			a.Lab.Close() // an apply job stops at a chunk's end and resumes on the next start
+		}
+		if a.Cluster != nil {
+			// Partitions are handed over before the engine stops, so the
+			// other replicas take them at once instead of after the TTL.
+			errs = append(errs, a.Cluster.Stop(ctx))
 		}
 		if a.Engine != nil {
 			errs = append(errs, a.Engine.Stop(ctx))

@@ -59,3 +59,30 @@ func newClusterReader(js jetstream.JetStream, partitioned bool) api.ClusterReade
 	}
 	return clusterReader{js}
 }
+
+// refuseOtherKind keeps the two ways of applying a stream apart: a SQLite
+// engine applies it alone (the engine lease), PostgreSQL replicas share it
+// (the cluster bucket). A process of one kind refuses to start while a
+// process of the other applies the stream, naming it, before it has
+// touched the store or the stream.
+func (a *App) refuseOtherKind(ctx context.Context, partitioned bool) error {
+	if partitioned {
+		h, ok, err := broker.ReadLease(ctx, a.JS)
+		if err != nil || !ok {
+			return err
+		}
+		return fmt.Errorf("scoreflow replica %s (store %s, http %s) applies the events of stream %s alone on this NATS: "+
+			"a SQLite store has one engine; stop it (or copy its store here with `scoreflow store copy`) before starting PostgreSQL replicas",
+			h.ID, h.Store, h.HTTP, broker.StreamName)
+	}
+	cl, err := cluster.NewReader(a.JS).Cluster(ctx)
+	if err != nil || len(cl.Replicas) == 0 {
+		return err
+	}
+	ids := make([]string, 0, len(cl.Replicas))
+	for _, r := range cl.Replicas {
+		ids = append(ids, r.ID+" ("+r.HTTP+")")
+	}
+	return fmt.Errorf("PostgreSQL replicas %v share the events of stream %s on this NATS: a SQLite engine cannot join them; "+
+		"start this process with --store postgres://… (their store) or on another NATS", ids, broker.StreamName)
+}

@@ -73,8 +73,10 @@ func demoEvents(from, n int, contact string) []*model.Event {
 	return out
 }
 
+// On SQLite the engine is alone on its stream: a second engine of either
+// kind is refused (replicas on PostgreSQL share a stream: cluster_join_test.go).
 func TestSecondEngineOnOneStreamIsRefused(t *testing.T) {
-	apptest.EachStore(t, func(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
 		url := sharedNATS(t)
 		firstCfg := process(t, url, "first")
 		firstCfg.HTTPAddr = "127.0.0.1:0"
@@ -100,12 +102,15 @@ func TestSecondEngineOnOneStreamIsRefused(t *testing.T) {
 		assert.Contains(t, msg, "another scoreflow (replica first, store ")
 		assert.Contains(t, msg, "http "+first.HTTPAddr()+",")
 		assert.Contains(t, msg, "already applies the events of stream SCOREFLOW_EVENTS on this NATS; stop it first")
-		if firstCfg.Store == "" {
-			assert.Contains(t, msg, "store sqlite "+filepath.Join(firstCfg.DataDir, "scoreflow.db")+",")
-		} else {
-			assert.Contains(t, msg, "store postgres ")
-			assert.NotContains(t, msg, "password")
-		}
+		assert.Contains(t, msg, "store sqlite "+filepath.Join(firstCfg.DataDir, "scoreflow.db")+",")
+
+		// Nor may PostgreSQL replicas start beside it.
+		pg := process(t, url, "pg")
+		pg.Store = pgtest.URL(t)
+		err = startRefused(t, pg)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "scoreflow replica first (store sqlite ")
+		assert.Contains(t, err.Error(), "applies the events of stream SCOREFLOW_EVENTS alone on this NATS")
 
 		// Nothing changed: the consumer is the same one and the first
 		// process applies every event published after the refusal.

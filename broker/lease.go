@@ -51,7 +51,7 @@ func (e *HeldError) Error() string {
 		http = "no listener"
 	}
 	return fmt.Sprintf("another scoreflow (replica %s, store %s, http %s, since %s, seen %s ago) already applies the events of stream %s on this NATS; "+
-		"stop it first: one engine per stream runs for now, on any store (several replicas on PostgreSQL as one partitioned cluster are not built yet)",
+		"stop it first: on SQLite one engine applies a stream (replicas that share one need --store postgres://…)",
 		h.ID, h.Store, http, h.Since.UTC().Format(time.RFC3339), time.Since(h.SeenAt).Round(time.Second), e.Stream)
 }
 

@@ -29,7 +29,7 @@ import (
 // does not say. It is 1 while a second serve on one stream is refused (the
 // exclusive engine lease of app/lease.go); once the partitioned engine is
 // merged it becomes 3.
-const DefaultReplicas = 1
+const DefaultReplicas = 3
 
 // EnvReplicas overrides DefaultReplicas.
 const EnvReplicas = "SCOREFLOW_CLUSTER_REPLICAS"

@@ -1,0 +1,109 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scoreflow/scoreflow/app"
+	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/internal/pgtest"
+	"github.com/scoreflow/scoreflow/model"
+)
+
+// TestReplicasShareTheStream is CONTRACT §7 through app.Start: processes
+// on one PostgreSQL and one NATS split the partitions between them, every
+// event is applied once whichever replica took it in, a replica that stops
+// hands its partitions back, and a SQLite engine cannot join them.
+func TestReplicasShareTheStream(t *testing.T) {
+	url := sharedNATS(t)
+	db := pgtest.URL(t)
+	replica := func(id string) *app.App {
+		cfg := process(t, url, id)
+		cfg.Store, cfg.HTTPAddr = db, "127.0.0.1:0"
+		return apptest.Start(t, cfg)
+	}
+	first := replica("r1")
+	r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", map[string]any{
+		"id": "demo", "name": "Demo", "enabled": true, "entry": map[string]any{"mode": "every_time"},
+		"nodes": []any{
+			map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
+			map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": 5}},
+		},
+		"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	second := replica("r2")
+
+	owned := func(a *app.App) map[string]int {
+		var cl model.Cluster
+		apptest.Do(t, a, http.MethodGet, "/api/v1/cluster", nil).JSON(t, &cl)
+		out := map[string]int{}
+		for _, rep := range cl.Replicas {
+			out[rep.ID] = len(rep.Partitions)
+		}
+		return out
+	}
+	apptest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if got := owned(second); got["r1"] != 8 || got["r2"] != 8 {
+			return fmt.Errorf("partitions owned: %v", got)
+		}
+		return nil
+	})
+
+	// Events for 40 contacts taken in by both replicas, two of each per
+	// contact through each, so every contact's events meet on one owner.
+	const contacts, each = 40, 4
+	for c := range contacts {
+		id := fmt.Sprintf("c%d", c)
+		apptest.Publish(t, first, demoEvents(0, each/2, id)...)
+		apptest.Publish(t, second, demoEvents(each/2, each/2, id)...)
+	}
+	// A repeat of the first half through the other replica changes nothing.
+	for c := range contacts {
+		apptest.Publish(t, second, demoEvents(0, each/2, fmt.Sprintf("c%d", c))...)
+	}
+	apptest.CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		if got := first.Engine.Stats().Applied + second.Engine.Stats().Applied; got < contacts*each {
+			return fmt.Errorf("applied %d of %d", got, contacts*each)
+		}
+		return nil
+	})
+	apptest.WaitIdle(t, first)
+	assert.Equal(t, uint64(contacts*each), first.Engine.Stats().Applied+second.Engine.Stats().Applied)
+	assert.NotZero(t, first.Engine.Stats().Applied, "r1 applied nothing")
+	assert.NotZero(t, second.Engine.Stats().Applied, "r2 applied nothing")
+	for c := range contacts {
+		id := fmt.Sprintf("c%d", c)
+		assert.Equal(t, int64(5*each), apptest.Contact(t, first, id).Score, id)
+		apptest.CheckLedger(t, second, id)
+	}
+
+	// A SQLite engine may not join them.
+	err := startRefused(t, process(t, url, "lone"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PostgreSQL replicas [")
+	assert.Contains(t, err.Error(), "a SQLite engine cannot join them")
+
+	// A replica that stops hands its partitions over at once.
+	require.NoError(t, second.Shutdown(context.Background()))
+	apptest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if got := owned(first); got["r1"] != 16 || len(got) != 1 {
+			return fmt.Errorf("partitions owned: %v", got)
+		}
+		return nil
+	})
+	apptest.Publish(t, first, demoEvents(each, 1, "c0")...)
+	apptest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if got := apptest.Contact(t, first, "c0").Score; got != int64(5*(each+1)) {
+			return fmt.Errorf("c0 score %d", got)
+		}
+		return nil
+	})
+	apptest.CheckLedger(t, first, "c0")
+}

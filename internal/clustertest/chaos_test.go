@@ -105,9 +105,10 @@ func expectedScore(evs []event) int64 {
 // replica while a replica is SIGKILLed and a NATS node stopped, both
 // started again; afterwards every replica's API shows every contact with
 // exactly the score its events make, a history of one row per event that
-// sums to it, one webhook per cause and the delays job ran once per tick.
+// sums to it, one webhook per cause and the delays job ran once per tick
+// on each replica (for the partitions it owns).
 //
-// It runs clustertest.DefaultReplicas replicas (SCOREFLOW_CLUSTER_REPLICAS=3 for three)
+// It runs clustertest.DefaultReplicas replicas (3; SCOREFLOW_CLUSTER_REPLICAS=N for N)
 // on a 3-node NATS cluster with an R3 stream and a private PostgreSQL.
 func TestChaos(t *testing.T) {
 	if testing.Short() {

@@ -26,9 +26,8 @@ import (
 
 // DefaultReplicas is how many scoreflow serve processes the cluster
 // tests (TestChaos, TestBenchReplicas) run when SCOREFLOW_CLUSTER_REPLICAS
-// does not say. It is 1 while a second serve on one stream is refused (the
-// exclusive engine lease of app/lease.go); once the partitioned engine is
-// merged it becomes 3.
+// does not say: three replicas share the 16 partitions unevenly (6/5/5),
+// so a handover moves partitions between owners of different shares.
 const DefaultReplicas = 3
 
 // EnvReplicas overrides DefaultReplicas.

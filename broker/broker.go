@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -128,7 +129,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 	if err != nil {
 		return nil, err
 	}
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	want := jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "Scoreflow events: every ingest path publishes here; the engine consumes",
 		Subjects:    []string{SubjectPrefix + ">", PartitionPrefix + "*"},
@@ -139,11 +140,35 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 		Discard:     jetstream.DiscardOld,
 		Replicas:    replicas,
 		Metadata:    metadata,
-	})
+	}
+	// A stream that already has this configuration is left alone: with
+	// replicas starting together, an update that changes nothing still
+	// rewrites the stream's store config on the server while another
+	// replica declares its consumers.
+	if s, err := js.Stream(ctx, StreamName); err == nil && sameStream(s.CachedInfo().Config, want) {
+		return s, nil
+	}
+	s, err := js.CreateOrUpdateStream(ctx, want)
 	if err != nil {
 		return nil, fmt.Errorf("declare stream %s: %w", StreamName, err)
 	}
 	return s, nil
+}
+
+// sameStream reports whether have already is the stream Scoreflow
+// declares as want (the server adds entries of its own to the metadata).
+func sameStream(have, want jetstream.StreamConfig) bool {
+	if have.Description != want.Description || !slices.Equal(have.Subjects, want.Subjects) ||
+		have.Storage != want.Storage || have.Retention != want.Retention || have.Duplicates != want.Duplicates ||
+		have.MaxAge != want.MaxAge || have.Discard != want.Discard || have.Replicas != want.Replicas {
+		return false
+	}
+	for k, v := range want.Metadata {
+		if have.Metadata[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // ResetConsumer (re)declares the engine's durable pull consumer so that

@@ -246,6 +246,15 @@ func Start(ctx context.Context, cfg Config) (a *App, err error) {
 		if a.Cluster, err = a.startCluster(ctx, a.Engine, nil); err != nil {
 			return nil, err
 		}
+		// Ready once the first share is taken: a replica alone then owns
+		// every partition, as one process on SQLite does.
+		select {
+		case <-a.Cluster.Settled():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(30 * time.Second):
+			a.log.Warn("the cluster manager's first round did not end within 30s; serving meanwhile")
+		}
 	} else if err := a.Engine.AcquireAll(ctx); err != nil { // the lease holder applies every partition
 		return nil, err
 	}
@@ -332,13 +341,14 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.Lab != nil {
 			a.Lab.Close() // an apply job stops at a chunk's end and resumes on the next start
 		}
-		if a.Cluster != nil {
-			// Partitions are handed over before the engine stops, so the
-			// other replicas take them at once instead of after the TTL.
-			errs = append(errs, a.Cluster.Stop(ctx))
-		}
 		if a.Engine != nil {
 			errs = append(errs, a.Engine.Stop(ctx))
+		}
+		if a.Cluster != nil {
+			// Once the engine committed and acked its last batch, the leases
+			// go, so the other replicas take the partitions at once instead
+			// of after the TTL (from the ack floors the engine left).
+			errs = append(errs, a.Cluster.Stop(ctx))
 		}
 		errs = append(errs, a.close())
 	})

@@ -37,6 +37,14 @@ type Partitions interface {
 	Lost() <-chan int
 }
 
+// ManyAcquirer is an engine that can start applying several partitions in
+// one step: it claims them all before it consumes any, so no early event
+// finds a contact of a partition it is about to own still unowned (a lone
+// replica takes all sixteen at once and reads them as one).
+type ManyAcquirer interface {
+	AcquireMany(ctx context.Context, ps []int) error
+}
+
 // DefaultInterval is how often heartbeats and leases are rewritten and the
 // partitions re-balanced.
 const DefaultInterval = 2 * time.Second
@@ -91,6 +99,7 @@ type Manager struct {
 	trigger chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+	settled chan struct{} // closed after the first round: this replica took its first share
 	// life ends when Stop is called: the watch and any NATS call of a
 	// round in flight end with it.
 	life       context.Context
@@ -133,7 +142,7 @@ func New(js jetstream.JetStream, opts Options) (*Manager, error) {
 		beat:     Heartbeat{ID: opts.ReplicaID, HTTP: opts.HTTP, Store: opts.Store, Partitions: opts.Partitions, StartedAt: time.Now().UTC()},
 		held:     map[int]*lease{},
 		cooldown: map[int]time.Time{},
-		trigger:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), watchDone: make(chan struct{}),
+		trigger:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), settled: make(chan struct{}), watchDone: make(chan struct{}),
 	}
 	m.owned.Store(&[]int{})
 	return m, nil
@@ -170,6 +179,10 @@ func (m *Manager) Start(ctx context.Context, parts Partitions) error {
 	go m.run()
 	return nil
 }
+
+// Settled is closed once the first round ended: a replica alone owns
+// every partition then, one joining others whatever was free.
+func (m *Manager) Settled() <-chan struct{} { return m.settled }
 
 // SetHTTP records the address the API listens on (known once it listens)
 // and rewrites the heartbeat at once.
@@ -264,6 +277,7 @@ func (m *Manager) run() {
 	t := time.NewTicker(m.interval)
 	defer t.Stop()
 	m.round(true)
+	close(m.settled)
 	var lost <-chan int
 	if m.parts != nil {
 		lost = m.parts.Lost()
@@ -379,6 +393,10 @@ func (m *Manager) balance(ctx context.Context, start time.Time) {
 	if len(take) > 0 && now.Before(m.noTakeUntil) {
 		return
 	}
+	if many, ok := m.parts.(ManyAcquirer); ok && len(take) > 1 {
+		m.takeMany(ctx, kv, take, many)
+		return
+	}
 	for _, p := range take {
 		// Leases taken in this round are rewritten in the next: a round
 		// that took long ends early.
@@ -387,6 +405,48 @@ func (m *Manager) balance(ctx context.Context, start time.Time) {
 			return
 		}
 		m.take(ctx, kv, p)
+	}
+}
+
+// takeMany leases every partition of take it can, then starts the engine
+// on all of them in one call; when the engine cannot, the leases go again
+// and the partitions are retried later.
+func (m *Manager) takeMany(ctx context.Context, kv jetstream.KeyValue, take []int, many ManyAcquirer) {
+	var got []int
+	for _, p := range take {
+		sent := time.Now()
+		rev, err := kv.Create(ctx, partitionKey(p), m.leaseValue())
+		if err != nil {
+			if !casConflict(err) {
+				m.log.Warn("partition lease not taken", "partition", p, "err", err)
+			}
+			continue
+		}
+		m.held[p] = &lease{rev: rev, okAt: sent}
+		got = append(got, p)
+	}
+	if len(got) == 0 {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.Background(), m.releaseAfter)
+	err := many.AcquireMany(actx, got)
+	cancel()
+	if err != nil {
+		m.log.Error("engine did not acquire the partitions; their leases are given up and retried later", "partitions", got, "err", err)
+		for _, p := range got {
+			rev := m.held[p].rev
+			delete(m.held, p)
+			m.cooldown[p] = time.Now().Add(2 * m.interval)
+			dctx, dcancel := context.WithTimeout(context.Background(), max(m.interval, minStep))
+			m.deleteLease(dctx, p, rev)
+			dcancel()
+		}
+		return
+	}
+	m.log.Info("partitions acquired", "partitions", got)
+	m.publish()
+	if slices.Contains(got, 0) {
+		m.setLeader(true)
 	}
 }
 

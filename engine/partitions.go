@@ -76,6 +76,30 @@ func (e *Engine) AcquireAll(ctx context.Context) error {
 	return e.acquire(ctx, all)
 }
 
+// AcquireMany starts applying several partitions in one step (the cluster
+// manager's share): all are claimed before any is consumed. An engine that
+// owns nothing and is handed every partition reads them as one, exactly as
+// AcquireAll.
+func (e *Engine) AcquireMany(ctx context.Context, ps []int) error {
+	e.pmu.Lock()
+	alone := len(e.owned) == 0
+	e.pmu.Unlock()
+	if alone && len(ps) == e.parts {
+		seen := make(map[int]bool, len(ps))
+		for _, p := range ps {
+			seen[p] = p >= 0 && p < e.parts
+		}
+		all := len(seen) == e.parts
+		for _, ok := range seen {
+			all = all && ok
+		}
+		if all {
+			return e.acquireWhole(ctx)
+		}
+	}
+	return e.acquire(ctx, ps)
+}
+
 // Acquire starts applying partition p: it claims p's next epoch in the
 // store (from then on a previous owner's batches for p are fenced), resets
 // p's consumer to its ack floor, so what the previous owner had in flight
@@ -175,6 +199,13 @@ func (e *Engine) consume(c claimed) error {
 // messages of p is in flight; p's contacts are dropped from the caches,
 // and its messages not yet applied stay unacked for the next owner.
 func (e *Engine) Release(ctx context.Context, p int) error {
+	select {
+	case <-e.stopping:
+		// A stopped engine applies nothing and keeps its consumers as
+		// they are: the next owner resets them from their ack floors.
+		return nil
+	default:
+	}
 	if err := e.leaveWhole(ctx); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // TestReplicasAnswerForTheOwner is CONTRACT §7's "any replica answers any
@@ -118,6 +119,31 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 		members(t, "busy", func(c int) bool { return events(c) >= 2 })
 	})
 
+	t.Run("lab rescore: each owner rescores its contacts", func(t *testing.T) {
+		r := apptest.Do(t, follower, http.MethodPut, "/api/v1/flows/demo", map[string]any{
+			"id": "demo", "name": "Demo", "enabled": true, "version": 1, "entry": map[string]any{"mode": "every_time"},
+			"nodes": []any{
+				map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
+				map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": 7}},
+			},
+			"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
+		})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		job, err := follower.Engine.Rescore(ctx, store.LabJob{ID: "job-1"}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, int64(contacts), job.Done)
+		assert.Equal(t, int64(contacts), job.Changed)
+		for c, id := range ids {
+			assert.Equal(t, int64(7*events(c)), apptest.Contact(t, leader, id).Score, id)
+			apptest.CheckLedger(t, follower, id)
+		}
+		// Again: every contact already has its replay's scores.
+		job, err = leader.Engine.Rescore(ctx, store.LabJob{ID: "job-2"}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, int64(contacts), job.Done)
+		assert.Zero(t, job.Changed)
+	})
+
 	t.Run("delete through a replica that does not own the contact", func(t *testing.T) {
 		for _, via := range []*app.App{leader, follower} {
 			owner := follower
@@ -149,7 +175,7 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if c.Score != 5 {
+				if c.Score != 7 {
 					return fmt.Errorf("%s score %d after its delete and one event", id, c.Score)
 				}
 				return nil

@@ -24,6 +24,7 @@ import (
 //	scoreflow.control.p<N>.delete   delete a contact of partition N
 //	scoreflow.control.p<N>.owner    who applies partition N (its replica)
 //	scoreflow.control.r.<hex id>.backfill   back-fill the listed partitions
+//	scoreflow.control.r.<hex id>.rescore    rescore the listed partitions (lab apply)
 //
 // Every engine subscribes to scoreflow.control.> once, at Start, and
 // answers a partition's requests only while it applies that partition;
@@ -52,6 +53,8 @@ type controlReply struct {
 	Done     []int              `json:"done,omitempty"`    // backfill: the partitions it covered
 	SQL      bool               `json:"sql,omitempty"`     // backfill: one SQL pass counted the contacts
 	Backfill *segments.Backfill `json:"backfill,omitempty"`
+	Rescored int64              `json:"rescored,omitempty"` // rescore: contacts rescored
+	Changed  int64              `json:"changed,omitempty"`  // rescore: contacts whose scores changed
 }
 
 // backfillRequest asks a replica to back-fill a segment for some partitions.
@@ -89,7 +92,7 @@ func partSubject(p int, op string) string {
 	return controlPrefix + "p" + strconv.Itoa(p) + "." + op
 }
 
-func replicaSubject(controlID string) string { return controlPrefix + "r." + controlID + ".backfill" }
+func replicaSubject(controlID, op string) string { return controlPrefix + "r." + controlID + "." + op }
 
 // controlID is the replica id as one subject token.
 func (e *Engine) controlID() string { return hex.EncodeToString([]byte(e.replica)) }
@@ -147,6 +150,16 @@ func (e *Engine) control(m *nats.Msg) {
 			break
 		}
 		reply = controlReply{Done: done, SQL: sql, Backfill: &res}
+	case len(tokens) == 3 && tokens[0] == "r" && tokens[1] == e.controlID() && tokens[2] == "rescore":
+		var req rescoreRequest
+		if err := json.Unmarshal(m.Data, &req); err != nil {
+			reply = replyErr(fmt.Errorf("decode rescore request: %w", err))
+			break
+		}
+		var err error
+		if reply, err = e.rescoreParts(context.Background(), req); err != nil {
+			reply = replyErr(err)
+		}
 	default:
 		return
 	}
@@ -238,18 +251,57 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 	}
 	start := time.Now()
 	total := segments.Backfill{Fired: fire}
+	answers, err := e.fanOut(ctx, "back-fill segment "+id, "backfill",
+		func(parts []int) any { return backfillRequest{Segment: id, Fire: fire, Parts: parts} },
+		func(parts []int) (r controlReply, err error) {
+			var res segments.Backfill
+			res, r.Done, r.SQL, err = e.backfillParts(ctx, id, fire, parts)
+			r.Backfill = &res
+			return r, err
+		})
+	if err != nil {
+		return total, err
+	}
+	sql := false
+	for _, a := range answers {
+		if b := a.Backfill; b != nil {
+			total.Entered += b.Entered
+			total.Exited += b.Exited
+			total.Contacts += b.Contacts
+		}
+		sql = sql || a.SQL
+	}
+	if sql {
+		// The owners' SQL passes each looked at every contact.
+		n, err := e.store.CountContacts(ctx)
+		if err != nil {
+			return total, err
+		}
+		total.Contacts = int(n)
+	}
+	total.Millis = time.Since(start).Milliseconds()
+	return total, nil
+}
+
+// fanOut runs a piece of work on the owners of every partition, once per
+// owning replica: this engine's share through local, another replica's by
+// the request request(parts) on its op subject. It asks again for the
+// partitions nobody covered (owners between a release and a take) until
+// all are, and returns the answers that covered them.
+func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts []int) any,
+	local func(parts []int) (controlReply, error)) ([]controlReply, error) {
 	remaining := map[int]bool{}
 	for p := range e.parts {
 		remaining[p] = true
 	}
-	sql := false
+	var out []controlReply
 	for try := 0; len(remaining) > 0; try++ {
 		if try == controlTries {
-			return total, fmt.Errorf("back-fill segment %s: partitions %v: %w", id, sortedParts(remaining), ErrNotOwner)
+			return out, fmt.Errorf("%s: partitions %v: %w", what, sortedParts(remaining), ErrNotOwner)
 		}
 		owners, err := e.owners(ctx, remaining)
 		if err != nil {
-			return total, err
+			return out, err
 		}
 		type answer struct {
 			r   controlReply
@@ -260,12 +312,10 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 			go func() {
 				var a answer
 				if replica == e.controlID() {
-					var res segments.Backfill
-					res, a.r.Done, a.r.SQL, a.err = e.backfillParts(ctx, id, fire, parts)
-					a.r.Backfill = &res
+					a.r, a.err = local(parts)
 				} else {
-					data, _ := json.Marshal(backfillRequest{Segment: id, Fire: fire, Parts: parts})
-					if a.r, a.err = e.ask(ctx, replicaSubject(replica), data, time.Hour); a.err == nil {
+					data, _ := json.Marshal(request(parts))
+					if a.r, a.err = e.ask(ctx, replicaSubject(replica, op), data, time.Hour); a.err == nil {
 						a.err = a.r.err()
 					}
 				}
@@ -284,32 +334,18 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 			for _, p := range a.r.Done {
 				delete(remaining, p)
 			}
-			if b := a.r.Backfill; b != nil {
-				total.Entered += b.Entered
-				total.Exited += b.Exited
-				total.Contacts += b.Contacts
-			}
-			sql = sql || a.r.SQL
+			out = append(out, a.r)
 		}
 		if failed != nil {
-			return total, failed
+			return out, failed
 		}
 		if len(remaining) > 0 {
 			if err := pause(ctx); err != nil {
-				return total, err
+				return out, err
 			}
 		}
 	}
-	if sql {
-		// The owners' SQL passes each looked at every contact.
-		n, err := e.store.CountContacts(ctx)
-		if err != nil {
-			return total, err
-		}
-		total.Contacts = int(n)
-	}
-	total.Millis = time.Since(start).Milliseconds()
-	return total, nil
+	return out, nil
 }
 
 // owners asks who applies each of parts, grouped by replica; a partition
@@ -350,4 +386,50 @@ func sortedParts(set map[int]bool) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// ownedOf is those of parts this engine applies, with their epochs now,
+// and the test of a contact being in one of them.
+func (e *Engine) ownedOf(parts []int) (map[int]int64, func(contact string) bool) {
+	epochs := e.epochs()
+	take := make(map[int]int64, len(parts))
+	for _, p := range parts {
+		if ep, ok := epochs[p]; ok {
+			take[p] = ep
+		}
+	}
+	return take, func(c string) bool {
+		_, ok := take[e.PartitionOf(c)]
+		return ok
+	}
+}
+
+// stillOwned is the partitions of take still applied under the same epoch:
+// those a share of work covered from start to end.
+func (e *Engine) stillOwned(take map[int]int64) []int {
+	now := e.epochs()
+	var out []int
+	for p, ep := range take {
+		if now[p] == ep {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// keptPages pages through the contact ids keep accepts, like
+// ContactIDsAfter.
+func keptPages(ctx context.Context, e *Engine, keep func(string) bool) func(after string) ([]string, error) {
+	return func(after string) ([]string, error) {
+		for {
+			page, err := e.store.ContactIDsAfter(ctx, after, chunk)
+			if err != nil || len(page) == 0 {
+				return page, err
+			}
+			if own := kept(page, keep); len(own) > 0 {
+				return own, nil
+			}
+			after = page[len(page)-1]
+		}
+	}
 }

@@ -294,30 +294,14 @@ func (e *Engine) backfill(ctx context.Context, id string, fire bool) (segments.B
 // covered (still owned, under the same epoch, at the end) and whether one
 // SQL pass found the movers; the contacts are then counted by the asker.
 func (e *Engine) backfillParts(ctx context.Context, id string, fire bool, parts []int) (res segments.Backfill, done []int, sql bool, err error) {
-	start := e.epochs()
-	take := make(map[int]int64, len(parts))
-	for _, p := range parts {
-		if ep, ok := start[p]; ok {
-			take[p] = ep
-		}
-	}
+	take, keep := e.ownedOf(parts)
 	if len(take) == 0 {
 		return segments.Backfill{Fired: fire}, nil, false, nil
 	}
-	res, sql, err = e.backfillKeep(ctx, id, fire, func(c string) bool {
-		_, ok := take[e.PartitionOf(c)]
-		return ok
-	})
-	if err != nil {
+	if res, sql, err = e.backfillKeep(ctx, id, fire, keep); err != nil {
 		return res, nil, false, err
 	}
-	now := e.epochs()
-	for p, ep := range take {
-		if now[p] == ep {
-			done = append(done, p)
-		}
-	}
-	return res, done, sql, nil
+	return res, e.stillOwned(take), sql, nil
 }
 
 // backfillKeep back-fills the contacts keep accepts (nil: all of them,
@@ -396,18 +380,7 @@ func (e *Engine) backfillKeep(ctx context.Context, id string, fire bool, keep fu
 	case keep == nil:
 		ids = func(after string) ([]string, error) { return e.store.ContactIDsAfter(ctx, after, chunk) }
 	default:
-		ids = func(after string) ([]string, error) {
-			for {
-				page, err := e.store.ContactIDsAfter(ctx, after, chunk)
-				if err != nil || len(page) == 0 {
-					return page, err
-				}
-				if own := kept(page, keep); len(own) > 0 {
-					return own, nil
-				}
-				after = page[len(page)-1]
-			}
-		}
+		ids = keptPages(ctx, e, keep)
 	}
 	n, entered, exited, err := e.evaluateEach(ctx, id, fire, ids)
 	res.Entered, res.Exited = entered, exited

@@ -182,4 +182,23 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 			})
 		}
 	})
+
+	t.Run("delete across a handover", func(t *testing.T) {
+		var id string
+		for _, c := range ids {
+			if slices.Contains(follower.Engine.Owned(), follower.Engine.PartitionOf(c)) {
+				id = c
+				break
+			}
+		}
+		require.NotEmpty(t, id)
+		stopped := make(chan error, 1)
+		go func() { stopped <- follower.Shutdown(context.Background()) }()
+		path := "/api/v1/contacts/" + url.PathEscape(id)
+		r := apptest.Do(t, leader, http.MethodDelete, path, nil)
+		require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Body)
+		require.NoError(t, <-stopped)
+		assert.Equal(t, http.StatusNotFound, apptest.Do(t, leader, http.MethodGet, path, nil).Status, id)
+		assert.Equal(t, http.StatusNotFound, apptest.Do(t, leader, http.MethodDelete, path, nil).Status, id)
+	})
 }

@@ -66,7 +66,8 @@ type backfillRequest struct {
 
 func replyErr(err error) controlReply {
 	switch {
-	case errors.Is(err, ErrNotOwner):
+	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrStopped):
+		// A stopping engine hands its partitions over: ask the next owner.
 		return controlReply{NotOwner: true}
 	case errors.Is(err, model.ErrNotFound):
 		return controlReply{NotFound: err.Error()}

@@ -88,14 +88,7 @@ func replicaPair(t *testing.T) (natsURL string, first, second *app.App) {
 		return apptest.Start(t, cfg)
 	}
 	first = replica("r1")
-	r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", map[string]any{
-		"id": "demo", "name": "Demo", "enabled": true, "entry": map[string]any{"mode": "every_time"},
-		"nodes": []any{
-			map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
-			map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": 5}},
-		},
-		"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
-	})
+	r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", demoFlow(5, 0))
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	second = replica("r2")
 	apptest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {

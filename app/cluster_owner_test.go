@@ -120,14 +120,7 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 	})
 
 	t.Run("lab rescore: each owner rescores its contacts", func(t *testing.T) {
-		r := apptest.Do(t, follower, http.MethodPut, "/api/v1/flows/demo", map[string]any{
-			"id": "demo", "name": "Demo", "enabled": true, "version": 1, "entry": map[string]any{"mode": "every_time"},
-			"nodes": []any{
-				map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
-				map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": 7}},
-			},
-			"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
-		})
+		r := apptest.Do(t, follower, http.MethodPut, "/api/v1/flows/demo", demoFlow(7, 1))
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		job, err := follower.Engine.Rescore(ctx, store.LabJob{ID: "job-1"}, nil)
 		require.NoError(t, err)
@@ -150,14 +143,7 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 			if via == follower {
 				owner = leader
 			}
-			var id string
-			for _, c := range ids {
-				if slices.Contains(owner.Engine.Owned(), owner.Engine.PartitionOf(c)) {
-					id = c
-					break
-				}
-			}
-			require.NotEmpty(t, id)
+			id := ownedBy(t, owner, ids)
 			path := "/api/v1/contacts/" + url.PathEscape(id)
 			r := apptest.Do(t, via, http.MethodDelete, path, nil)
 			require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Body)
@@ -184,14 +170,7 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 	})
 
 	t.Run("delete across a handover", func(t *testing.T) {
-		var id string
-		for _, c := range ids {
-			if slices.Contains(follower.Engine.Owned(), follower.Engine.PartitionOf(c)) {
-				id = c
-				break
-			}
-		}
-		require.NotEmpty(t, id)
+		id := ownedBy(t, follower, ids)
 		stopped := make(chan error, 1)
 		go func() { stopped <- follower.Shutdown(context.Background()) }()
 		path := "/api/v1/contacts/" + url.PathEscape(id)
@@ -201,4 +180,16 @@ func TestReplicasAnswerForTheOwner(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, apptest.Do(t, leader, http.MethodGet, path, nil).Status, id)
 		assert.Equal(t, http.StatusNotFound, apptest.Do(t, leader, http.MethodDelete, path, nil).Status, id)
 	})
+}
+
+// ownedBy is the first of ids whose partition a applies.
+func ownedBy(t *testing.T, a *app.App, ids []string) string {
+	t.Helper()
+	for _, c := range ids {
+		if slices.Contains(a.Engine.Owned(), a.Engine.PartitionOf(c)) {
+			return c
+		}
+	}
+	t.Fatalf("none of %d contacts is on %s's partitions", len(ids), a.ReplicaID)
+	return ""
 }

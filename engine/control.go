@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,7 +299,7 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 	var out []controlReply
 	for try := 0; len(remaining) > 0; try++ {
 		if try == controlTries {
-			return out, fmt.Errorf("%s: partitions %v: %w", what, sortedParts(remaining), ErrNotOwner)
+			return out, fmt.Errorf("%s: partitions %v: %w", what, slices.Sorted(maps.Keys(remaining)), ErrNotOwner)
 		}
 		owners, err := e.owners(ctx, remaining)
 		if err != nil {
@@ -378,15 +379,6 @@ func (e *Engine) owners(ctx context.Context, parts map[int]bool) (map[string][]i
 		}
 	}
 	return out, ctx.Err()
-}
-
-func sortedParts(set map[int]bool) []int {
-	out := make([]int, 0, len(set))
-	for p := range set {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ownedOf is those of parts this engine applies, with their epochs now,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/segments"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 // Work that must run on the owner of a contact's partition (a contact
@@ -37,10 +38,11 @@ import (
 // and again on the apply loop.
 const controlPrefix = "scoreflow.control."
 
-// controlTries bounds how long a request waits for a partition to find an
-// owner across a handover (a dead replica's leases expire in ~15 s).
+// controlWait bounds how long a request waits for a partition to find an
+// owner across a handover (a dead replica's leases expire in ~15 s); it
+// asks again every controlPause, each ask waiting askTimeout for an answer.
 const (
-	controlTries = 60
+	controlWait  = 30 * time.Second
 	controlPause = 500 * time.Millisecond
 	askTimeout   = 2 * time.Second
 )
@@ -67,8 +69,9 @@ type backfillRequest struct {
 
 func replyErr(err error) controlReply {
 	switch {
-	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrStopped):
-		// A stopping engine hands its partitions over: ask the next owner.
+	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrStopped), errors.Is(err, store.ErrFenced):
+		// A stopping engine hands its partitions over, a fenced one has
+		// lost them: ask the next owner.
 		return controlReply{NotOwner: true}
 	case errors.Is(err, model.ErrNotFound):
 		return controlReply{NotFound: err.Error()}
@@ -204,6 +207,12 @@ func (e *Engine) ask(ctx context.Context, subject string, data []byte, timeout t
 	return r, nil
 }
 
+// handingOver reports an error that asking again resolves: the work
+// reached no owner, or one that has just lost the partition.
+func handingOver(err error) bool {
+	return errors.Is(err, ErrNotOwner) || errors.Is(err, store.ErrFenced)
+}
+
 // pause waits between tries, or returns the context's error.
 func pause(ctx context.Context) error {
 	select {
@@ -222,7 +231,7 @@ func pause(ctx context.Context) error {
 func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 	p := e.PartitionOf(id)
 	var err error
-	for range controlTries {
+	for deadline := time.Now().Add(controlWait); time.Now().Before(deadline); {
 		if e.ownsPartition(p) {
 			err = e.deleteLocal(ctx, id)
 		} else {
@@ -231,7 +240,7 @@ func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 				err = r.err()
 			}
 		}
-		if !errors.Is(err, ErrNotOwner) {
+		if !handingOver(err) {
 			return err
 		}
 		if err := pause(ctx); err != nil {
@@ -297,8 +306,10 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 		remaining[p] = true
 	}
 	var out []controlReply
-	for try := 0; len(remaining) > 0; try++ {
-		if try == controlTries {
+	// The wait counts from the last progress: a long back-fill of some
+	// partitions is no reason to give up on the others.
+	for deadline := time.Now().Add(controlWait); len(remaining) > 0; {
+		if time.Now().After(deadline) {
 			return out, fmt.Errorf("%s: partitions %v: %w", what, slices.Sorted(maps.Keys(remaining)), ErrNotOwner)
 		}
 		owners, err := e.owners(ctx, remaining)
@@ -328,7 +339,7 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 		for range owners {
 			a := <-answers
 			if a.err != nil {
-				if !errors.Is(a.err, ErrNotOwner) && failed == nil {
+				if !handingOver(a.err) && failed == nil {
 					failed = a.err
 				}
 				continue
@@ -336,6 +347,7 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 			for _, p := range a.r.Done {
 				delete(remaining, p)
 			}
+			deadline = time.Now().Add(controlWait)
 			out = append(out, a.r)
 		}
 		if failed != nil {

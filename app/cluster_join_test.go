@@ -21,40 +21,7 @@ import (
 // event is applied once whichever replica took it in, a replica that stops
 // hands its partitions back, and a SQLite engine cannot join them.
 func TestReplicasShareTheStream(t *testing.T) {
-	url := sharedNATS(t)
-	db := pgtest.URL(t)
-	replica := func(id string) *app.App {
-		cfg := process(t, url, id)
-		cfg.Store, cfg.HTTPAddr = db, "127.0.0.1:0"
-		return apptest.Start(t, cfg)
-	}
-	first := replica("r1")
-	r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", map[string]any{
-		"id": "demo", "name": "Demo", "enabled": true, "entry": map[string]any{"mode": "every_time"},
-		"nodes": []any{
-			map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
-			map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": 5}},
-		},
-		"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
-	})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	second := replica("r2")
-
-	owned := func(a *app.App) map[string]int {
-		var cl model.Cluster
-		apptest.Do(t, a, http.MethodGet, "/api/v1/cluster", nil).JSON(t, &cl)
-		out := map[string]int{}
-		for _, rep := range cl.Replicas {
-			out[rep.ID] = len(rep.Partitions)
-		}
-		return out
-	}
-	apptest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
-		if got := owned(second); got["r1"] != 8 || got["r2"] != 8 {
-			return fmt.Errorf("partitions owned: %v", got)
-		}
-		return nil
-	})
+	url, first, second := replicaPair(t)
 
 	// Events for 40 contacts taken in by both replicas, two of each per
 	// contact through each, so every contact's events meet on one owner.
@@ -93,7 +60,7 @@ func TestReplicasShareTheStream(t *testing.T) {
 	// A replica that stops hands its partitions over at once.
 	require.NoError(t, second.Shutdown(context.Background()))
 	apptest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
-		if got := owned(first); got["r1"] != 16 || len(got) != 1 {
+		if got := ownedCounts(t, first); got["r1"] != 16 || len(got) != 1 {
 			return fmt.Errorf("partitions owned: %v", got)
 		}
 		return nil
@@ -106,4 +73,42 @@ func TestReplicasShareTheStream(t *testing.T) {
 		return nil
 	})
 	apptest.CheckLedger(t, first, "c0")
+}
+
+// replicaPair starts two replicas on one PostgreSQL and one NATS, with the
+// demo flow (5 engagement points per Demo event) created through the
+// first, and waits until each applies half the partitions.
+func replicaPair(t *testing.T) (natsURL string, first, second *app.App) {
+	t.Helper()
+	natsURL = sharedNATS(t)
+	db := pgtest.URL(t)
+	replica := func(id string) *app.App {
+		cfg := process(t, natsURL, id)
+		cfg.Store, cfg.HTTPAddr = db, "127.0.0.1:0"
+		return apptest.Start(t, cfg)
+	}
+	first = replica("r1")
+	r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", demoFlow(5, 0))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	second = replica("r2")
+	apptest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if got := ownedCounts(t, second); got["r1"] != 8 || got["r2"] != 8 {
+			return fmt.Errorf("partitions owned: %v", got)
+		}
+		return nil
+	})
+	return natsURL, first, second
+}
+
+// ownedCounts is how many partitions each replica applies, as
+// GET /api/v1/cluster on a says.
+func ownedCounts(t *testing.T, a *app.App) map[string]int {
+	t.Helper()
+	var cl model.Cluster
+	apptest.Do(t, a, http.MethodGet, "/api/v1/cluster", nil).JSON(t, &cl)
+	out := map[string]int{}
+	for _, rep := range cl.Replicas {
+		out[rep.ID] = len(rep.Partitions)
+	}
+	return out
 }

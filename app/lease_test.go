@@ -73,6 +73,23 @@ func demoEvents(from, n int, contact string) []*model.Event {
 	return out
 }
 
+// demoFlow gives points engagement points per Demo event; version is the
+// one an update expects (0 to create).
+func demoFlow(points, version int) map[string]any {
+	f := map[string]any{
+		"id": "demo", "name": "Demo", "enabled": true, "entry": map[string]any{"mode": "every_time"},
+		"nodes": []any{
+			map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
+			map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": points}},
+		},
+		"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
+	}
+	if version > 0 {
+		f["version"] = version
+	}
+	return f
+}
+
 // On SQLite the engine is alone on its stream: a second engine of either
 // kind is refused (replicas on PostgreSQL share a stream: cluster_join_test.go).
 func TestSecondEngineOnOneStreamIsRefused(t *testing.T) {
@@ -81,14 +98,7 @@ func TestSecondEngineOnOneStreamIsRefused(t *testing.T) {
 		firstCfg := process(t, url, "first")
 		firstCfg.HTTPAddr = "127.0.0.1:0"
 		first := apptest.Start(t, firstCfg)
-		r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", map[string]any{
-			"id": "demo", "name": "Demo", "enabled": true, "entry": map[string]any{"mode": "every_time"},
-			"nodes": []any{
-				map[string]any{"id": "t1", "type": "trigger.event", "config": map[string]any{"name": "Demo"}},
-				map[string]any{"id": "a1", "type": "action.adjust_score", "config": map[string]any{"score": "engagement", "points": 5}},
-			},
-			"edges": []any{map[string]any{"from": "t1", "to": "a1"}},
-		})
+		r := apptest.Do(t, first, http.MethodPost, "/api/v1/flows", demoFlow(5, 0))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		apptest.Publish(t, first, demoEvents(0, 50, "c1")...)
 		apptest.WaitApplied(t, first, 50)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/scoreflow/scoreflow/broker"
@@ -105,10 +106,11 @@ type Engine struct {
 	owned  map[int]*ownedPart
 	lost   chan int
 	rmu    sync.Mutex
-	router *router        // while partition 0 is owned (router.go)
-	whole  *wholeConsumer // while every partition is read by one consumer (whole.go)
-	modeMu sync.Mutex     // serialises switching between whole and per partition
-	fenced map[int]bool   // partitions lost in the batch being handled (apply loop only)
+	router *router            // while partition 0 is owned (router.go)
+	whole  *wholeConsumer     // while every partition is read by one consumer (whole.go)
+	modeMu sync.Mutex         // serialises switching between whole and per partition
+	fenced map[int]bool       // partitions lost in the batch being handled (apply loop only)
+	ctlSub *nats.Subscription // control requests for owned partitions (control.go)
 
 	msgs     chan pending
 	jobs     chan job
@@ -180,6 +182,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.reloadFlows(ctx); err != nil {
 		return err
 	}
+	if err := e.listenControl(); err != nil {
+		return err
+	}
 	e.started = true
 	go e.loop()
 	e.ready.Store(true)
@@ -206,6 +211,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.stopOnce.Do(func() {
 		e.ready.Store(false)
 		close(e.stopping)
+		if e.ctlSub != nil {
+			_ = e.ctlSub.Unsubscribe()
+		}
 		for p := 0; p < e.parts; p++ {
 			e.unown(p)
 		}
@@ -299,10 +307,9 @@ func (e *Engine) submit(ctx context.Context, j job) error {
 	}
 }
 
-// DeleteContact deletes a contact and everything recorded about it (events,
-// ledger, entries, memberships, parked runs) through the apply loop, so it
-// is ordered with the contact's events and leaves no stale cache entry.
-func (e *Engine) DeleteContact(ctx context.Context, id string) error {
+// deleteLocal deletes a contact of a partition this engine applies
+// (DeleteContact, control.go) through the apply loop.
+func (e *Engine) deleteLocal(ctx context.Context, id string) error {
 	return e.do(ctx, func(u *unit) error {
 		if !u.owns(id) {
 			return fmt.Errorf("delete contact %s: %w", id, ErrNotOwner)

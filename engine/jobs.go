@@ -277,14 +277,39 @@ func (u *unit) decay(id string, dim model.ScoreDimension, before time.Time) erro
 	return u.cascadeQueue(cs, u.syntheticEvent("decay", id, dim.Name), nil)
 }
 
-// BackfillSegment fills one segment's membership after it was created or
-// changed. One SQL pass over all contacts finds who enters and who leaves;
-// without fire (and with no segment built on this one) the moves are
-// written in bulk, so a million contacts take seconds. With fire, only the
-// movers go through the unit, where the flows listening to
+// backfill fills one segment's membership in an engine that applies every
+// partition. One SQL pass over all contacts finds who enters and who
+// leaves; without fire (and with no segment built on this one) the moves
+// are written in bulk, so a million contacts take seconds. With fire, only
+// the movers go through the unit, where the flows listening to
 // segment_entered/exited run. A filter the store cannot compile to its SQL
 // (store.ErrNoSQL) falls back to evaluating every contact in Go.
-func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (segments.Backfill, error) {
+func (e *Engine) backfill(ctx context.Context, id string, fire bool) (segments.Backfill, error) {
+	res, _, err := e.backfillKeep(ctx, id, fire, nil)
+	return res, err
+}
+
+// backfillParts is a replica's share of a cluster's back-fill: the
+// contacts of those of parts it applies. It reports the partitions it
+// covered (still owned, under the same epoch, at the end) and whether one
+// SQL pass found the movers; the contacts are then counted by the asker.
+func (e *Engine) backfillParts(ctx context.Context, id string, fire bool, parts []int) (res segments.Backfill, done []int, sql bool, err error) {
+	take, keep := e.ownedOf(parts)
+	if len(take) == 0 {
+		return segments.Backfill{Fired: fire}, nil, false, nil
+	}
+	if res, sql, err = e.backfillKeep(ctx, id, fire, keep); err != nil {
+		return res, nil, false, err
+	}
+	return res, e.stillOwned(take), sql, nil
+}
+
+// backfillKeep back-fills the contacts keep accepts (nil: all of them,
+// with the store's bulk writes over every contact). With a keep, the SQL
+// movers are filtered to it and a time-based segment is evaluated in Go,
+// contact by contact: the store's boundary pass would write every
+// partition's contacts. sql reports that the SQL pass found the movers.
+func (e *Engine) backfillKeep(ctx context.Context, id string, fire bool, keep func(string) bool) (segments.Backfill, bool, error) {
 	start := time.Now()
 	res := segments.Backfill{Fired: fire}
 	e.Reload()
@@ -295,6 +320,9 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 		if !ok {
 			return model.NotFound("segment", id)
 		}
+		if keep != nil && seg.TimeBased {
+			return nil
+		}
 		entered, exited, err := u.tx.SegmentMovers(id, seg.Filter, u.now)
 		if errors.Is(err, store.ErrNoSQL) {
 			u.eng.log.Info("segment back-fill in Go: the filter has no SQL form", "segment", id, "reason", err)
@@ -304,6 +332,9 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 			return err
 		}
 		compiled = true
+		if keep != nil {
+			entered, exited = kept(entered, keep), kept(exited, keep)
+		}
 		if seg.TimeBased {
 			// Every contact needs this segment's next-change moment: set by
 			// the store, or, when the filter has no SQL form, by the next pass.
@@ -328,25 +359,28 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 		return nil
 	})
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
-	if compiled {
+	if compiled && keep == nil {
 		// The SQL pass looked at every contact.
 		total, err := e.store.CountContacts(ctx)
 		if err != nil {
-			return res, err
+			return res, false, err
 		}
 		res.Contacts = int(total)
 	}
 	if sqlDone {
 		res.Millis = time.Since(start).Milliseconds()
-		return res, nil
+		return res, true, nil
 	}
 	var ids func(after string) ([]string, error)
-	if compiled {
+	switch {
+	case compiled:
 		ids = pageOf(movers)
-	} else {
+	case keep == nil:
 		ids = func(after string) ([]string, error) { return e.store.ContactIDsAfter(ctx, after, chunk) }
+	default:
+		ids = keptPages(ctx, e, keep)
 	}
 	n, entered, exited, err := e.evaluateEach(ctx, id, fire, ids)
 	res.Entered, res.Exited = entered, exited
@@ -354,7 +388,18 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 		res.Contacts = n
 	}
 	res.Millis = time.Since(start).Milliseconds()
-	return res, err
+	return res, compiled, err
+}
+
+// kept is the ids keep accepts.
+func kept(ids []string, keep func(string) bool) []string {
+	out := ids[:0:0]
+	for _, id := range ids {
+		if keep(id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // pageOf pages a sorted id list like ContactIDsAfter does.

@@ -21,9 +21,17 @@ import (
 // starts, no webhook is queued for past causes. The job's cursor is saved
 // in the chunk's transaction, so a crash mid-rescore resumes after the last
 // committed chunk and rescores nobody twice. onChunk sees the job after
-// each committed chunk.
+// each committed chunk. In a replica that does not apply every partition
+// the owners rescore their own contacts (rescoreCluster).
 func (e *Engine) Rescore(ctx context.Context, job store.LabJob, onChunk func(store.LabJob)) (store.LabJob, error) {
 	e.Reload()
+	if !e.ownsAll() {
+		next, err := e.rescoreCluster(ctx, job)
+		if err == nil && onChunk != nil {
+			onChunk(next)
+		}
+		return next, err
+	}
 	for {
 		ids, err := e.store.ContactIDsAfter(ctx, job.Cursor, chunk)
 		if err != nil {
@@ -48,6 +56,73 @@ func (e *Engine) Rescore(ctx context.Context, job store.LabJob, onChunk func(sto
 			onChunk(job)
 		}
 	}
+}
+
+// rescoreRequest asks a replica to rescore its partitions' contacts after
+// a lab job's cursor.
+type rescoreRequest struct {
+	Job    string `json:"job"`
+	Cursor string `json:"cursor"`
+	Parts  []int  `json:"parts"`
+}
+
+// rescoreCluster has each partition's owner rescore its contacts after
+// job's cursor (fanOut) and sums their counts. The owners do not save the
+// job's cursor per chunk (their chunks interleave in id order): a rescore
+// interrupted here starts again from the cursor saved before, which is
+// safe, since a contact rescored twice already has its replay's scores the
+// second time and changes, and counts as changed, once.
+func (e *Engine) rescoreCluster(ctx context.Context, job store.LabJob) (store.LabJob, error) {
+	answers, err := e.fanOut(ctx, "rescore", "rescore",
+		func(parts []int) any { return rescoreRequest{Job: job.ID, Cursor: job.Cursor, Parts: parts} },
+		func(parts []int) (controlReply, error) {
+			return e.rescoreParts(ctx, rescoreRequest{Job: job.ID, Cursor: job.Cursor, Parts: parts})
+		})
+	if err != nil {
+		return job, fmt.Errorf("rescore after %q: %w", job.Cursor, err)
+	}
+	for _, a := range answers {
+		job.Done += a.Rescored
+		job.Changed += a.Changed
+	}
+	job.Updated = e.now()
+	return job, nil
+}
+
+// rescoreParts is a replica's share of a cluster's rescore: the contacts
+// after the cursor of those of req.Parts it applies, a chunk per job on
+// the apply loop.
+func (e *Engine) rescoreParts(ctx context.Context, req rescoreRequest) (controlReply, error) {
+	var r controlReply
+	e.Reload() // the model the asker made live
+	take, keep := e.ownedOf(req.Parts)
+	if len(take) == 0 {
+		return r, nil
+	}
+	ids := keptPages(ctx, e, keep)
+	after := req.Cursor
+	for {
+		page, err := ids(after)
+		if err != nil {
+			return r, fmt.Errorf("rescore: list contacts: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		changed := 0
+		if err := e.do(ctx, func(u *unit) error {
+			var err error
+			changed, err = u.rescore(ctx, page, req.Job)
+			return err
+		}); err != nil {
+			return r, fmt.Errorf("rescore after %q: %w", after, err)
+		}
+		r.Rescored += int64(len(page))
+		r.Changed += int64(changed)
+		after = page[len(page)-1]
+	}
+	r.Done = e.stillOwned(take)
+	return r, nil
 }
 
 // rescore replays the stored events of ids (read inside the apply loop, so

@@ -164,7 +164,35 @@ func (e *Engine) acquire(ctx context.Context, parts []int) error {
 			}
 		}
 	}
+	e.dropStaleWhole(ctx, len(todo) > 0)
 	return nil
+}
+
+// dropStaleWhole deletes the all-partitions consumer an engine that owned
+// every partition left behind when it died: once every partition has a
+// consumer of its own (each started from that one's ack floor), nothing
+// reads its floor any more, and its backlog would grow for ever in the
+// lag. An engine that reads the whole itself keeps it.
+func (e *Engine) dropStaleWhole(ctx context.Context, acquired bool) {
+	e.pmu.Lock()
+	whole := e.whole != nil
+	e.pmu.Unlock()
+	if !acquired || whole {
+		return
+	}
+	if _, err := e.stream.Consumer(ctx, broker.AllConsumer); err != nil {
+		return // none (the usual case), or NATS did not answer: the next acquire tries again
+	}
+	for p := 0; p < e.parts; p++ {
+		if _, err := e.stream.Consumer(ctx, broker.PartitionConsumer(p)); err != nil {
+			return
+		}
+	}
+	if err := broker.DeleteConsumer(ctx, e.stream, broker.AllConsumer); err != nil {
+		e.log.Warn("stale all-partitions consumer not deleted", "err", err)
+		return
+	}
+	e.log.Info("stale all-partitions consumer deleted: every partition has its own")
 }
 
 // consume starts delivering a claimed partition's messages to the loop.

@@ -343,3 +343,50 @@ func TestAloneThenShared(t *testing.T) {
 	assert.Equal(t, span(0, 8), a.eng.Owned())
 	assert.Equal(t, span(8, 16), b.eng.Owned())
 }
+
+// TestDeadWholeReaderHandsOver: an engine that read every partition as
+// one dies (stops without releasing anything); another takes the
+// partitions one by one, each from the dead one's ack floor, applies every
+// event once, and deletes the all-partitions consumer once every partition
+// has its own, so no stale backlog stays in the lag.
+func TestDeadWholeReaderHandsOver(t *testing.T) {
+	ns, url := sharedCluster(t)
+	a := startReplica(t, "a", ns, url, nil)
+	b := startReplica(t, "b", ns, url, nil)
+	ctx := context.Background()
+	require.NoError(t, a.eng.AcquireAll(ctx))
+	pub := broker.NewPublisher(a.js)
+	want, events := map[string]int64{}, map[string]int{}
+	publish := func(round int) {
+		var batch []*model.Event
+		for i := 0; i < 50; i++ {
+			id := fmt.Sprintf("w-%03d", i)
+			batch = append(batch, &model.Event{ID: fmt.Sprintf("w-%d-%s", round, id), Type: "Tick", ContactID: id, Timestamp: time.Now().UTC()})
+			want[id]++
+			events[id]++
+		}
+		require.NoError(t, pub.Publish(ctx, "test", batch))
+	}
+	for r := 0; r < 4; r++ {
+		publish(r)
+	}
+	checkScores(t, a.st, want, events)
+	stop, cancel := context.WithTimeout(ctx, 10*time.Second)
+	require.NoError(t, a.eng.Stop(stop)) // dies as far as the stream is concerned: nothing released
+	cancel()
+	for r := 4; r < 8; r++ {
+		publish(r)
+	}
+	s, err := b.js.Stream(ctx, broker.StreamName)
+	require.NoError(t, err)
+	b.acquire(t, span(0, 15)...)
+	_, err = s.Consumer(ctx, broker.AllConsumer)
+	require.NoError(t, err, "the all-partitions consumer went while partition 15 still needed its floor")
+	b.acquire(t, 15)
+	checkScores(t, b.st, want, events)
+	_, err = s.Consumer(ctx, broker.AllConsumer)
+	assert.ErrorIs(t, err, jetstream.ErrConsumerNotFound, "the dead engine's all-partitions consumer stayed")
+	pending, unacked, err := broker.Backlog(ctx, b.js)
+	require.NoError(t, err)
+	assert.Zero(t, pending+unacked)
+}

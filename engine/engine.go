@@ -391,7 +391,7 @@ func (e *Engine) handle(msgs []pending) bool {
 	// One snapshot of the owned partitions for the whole batch: the
 	// messages kept and the unit's fence and forwards agree on it.
 	epochs := e.epochs()
-	msgs = held(msgs, epochs)
+	msgs = e.keepHeld(msgs, epochs)
 	items := make([]pending, 0, len(msgs))
 	var dead []store.DeadEvent
 	var deadMsgs []pending
@@ -408,7 +408,7 @@ func (e *Engine) handle(msgs []pending) bool {
 		for fe := (*store.FencedError)(nil); errors.As(err, &fe); {
 			e.lose(fe.Partitions)
 			epochs = e.epochs()
-			if items = held(items, epochs); len(items) == 0 {
+			if items = e.keepHeld(items, epochs); len(items) == 0 {
 				err = nil
 				break
 			}

@@ -346,6 +346,26 @@ func held(msgs []pending, epochs map[int]int64) []pending {
 	return out
 }
 
+// keepHeld is held, and it hands the messages it drops back at once (Nak):
+// a message of a partition this engine lost can only have reached it from
+// the partition's consumer as its new owner recreated it (a pull sent
+// before this engine learnt of the loss), and left unacked it would wait
+// out AckWait while the new owner applies the later ones.
+func (e *Engine) keepHeld(msgs []pending, epochs map[int]int64) []pending {
+	kept := held(msgs, epochs)
+	if len(kept) == len(msgs) {
+		return kept
+	}
+	for _, m := range msgs {
+		if ep, ok := epochs[m.part]; !ok || ep != m.epoch {
+			if err := m.msg.Nak(); err != nil {
+				e.log.Debug("nak a message of a partition not held", "partition", m.part, "err", err)
+			}
+		}
+	}
+	return kept
+}
+
 // fence checks, in the unit's transaction, that the engine still holds the
 // partitions of every contact the unit wrote. A unit that wrote a contact
 // of a partition not owned here fails with ErrNotOwner; one whose

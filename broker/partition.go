@@ -96,8 +96,14 @@ func consumerConfig(name, filter, description string, maxAckPending int) jetstre
 		Description:   description,
 		FilterSubject: filter,
 		// Explicit acks: an ack never covers a message that was not applied.
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       2 * time.Minute,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		// An ack is a fire-and-forget publish: one sent to a NATS node as
+		// it died is lost, and the message waits AckWait before it comes
+		// again (to the partition's owner, whose store record skips it if
+		// it was applied). 30 s bounds that wait; a batch still retrying
+		// then (its store away) only sees its messages again, as
+		// duplicates the record skips.
+		AckWait:       30 * time.Second,
 		MaxAckPending: maxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}

@@ -412,6 +412,15 @@ func (m *Manager) balance(ctx context.Context, start time.Time) {
 // on all of them in one call; when the engine cannot, the leases go again
 // and the partitions are retried later.
 func (m *Manager) takeMany(ctx context.Context, kv jetstream.KeyValue, take []int, many ManyAcquirer) {
+	m.takeLeases(ctx, kv, take, many.AcquireMany)
+}
+
+// take leases p, then starts the engine on it (as takeMany, one partition).
+func (m *Manager) take(ctx context.Context, kv jetstream.KeyValue, p int) {
+	m.takeLeases(ctx, kv, []int{p}, func(ctx context.Context, ps []int) error { return m.parts.Acquire(ctx, ps[0]) })
+}
+
+func (m *Manager) takeLeases(ctx context.Context, kv jetstream.KeyValue, take []int, acquire func(context.Context, []int) error) {
 	var got []int
 	for _, p := range take {
 		sent := time.Now()
@@ -429,7 +438,7 @@ func (m *Manager) takeMany(ctx context.Context, kv jetstream.KeyValue, take []in
 		return
 	}
 	actx, cancel := context.WithTimeout(context.Background(), m.releaseAfter)
-	err := many.AcquireMany(actx, got)
+	err := acquire(actx, got)
 	cancel()
 	if err != nil {
 		m.log.Error("engine did not acquire the partitions; their leases are given up and retried later", "partitions", got, "err", err)
@@ -446,37 +455,6 @@ func (m *Manager) takeMany(ctx context.Context, kv jetstream.KeyValue, take []in
 	m.log.Info("partitions acquired", "partitions", got)
 	m.publish()
 	if slices.Contains(got, 0) {
-		m.setLeader(true)
-	}
-}
-
-// take leases p, then starts the engine on it; when the engine cannot, the
-// lease goes again and p is retried later.
-func (m *Manager) take(ctx context.Context, kv jetstream.KeyValue, p int) {
-	sent := time.Now()
-	rev, err := kv.Create(ctx, partitionKey(p), m.leaseValue())
-	if err != nil {
-		if !casConflict(err) {
-			m.log.Warn("partition lease not taken", "partition", p, "err", err)
-		}
-		return
-	}
-	m.held[p] = &lease{rev: rev, okAt: sent}
-	actx, cancel := context.WithTimeout(context.Background(), m.releaseAfter)
-	err = m.parts.Acquire(actx, p)
-	cancel()
-	if err != nil {
-		m.log.Error("engine did not acquire the partition; its lease is given up and retried later", "partition", p, "err", err)
-		delete(m.held, p)
-		m.cooldown[p] = time.Now().Add(2 * m.interval)
-		dctx, dcancel := context.WithTimeout(context.Background(), max(m.interval, minStep))
-		m.deleteLease(dctx, p, rev)
-		dcancel()
-		return
-	}
-	m.log.Info("partition acquired", "partition", p)
-	m.publish()
-	if p == 0 {
 		m.setLeader(true)
 	}
 }

@@ -309,6 +309,34 @@ func TestStaleOwnerIsFenced(t *testing.T) {
 	require.ErrorIs(t, tx.FencePartitions(map[int]int64{p: 1}), store.ErrFenced)
 }
 
+// ticker publishes rounds of one Tick per contact and counts what each
+// contact should score.
+type ticker struct {
+	t        *testing.T
+	pub      *broker.Publisher
+	prefix   string
+	contacts int
+	want     map[string]int64
+	events   map[string]int
+}
+
+func newTicker(t *testing.T, r *replica, prefix string, contacts int) *ticker {
+	return &ticker{t: t, pub: broker.NewPublisher(r.js), prefix: prefix, contacts: contacts,
+		want: map[string]int64{}, events: map[string]int{}}
+}
+
+func (k *ticker) publish(round int) {
+	k.t.Helper()
+	var batch []*model.Event
+	for i := 0; i < k.contacts; i++ {
+		id := fmt.Sprintf("%s-%03d", k.prefix, i)
+		batch = append(batch, &model.Event{ID: fmt.Sprintf("%s-%d-%s", k.prefix, round, id), Type: "Tick", ContactID: id, Timestamp: time.Now().UTC()})
+		k.want[id]++
+		k.events[id]++
+	}
+	require.NoError(k.t, k.pub.Publish(context.Background(), "test", batch))
+}
+
 // TestAloneThenShared: an engine that took every partition alone (one
 // consumer for all) gives half of them to a second engine mid-load; both
 // switch to per-partition consumers from the right place: every event is
@@ -319,18 +347,8 @@ func TestAloneThenShared(t *testing.T) {
 	b := startReplica(t, "b", ns, url, nil)
 	ctx := context.Background()
 	require.NoError(t, a.eng.AcquireAll(ctx))
-	pub := broker.NewPublisher(a.js)
-	want, events := map[string]int64{}, map[string]int{}
-	publish := func(round int) {
-		var batch []*model.Event
-		for i := 0; i < 100; i++ {
-			id := fmt.Sprintf("s-%03d", i)
-			batch = append(batch, &model.Event{ID: fmt.Sprintf("s-%d-%s", round, id), Type: "Tick", ContactID: id, Timestamp: time.Now().UTC()})
-			want[id]++
-			events[id]++
-		}
-		require.NoError(t, pub.Publish(ctx, "test", batch))
-	}
+	k := newTicker(t, a, "s", 100)
+	publish, want, events := k.publish, k.want, k.events
 	for r := 0; r < 10; r++ {
 		publish(r)
 	}
@@ -355,18 +373,8 @@ func TestDeadWholeReaderHandsOver(t *testing.T) {
 	b := startReplica(t, "b", ns, url, nil)
 	ctx := context.Background()
 	require.NoError(t, a.eng.AcquireAll(ctx))
-	pub := broker.NewPublisher(a.js)
-	want, events := map[string]int64{}, map[string]int{}
-	publish := func(round int) {
-		var batch []*model.Event
-		for i := 0; i < 50; i++ {
-			id := fmt.Sprintf("w-%03d", i)
-			batch = append(batch, &model.Event{ID: fmt.Sprintf("w-%d-%s", round, id), Type: "Tick", ContactID: id, Timestamp: time.Now().UTC()})
-			want[id]++
-			events[id]++
-		}
-		require.NoError(t, pub.Publish(ctx, "test", batch))
-	}
+	k := newTicker(t, a, "w", 50)
+	publish, want, events := k.publish, k.want, k.events
 	for r := 0; r < 4; r++ {
 		publish(r)
 	}

@@ -121,7 +121,8 @@ test('a read key: made in the UI, copied, read-only in a fresh browser, revoked'
 
   // The audit log names the key made in the UI and the flow's saves.
   await admin.getByRole('navigation').first().getByRole('link', { name: 'Audit' }).click()
-  await admin.getByTestId('audit-table').waitFor()
+  // The table (its header) shows while the first page loads: wait for rows.
+  await admin.getByTestId('audit-row').first().waitFor()
   const auditText = await admin.getByTestId('audit-table').innerText()
   assert.match(auditText, /key\.create\s+e2e-reader/)
   assert.match(auditText, /flow\.update\s+e2e-keys-flow/)

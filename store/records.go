@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/scoreflow/scoreflow/model"
 )
 
@@ -20,19 +22,33 @@ import (
 func EncodeParts(r *ContactRecord) error {
 	c := r.Contact
 	for _, p := range []struct {
-		dst *string
-		v   any
-	}{{&r.Attributes, nonNilMap(c.Attributes)}, {&r.Scores, nonNilMap(c.Scores)}, {&r.Tags, nonNil(c.Tags)}, {&r.Segments, nonNil(c.Segments)}} {
+		dst  *string
+		v    any
+		fast bool
+	}{{&r.Attributes, nonNilMap(c.Attributes), false}, {&r.Scores, nonNilMap(c.Scores), true},
+		{&r.Tags, nonNil(c.Tags), true}, {&r.Segments, nonNil(c.Segments), true}} {
 		if *p.dst != "" {
 			continue
 		}
-		b, err := json.Marshal(p.v)
+		b, err := marshalPart(p.v, p.fast)
 		if err != nil {
 			return err
 		}
 		*p.dst = string(b)
 	}
 	return nil
+}
+
+// marshalPart encodes integers and strings with go-json, which writes the
+// same bytes as encoding/json for them in under half the time (a batch
+// encodes every changed contact's scores). Attributes hold any JSON value,
+// and go-json writes some floats differently (1e-07 for 1e-7): they stay
+// with encoding/json, so a stored text never depends on the path it took.
+func marshalPart(v any, fast bool) ([]byte, error) {
+	if fast {
+		return gojson.Marshal(v)
+	}
+	return json.Marshal(v)
 }
 
 // nonNilMap keeps a nil map from being stored as JSON null, which would

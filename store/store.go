@@ -221,6 +221,37 @@ type ContactRecord struct {
 	// NextEvalAt is when time-based segment membership is next due (Unix
 	// ms, 0 = never).
 	NextEvalAt int64
+	// Stored is what the backend last read or wrote of the row's plain
+	// columns, nil when it does not know (a new contact). A backend may
+	// use it to write only the columns that changed: an index entry
+	// rewritten for an unchanged email costs as much as a changed one.
+	// It is replaced, never changed in place, so a cached record and the
+	// batch's copy of it can share one.
+	Stored *StoredColumns
+}
+
+// StoredColumns are a contact row's columns other than its JSON parts
+// (whose emptiness in ContactRecord already says they changed), as stored:
+// times in Unix ms; NULL is "" or 0, or false for the two Has fields.
+type StoredColumns struct {
+	Email, Grade, DealStage, DisqualifyReason, AccountID string
+	Score, DisqualifiedAt, LastActivityAt, NextEvalAt    int64
+	HasDisqualified, HasLastActivity                     bool
+}
+
+// Columns is what r would store now, to compare with r.Stored.
+func (r *ContactRecord) Columns() StoredColumns {
+	c := r.Contact
+	out := StoredColumns{Email: c.Email, Grade: c.Grade, DealStage: c.DealStage, AccountID: c.AccountID,
+		Score: c.Score, NextEvalAt: r.NextEvalAt}
+	if c.Disqualified != nil {
+		out.HasDisqualified = true
+		out.DisqualifiedAt, out.DisqualifyReason = c.Disqualified.At.UnixMilli(), c.Disqualified.Reason
+	}
+	if c.LastActivityAt != nil {
+		out.HasLastActivity, out.LastActivityAt = true, c.LastActivityAt.UnixMilli()
+	}
+	return out
 }
 
 // WaitingRun is a run parked at a delay node.

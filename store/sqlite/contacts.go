@@ -42,7 +42,10 @@ func scanContactRecord(sc interface{ Scan(...any) error }) (*store.ContactRecord
 	}
 	c.CreatedAt = fromMS(created)
 	c.LastActivityAt = nullMS(lastAct)
-	return &store.ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}, nil
+	r := &store.ContactRecord{Contact: &c, Attributes: attrs, Scores: scores, Tags: tags, Segments: segments, NextEvalAt: nextEval.Int64}
+	stored := r.Columns()
+	r.Stored = &stored
+	return r, nil
 }
 
 // GetContact implements Store.

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TxContactRoundTrip", testContactRoundTrip},
 		{"TxContactEmptyParts", testContactEmptyParts},
 		{"TxTouchContact", testTouchContact},
+		{"TxContactSaveEachColumn", testContactSaveEachColumn},
 		{"TxContactIDByEmail", testContactIDByEmail},
 		{"TxPrefetchContacts", testPrefetch},
 		{"TxEntries", testEntries},

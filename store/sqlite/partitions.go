@@ -49,7 +49,7 @@ func (t *sqliteTx) FencePartitions(epochs map[int]int64) error {
 	if len(epochs) == 0 {
 		return nil
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT part, epoch FROM partition_epochs`)
+	rows, err := t.stmt(t.st.fenceEpochs).Query()
 	if err != nil {
 		return fmt.Errorf("fence partitions: %w", err)
 	}

@@ -36,7 +36,7 @@ type statements struct {
 	countContactEvents, countContactEventsAll   *sql.Stmt
 	oldestEvents, addMember, removeMember       *sql.Stmt
 	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
-	oldestEvent, countEvents                    *sql.Stmt
+	oldestEvent, countEvents, fenceEpochs       *sql.Stmt
 	scoreChange, scoreChangeEdges               *sql.Stmt // score_window.go
 }
 
@@ -78,6 +78,7 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.updateContactParts, `UPDATE contacts SET attributes = ?, scores = ?, tags = ?, deal_stage = ?,
 		disqualify_reason = ?, segments = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
 	p(&st.touchActivity, `UPDATE contacts SET last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
+	p(&st.fenceEpochs, `SELECT part, epoch FROM partition_epochs`)
 	// ORDER BY ts alone walks the (contact_id, type, ts) index without a sort.
 	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts`)
 	p(&st.oldestEvent, `SELECT MIN(ts) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)

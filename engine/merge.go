@@ -204,6 +204,7 @@ func (u *unit) mergeInto(cs *contactState, from string, ev *model.Event, record 
 	if err := u.tx.MoveContact(from, cs.c.ID, u.now); err != nil {
 		return err
 	}
+	cs.fresh = false // the merged contact's flow entries are the survivor's now
 	delete(u.contacts, from)
 	u.forget = append(u.forget, from)
 	u.merges++

@@ -160,15 +160,21 @@ func (u *unit) mayEnter(f *flows.Compiled, cs *contactState, ev *model.Event) (b
 		if f.Flow.Entry.Mode == flows.EntryLimited {
 			since, limit = ev.Timestamp.Add(-f.Window), f.Flow.Entry.Max
 		}
-		n, err := u.tx.CountEntries(f.Flow.ID, cs.c.ID, since)
-		if err != nil {
-			return false, err
+		n := cs.entriesSince(f.Flow.ID, since)
+		if !cs.fresh {
+			var err error
+			if n, err = u.tx.CountEntries(f.Flow.ID, cs.c.ID, since); err != nil {
+				return false, err
+			}
 		}
 		if n >= limit {
 			return false, nil
 		}
 		if err := u.tx.RecordEntry(f.Flow.ID, cs.c.ID, ev.Timestamp); err != nil {
 			return false, err
+		}
+		if cs.fresh {
+			cs.entries = append(cs.entries, entryMark{flow: f.Flow.ID, at: ev.Timestamp})
 		}
 	}
 	return true, nil

@@ -82,6 +82,8 @@ func newSandbox(fs *flowSet, log *slog.Logger, opt SandboxOptions) *Sandbox {
 	// The sandbox's contacts live in its memTx; the engine's cache stays
 	// empty (it is only filled after a live commit).
 	eng.contacts, _ = lru.New[string, *store.ContactRecord](1)
+	// Likewise the alias cache: merges resolve through the memTx.
+	eng.aliases, _ = lru.New[string, string](1)
 	// Parked runs resume on the flow version they started on, which is
 	// always one of the model's: the version cache holds them all.
 	eng.versions, _ = lru.New[string, *flows.Compiled](max(1024, 2*len(fs.flows)))

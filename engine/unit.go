@@ -72,6 +72,30 @@ type contactState struct {
 	// changes not yet seen by segment evaluation.
 	changes map[segments.Change]bool
 	acct    accountSnap // the account membership as loaded (accounts.go)
+	// fresh: the store had no row of this contact before the batch and
+	// nothing was merged into it, so it has no flow entries but those of
+	// entries: a flow's entry limit needs no query (most of a million
+	// new visitors' first events asked the store and found nothing).
+	fresh   bool
+	entries []entryMark
+}
+
+// entryMark is a flow entry recorded in this batch for a fresh contact.
+type entryMark struct {
+	flow string
+	at   time.Time
+}
+
+// entriesSince counts a fresh contact's entries of a flow at or after
+// since, as the store's CountEntries would.
+func (cs *contactState) entriesSince(flowID string, since time.Time) int {
+	n := 0
+	for _, e := range cs.entries {
+		if e.flow == flowID && !e.at.Before(since) {
+			n++
+		}
+	}
+	return n
 }
 
 // mark records a change for segment evaluation.
@@ -177,7 +201,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 		rec = &store.ContactRecord{Contact: &model.Contact{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Tags: []string{},
 			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
-	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew}
+	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew, fresh: isNew}
 	u.snapshotAccount(cs)
 	if isNew {
 		cs.mark(segments.ChangeCreated)

@@ -709,5 +709,5 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 			return err
 		}
 	}
-	return u.forwardAll(context.Background())
+	return u.forwardAll(context.Background(), items)
 }

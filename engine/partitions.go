@@ -436,14 +436,20 @@ type forwarded struct {
 }
 
 // forwardAll publishes the unit's forwards and waits until JetStream
-// stored them: only then may their messages be acked.
-func (u *unit) forwardAll(ctx context.Context) error {
+// stored them: only then may their messages be acked. Each keeps the
+// source of the message it came in (items), so wherever it ends, a dead
+// event names the subject it was published to.
+func (u *unit) forwardAll(ctx context.Context, items []pending) error {
 	if len(u.forwards) == 0 {
 		return nil
 	}
+	sources := make(map[*model.Event]string, len(u.forwards))
+	for _, it := range items {
+		sources[it.ev] = it.msg.Headers().Get(broker.SourceHeader)
+	}
 	futures := make([]jetstream.PubAckFuture, 0, len(u.forwards))
 	for _, f := range u.forwards {
-		msg, err := broker.EventMsg(f.ev, "forward", u.eng.parts)
+		msg, err := broker.EventMsg(f.ev, sources[f.ev], u.eng.parts)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/scoreflow/scoreflow/broker"
@@ -425,8 +426,11 @@ func (f *forwardTo) Error() string { return "contact " + f.contact + " is in ano
 // forward queues an event for the partition of the contact it resolved
 // to; the batch publishes it before commit (forwardAll) and acks it
 // without applying it here. Its id is unchanged, so the owner applies it
-// once however often it is forwarded.
+// once however often it is forwarded. It names that contact: resolved
+// again from its own contact_id there (an alias of a contact merged away,
+// whose partition is this one), it would come back.
 func (u *unit) forward(ev *model.Event, contact string) {
+	ev.ContactID = contact
 	u.forwards = append(u.forwards, forwarded{ev: ev, part: u.eng.PartitionOf(contact)})
 }
 
@@ -447,7 +451,7 @@ func (u *unit) forwardAll(ctx context.Context, items []pending) error {
 	for _, it := range items {
 		sources[it.ev] = it.msg.Headers().Get(broker.SourceHeader)
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(u.forwards))
+	msgs := make([]*nats.Msg, 0, len(u.forwards))
 	for _, f := range u.forwards {
 		msg, err := broker.EventMsg(f.ev, sources[f.ev], u.eng.parts)
 		if err != nil {
@@ -457,22 +461,10 @@ func (u *unit) forwardAll(ctx context.Context, items []pending) error {
 		// The target in the id: a forward onward from there (the contact
 		// moved again) is another message, not a duplicate of this one.
 		msg.Header.Set(jetstream.MsgIDHeader, "fwd/"+strconv.Itoa(f.part)+"/"+f.ev.ID)
-		fut, err := u.eng.js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
-		if err != nil {
-			return fmt.Errorf("forward event %s: %w", f.ev.ID, err)
-		}
-		futures = append(futures, fut)
+		msgs = append(msgs, msg)
 	}
-	for i, fut := range futures {
-		select {
-		case <-fut.Ok():
-		case err := <-fut.Err():
-			return fmt.Errorf("forward event %s: %w", u.forwards[i].ev.ID, err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("forward event %s: no ack from JetStream", u.forwards[i].ev.ID)
-		}
+	if err := u.eng.publishMsgs(ctx, msgs); err != nil {
+		return fmt.Errorf("forward: %w", err)
 	}
 	u.result.forwarded = len(u.forwards)
 	return nil

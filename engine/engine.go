@@ -597,8 +597,15 @@ func (e *Engine) applyBatch(items []pending, epochs map[int]int64) error {
 		e.onCommit(CommitInfo{EventIDs: u.result.applied, Messages: len(items), Duplicates: u.result.duplicates,
 			Duration: time.Since(start), At: time.Now()})
 	}
-	// Merge steps go out after the commit and before any ack (merge_cross.go).
-	return e.publishRelays(u.relays)
+	// Merge steps and forwards go out after the commit and before any ack
+	// (merge_cross.go, partitions.go), in that order: an event of a merged
+	// id forwarded in the batch that merged it reaches the survivor after
+	// the merge-in.
+	forwards, err := u.forwardMsgs(items)
+	if err != nil {
+		return err
+	}
+	return e.publishAfterCommit(u.relays, forwards)
 }
 
 // transact runs fn in a unit of work: one transaction, committed when fn
@@ -719,5 +726,5 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 			return err
 		}
 	}
-	return u.forwardAll(context.Background(), items)
+	return nil
 }

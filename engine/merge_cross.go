@@ -77,13 +77,13 @@ func (u *unit) relay(cause string, ev *model.Event) error {
 // merge are looked up, and only when they are repeats.
 func (u *unit) relayAgain(items []pending) error {
 	rtx, ok := u.tx.(store.MergeRelayTx)
-	if !ok {
-		return nil
+	if !ok || len(u.seen) == 0 {
+		return nil // the common batch: no repeats
 	}
 	var causes []string
 	for _, it := range items {
 		ev := it.ev
-		if u.seen[ev.ID] && (ev.AnonymousID != "" || ev.Type == model.EventIdentify || ev.Type == model.EventMerged || ev.Type == model.EventMergeOut) {
+		if (ev.AnonymousID != "" || ev.Type == model.EventIdentify || ev.Type == model.EventMerged || ev.Type == model.EventMergeOut) && u.seen[ev.ID] {
 			causes = append(causes, ev.ID)
 		}
 	}
@@ -287,16 +287,17 @@ func (u *unit) mergeInSurvivor(ev *model.Event) (*contactState, error) {
 	return nil, nil
 }
 
-// publishRelays publishes a committed unit's relays and waits until
-// JetStream stored them; only then may the unit's messages be acked. It
-// tries again while NATS fails (the messages could not be acked either),
-// and gives up only when the engine stops (ErrStopped): the messages stay
-// unacked, and their redelivery relays again.
-func (e *Engine) publishRelays(relays []store.MergeRelay) error {
-	if len(relays) == 0 {
+// publishAfterCommit publishes a committed unit's relays, then its
+// forwards, and waits until JetStream stored them; only then may the
+// unit's messages be acked. It tries again while NATS fails (the messages
+// could not be acked either), and gives up only when the engine stops
+// (ErrStopped): the messages stay unacked, and their redelivery relays
+// and forwards again.
+func (e *Engine) publishAfterCommit(relays []store.MergeRelay, forwards []*nats.Msg) error {
+	if len(relays)+len(forwards) == 0 {
 		return nil
 	}
-	msgs := make([]*nats.Msg, 0, len(relays))
+	msgs := make([]*nats.Msg, 0, len(relays)+len(forwards))
 	for _, r := range relays {
 		var key struct {
 			ContactID string `json:"contact_id"`
@@ -309,17 +310,18 @@ func (e *Engine) publishRelays(relays []store.MergeRelay) error {
 		msg.Header.Set(broker.SourceHeader, "merge")
 		msgs = append(msgs, msg)
 	}
+	msgs = append(msgs, forwards...)
 	wait := e.backoff
 	for {
 		err := e.publishMsgs(context.Background(), msgs)
 		if err == nil {
 			return nil
 		}
-		e.log.Warn("relay merge steps; retrying", "relays", len(msgs), "err", err)
+		e.log.Warn("publish merge steps and forwards; retrying", "messages", len(msgs), "err", err)
 		select {
 		case <-time.After(wait):
 		case <-e.stopping:
-			return fmt.Errorf("relay merge steps: %w", ErrStopped)
+			return fmt.Errorf("publish merge steps and forwards: %w", ErrStopped)
 		}
 		wait = min(wait*2, 10*time.Second)
 	}

@@ -424,7 +424,7 @@ type forwardTo struct{ contact string }
 func (f *forwardTo) Error() string { return "contact " + f.contact + " is in another partition" }
 
 // forward queues an event for the partition of the contact it resolved
-// to; the batch publishes it before commit (forwardAll) and acks it
+// to; the batch publishes it once committed (forwardMsgs) and acks it
 // without applying it here. Its id is unchanged, so the owner applies it
 // once however often it is forwarded. It names that contact: resolved
 // again from its own contact_id there (an alias of a contact merged away,
@@ -439,13 +439,14 @@ type forwarded struct {
 	part int
 }
 
-// forwardAll publishes the unit's forwards and waits until JetStream
-// stored them: only then may their messages be acked. Each keeps the
-// source of the message it came in (items), so wherever it ends, a dead
-// event names the subject it was published to.
-func (u *unit) forwardAll(ctx context.Context, items []pending) error {
+// forwardMsgs are the messages of the unit's forwards, published after
+// its commit and before its messages are acked (a crash in between
+// redelivers them, to be forwarded again). Each keeps the source of the
+// message it came in (items), so wherever it ends, a dead event names the
+// subject it was published to.
+func (u *unit) forwardMsgs(items []pending) ([]*nats.Msg, error) {
 	if len(u.forwards) == 0 {
-		return nil
+		return nil, nil
 	}
 	sources := make(map[*model.Event]string, len(u.forwards))
 	for _, it := range items {
@@ -455,7 +456,7 @@ func (u *unit) forwardAll(ctx context.Context, items []pending) error {
 	for _, f := range u.forwards {
 		msg, err := broker.EventMsg(f.ev, sources[f.ev], u.eng.parts)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("forward: %w", err)
 		}
 		msg.Subject = broker.PartitionSubject(f.part)
 		// The target in the id: a forward onward from there (the contact
@@ -463,11 +464,8 @@ func (u *unit) forwardAll(ctx context.Context, items []pending) error {
 		msg.Header.Set(jetstream.MsgIDHeader, "fwd/"+strconv.Itoa(f.part)+"/"+f.ev.ID)
 		msgs = append(msgs, msg)
 	}
-	if err := u.eng.publishMsgs(ctx, msgs); err != nil {
-		return fmt.Errorf("forward: %w", err)
-	}
 	u.result.forwarded = len(u.forwards)
-	return nil
+	return msgs, nil
 }
 
 // ownedOnly keeps the items of a scheduled pass whose contact this engine

@@ -252,3 +252,40 @@ func TestMergeChainAcrossPartitions(t *testing.T) {
 	waitDrained(t, ns)
 	assert.Zero(t, a.eng.Stats().Dead+b.eng.Stats().Dead)
 }
+
+// TestMergeByEmailAcrossPartitions: a contact created from an email alone
+// (its id is the email, in one replica's partition) merges into the
+// contact whose identify names that email, in the other's.
+func TestMergeByEmailAcrossPartitions(t *testing.T) {
+	ns, url := sharedCluster(t)
+	a := startReplica(t, "a", ns, url, nil)
+	b := startReplica(t, "b", ns, url, nil)
+	a.acquire(t, span(0, 8)...)
+	b.acquire(t, span(8, 16)...)
+	ctx := context.Background()
+	email := idIn("lead", 0, 8) + "@example.com"
+	for broker.PartitionOf(email, broker.DefaultPartitions) >= 8 {
+		email = "x" + email
+	}
+	known := idIn("known", 8, 16)
+	pub := clientPublisher(t, ns)
+	now := time.Now().UTC()
+	require.NoError(t, pub.Publish(ctx, "test", []*model.Event{
+		{ID: "e-1", Type: "Big", Email: email, Timestamp: now},
+		{ID: "e-2", Type: "Tick", Email: email, Timestamp: now},
+	}))
+	checkScores(t, a.st, map[string]int64{email: 8}, map[string]int{email: 2})
+	require.NoError(t, pub.Publish(ctx, "test", []*model.Event{
+		{ID: "who", Type: model.EventIdentify, ContactID: known, Email: email, Timestamp: now},
+		{ID: "e-3", Type: "Tick", Email: email, Timestamp: now}, // resolves by email: to whichever holds it
+	}))
+	checkScores(t, a.st, map[string]int64{known: 9}, map[string]int{known: 3 + 1})
+	_, err := a.st.GetContact(ctx, email)
+	require.ErrorIs(t, err, model.ErrNotFound)
+	into, err := a.st.ResolveContact(ctx, email)
+	require.NoError(t, err)
+	assert.Equal(t, known, into)
+	c, err := a.st.GetContact(ctx, known)
+	require.NoError(t, err)
+	assert.Equal(t, email, c.Email)
+}

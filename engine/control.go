@@ -296,7 +296,7 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 			res, r.Done, r.SQL, err = e.backfillParts(ctx, id, fire, parts)
 			r.Backfill = &res
 			return r, err
-		})
+		}, nil)
 	if err != nil {
 		return total, err
 	}
@@ -325,9 +325,10 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 // owning replica: this engine's share through local, another replica's by
 // the request request(parts) on its op subject. It asks again for the
 // partitions nobody covered (owners between a release and a take) until
-// all are, and returns the answers that covered them.
+// all are, and returns the answers that covered them; progress, when not
+// nil, sees each of them as it arrives.
 func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts []int) any,
-	local func(parts []int) (controlReply, error)) ([]controlReply, error) {
+	local func(parts []int) (controlReply, error), progress func(controlReply)) ([]controlReply, error) {
 	remaining := map[int]bool{}
 	for p := range e.parts {
 		remaining[p] = true
@@ -385,6 +386,9 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 			}
 			deadline = time.Now().Add(controlWait)
 			out = append(out, a.r)
+			if progress != nil {
+				progress(a.r)
+			}
 		}
 		if failed != nil {
 			return out, failed

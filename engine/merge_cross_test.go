@@ -20,6 +20,24 @@ import (
 	"github.com/scoreflow/scoreflow/store"
 )
 
+// halves starts two replicas on one NATS and PostgreSQL, a applying
+// partitions 0-7 and b 8-15; optA and optB (when not nil) set their options.
+func halves(t *testing.T, optA, optB func(*engine.Options)) (ns *broker.Embedded, url string, a, b *replica) {
+	t.Helper()
+	ns, url = sharedCluster(t)
+	orNone := func(opt func(*engine.Options)) func(*engine.Options) {
+		if opt == nil {
+			return func(*engine.Options) {}
+		}
+		return opt
+	}
+	a = startReplicaWith(t, "a", ns, url, orNone(optA))
+	b = startReplicaWith(t, "b", ns, url, orNone(optB))
+	a.acquire(t, span(0, 8)...)
+	b.acquire(t, span(8, 16)...)
+	return ns, url, a, b
+}
+
 // idIn is the first id prefix-N whose partition is in [from, to).
 func idIn(prefix string, from, to int) string {
 	for i := 0; ; i++ {
@@ -116,16 +134,12 @@ func TestMergeAcrossPartitions(t *testing.T) {
 		{name: "merged id's writer dies after the merge-out commits", crash: "a", after: "merge-out/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ns, url := sharedCluster(t)
 			var crashed atomic.Bool
-			opts := map[string]func(*engine.Options){"a": func(*engine.Options) {}, "b": func(*engine.Options) {}}
+			opts := map[string]func(*engine.Options){}
 			if tc.crash != "" {
 				opts[tc.crash] = crashAfter(tc.after, &crashed)
 			}
-			a := startReplicaWith(t, "a", ns, url, opts["a"])
-			b := startReplicaWith(t, "b", ns, url, opts["b"])
-			a.acquire(t, span(0, 8)...)
-			b.acquire(t, span(8, 16)...)
+			ns, url, a, b := halves(t, opts["a"], opts["b"])
 			ctx := context.Background()
 			anon, known := idIn("anon", 0, 8), idIn("known", 8, 16)
 			pub := clientPublisher(t, ns)
@@ -213,11 +227,7 @@ func TestMergeAcrossPartitions(t *testing.T) {
 // merges interleave: Z ends with every point once, both old ids resolve
 // to Z, and later events of either reach Z.
 func TestMergeChainAcrossPartitions(t *testing.T) {
-	ns, url := sharedCluster(t)
-	a := startReplica(t, "a", ns, url, nil)
-	b := startReplica(t, "b", ns, url, nil)
-	a.acquire(t, span(0, 8)...)
-	b.acquire(t, span(8, 16)...)
+	ns, _, a, b := halves(t, nil, nil)
 	ctx := context.Background()
 	x, y, z := idIn("x", 0, 8), idIn("y", 8, 16), idIn("z", 0, 8)
 	pub := broker.NewPublisher(a.js)
@@ -257,11 +267,7 @@ func TestMergeChainAcrossPartitions(t *testing.T) {
 // (its id is the email, in one replica's partition) merges into the
 // contact whose identify names that email, in the other's.
 func TestMergeByEmailAcrossPartitions(t *testing.T) {
-	ns, url := sharedCluster(t)
-	a := startReplica(t, "a", ns, url, nil)
-	b := startReplica(t, "b", ns, url, nil)
-	a.acquire(t, span(0, 8)...)
-	b.acquire(t, span(8, 16)...)
+	ns, _, a, _ := halves(t, nil, nil)
 	ctx := context.Background()
 	email := idIn("lead", 0, 8) + "@example.com"
 	for broker.PartitionOf(email, broker.DefaultPartitions) >= 8 {

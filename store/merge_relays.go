@@ -35,3 +35,23 @@ type MergeRelayTx interface {
 	// that merged away meanwhile.
 	MergeTarget(from, into string) (string, error)
 }
+
+// FollowMergeTarget is MergeTarget's walk, shared by the backends: from
+// into, each id that holds a contact (live, which may also lock it) is
+// the target; one that does not is followed through its alias, a few hops
+// at most (aliases are kept flat, so one is the rule; more cover merges
+// committing meanwhile). "" when the walk ends without a contact.
+func FollowMergeTarget(into string, live func(id string) (bool, error), alias func(id string) (string, error)) (string, error) {
+	for id, hops := into, 0; id != "" && hops < 8; hops++ {
+		ok, err := live(id)
+		if err != nil || ok {
+			return id, err
+		}
+		next, err := alias(id)
+		if err != nil || next == id {
+			return "", err
+		}
+		id = next
+	}
+	return "", nil
+}

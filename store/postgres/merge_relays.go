@@ -53,23 +53,15 @@ func (t *writeTx) MergeTarget(from, into string) (string, error) {
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("lock merged contact %s: %w", from, err)
 	}
-	for id, hops := into, 0; id != "" && hops < maxMergeHops; hops++ {
+	target, err := store.FollowMergeTarget(into, func(id string) (bool, error) {
 		err := t.queryRow(tContacts, `SELECT 1 FROM contacts WHERE id = $1 FOR KEY SHARE`, []any{id}, &one)
-		if err == nil {
-			return id, nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, nil
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return "", fmt.Errorf("lock merge target %s: %w", id, err)
-		}
-		next, err := t.ResolveAlias(id)
-		if err != nil || next == id {
-			return "", err
-		}
-		id = next
+		return err == nil, err
+	}, t.ResolveAlias)
+	if err != nil {
+		return "", fmt.Errorf("lock merge target %s: %w", into, err)
 	}
-	return "", nil
+	return target, nil
 }
-
-// maxMergeHops bounds following aliases: they are kept flat, so one hop
-// is the rule; a few more cover merges committing meanwhile.
-const maxMergeHops = 8

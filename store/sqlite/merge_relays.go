@@ -50,24 +50,16 @@ func (t *sqliteTx) MergeRelays(causes []string) ([]store.MergeRelay, error) {
 // MergeTarget implements store.MergeRelayTx. SQLite has one writer, so
 // nothing can change under the transaction: it only resolves into.
 func (t *sqliteTx) MergeTarget(_, into string) (string, error) {
-	for id, hops := into, 0; id != "" && hops < maxMergeHops; hops++ {
+	target, err := store.FollowMergeTarget(into, func(id string) (bool, error) {
 		var one int
 		err := t.tx.QueryRowContext(t.ctx, `SELECT 1 FROM contacts WHERE id = ?`, id).Scan(&one)
-		if err == nil {
-			return id, nil
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("merge target %s: %w", id, err)
-		}
-		next, err := t.ResolveAlias(id)
-		if err != nil || next == id {
-			return "", err
-		}
-		id = next
+		return err == nil, err
+	}, t.ResolveAlias)
+	if err != nil {
+		return "", fmt.Errorf("merge target %s: %w", into, err)
 	}
-	return "", nil
+	return target, nil
 }
-
-// maxMergeHops bounds following aliases: they are kept flat, so one hop
-// is the rule; a few more cover merges committing meanwhile.
-const maxMergeHops = 8

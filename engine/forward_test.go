@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -11,52 +10,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scoreflow/scoreflow/app"
-	"github.com/scoreflow/scoreflow/apptest"
 	"github.com/scoreflow/scoreflow/broker"
 	"github.com/scoreflow/scoreflow/model"
 )
-
-// TestDeadEventsNameTheSubjectPublishedTo: a message set aside as dead
-// records the subject its publisher used (scoreflow.events.<source>, every
-// token of it), not the partition subject the engine read it from, so the
-// dead-letter list shows what users published.
-func TestDeadEventsNameTheSubjectPublishedTo(t *testing.T) {
-	apptest.EachStore(t, func(t *testing.T) {
-		a := apptest.Start(t, app.Config{Examples: true})
-		natsPublish(t, a, "scoreflow.events.shop.orders", "", `{"type":"page_visited","contact_id":"bad"}`)
-		natsPublish(t, a, "scoreflow.events.x", "", `not json`)
-		natsPublish(t, a, "scoreflow.events.x", "", `{"type":"Booked call","contact_id":"ok"}`)
-		apptest.WaitApplied(t, a, 1)
-		apptest.WaitIdle(t, a)
-		var body struct {
-			DeadEvents []struct {
-				Subject string `json:"subject"`
-				Error   string `json:"error"`
-			} `json:"dead_events"`
-		}
-		r := apptest.Do(t, a, http.MethodGet, "/api/v1/dead-events", nil)
-		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		r.JSON(t, &body)
-		subjects := map[string]string{}
-		for _, d := range body.DeadEvents {
-			subjects[d.Subject] = d.Error
-		}
-		require.Len(t, subjects, 2, "%+v", body.DeadEvents)
-		assert.Contains(t, subjects["scoreflow.events.shop.orders"], "properties.url")
-		assert.Contains(t, subjects["scoreflow.events.x"], "not an event")
-	})
-}
 
 // TestForwardKeepsTheSource: an event forwarded to the partition of the
 // contact it resolved to keeps the source it was published under, so if
 // it dies there it still names its publisher's subject.
 func TestForwardKeepsTheSource(t *testing.T) {
-	ns, url := sharedCluster(t)
-	a := startReplica(t, "a", ns, url, nil)
-	b := startReplica(t, "b", ns, url, nil)
-	a.acquire(t, span(0, 8)...)
-	b.acquire(t, span(8, 16)...)
+	ns, _, a, _ := halves(t, nil, nil)
 	ctx := context.Background()
 	// A contact of b's partitions whose email is in one of a's.
 	var contact, email string

@@ -84,6 +84,15 @@ func TestReplicasMergeAcrossPartitions(t *testing.T) {
 			assert.Equal(t, int64(15), body.Score, "the answer comes once the merged contact's state is in")
 			assert.Equal(t, []string{from}, body.MergedFrom)
 			score(from, 15) // the old id answers the survivor on both replicas
+			tl, err := first.Store.Timeline(ctx, into, 100)
+			require.NoError(t, err)
+			merged := 0
+			for _, ev := range tl {
+				if ev.Type == "merged" {
+					merged++
+				}
+			}
+			assert.Equal(t, 1, merged, "the merge API's event is the one merged entry")
 			apptest.Publish(t, via, demoEvents(5, 1, from)...)
 			score(into, 20)
 			apptest.CheckLedger(t, first, into)

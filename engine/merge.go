@@ -176,7 +176,7 @@ func (u *unit) mergeInto(cs *contactState, from string, ev *model.Event, record 
 	if !u.owns(from) {
 		// Its writer is another replica: the merge goes in two steps
 		// through from's partition (merge_cross.go).
-		return u.requestMergeOut(cs, from, ev, false)
+		return u.requestMergeOut(cs, from, ev, false, record)
 	}
 	if rtx, ok := u.tx.(store.MergeRelayTx); ok && u.epochs != nil && len(u.epochs) < u.eng.parts {
 		// Other replicas write other partitions: keep one merging a

@@ -43,11 +43,16 @@ type mergeState struct {
 
 // requestMergeOut relays a merge-out of from into cs to from's partition.
 // claim: an anonymous id that has no contact yet is claimed all the same
-// (its events, whenever they come, belong to the survivor).
-func (u *unit) requestMergeOut(cs *contactState, from string, cause *model.Event, claim bool) error {
+// (its events, whenever they come, belong to the survivor). record: the
+// merge-in is the survivor's "merged" timeline entry (not when the cause
+// is a "merged" event, which is that entry itself).
+func (u *unit) requestMergeOut(cs *contactState, from string, cause *model.Event, claim, record bool) error {
 	props := map[string]any{"into": cs.c.ID, "cause": cause.ID}
 	if claim {
 		props["claim"] = true
+	}
+	if !record {
+		props["record"] = false
 	}
 	return u.relay(cause.ID, &model.Event{ID: model.MergeOutID(from, cs.c.ID), Type: model.EventMergeOut, ContactID: from,
 		Timestamp: cause.Timestamp, Properties: props})
@@ -124,6 +129,7 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 	into, _ := ev.Properties["into"].(string)
 	claim, _ := ev.Properties["claim"].(bool)
 	cause, _ := ev.Properties["cause"].(string)
+	record, given := ev.Properties["record"].(bool)
 	rtx, ok := u.tx.(store.MergeRelayTx)
 	if !ok || into == "" || from == into {
 		return fmt.Errorf("merge-out of %s into %q: not a merge this store can apply", from, into)
@@ -184,6 +190,9 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 		}
 		u.aliases[from] = target
 		props := map[string]any{"from": from, "cause": cause}
+		if given && !record {
+			props["record"] = false
+		}
 		if state != nil {
 			enc, err := json.Marshal(state)
 			if err != nil {
@@ -228,6 +237,9 @@ func (u *unit) applyMergeIn(ev *model.Event) error {
 	}
 	entry := &model.Event{ID: ev.ID, Type: model.EventMerged, ContactID: ev.ContactID, Timestamp: ev.Timestamp,
 		Properties: map[string]any{"from": []string{from}, "event": ev.Properties["cause"]}}
+	if record, given := ev.Properties["record"].(bool); given && !record {
+		entry.Type = model.EventMergeIn // the asking "merged" event is the entry
+	}
 	if cs == nil {
 		u.result.applied = append(u.result.applied, ev.ID)
 		return u.tx.InsertEvent(entry, ev.ContactID, u.now)
@@ -367,5 +379,5 @@ func (u *unit) mergeAnonymousElsewhere(cs *contactState, ev *model.Event) error 
 	case into != "":
 		return nil // an anonymous id names one person: it keeps its survivor
 	}
-	return u.requestMergeOut(cs, ev.AnonymousID, ev, true)
+	return u.requestMergeOut(cs, ev.AnonymousID, ev, true, true)
 }

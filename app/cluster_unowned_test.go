@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/model"
 )
 
 // TestUnownedPartitionAnswers503: work that must run on a contact's owner
@@ -61,15 +63,26 @@ func TestUnownedPartitionAnswers503(t *testing.T) {
 		_, err := first.Store.GetContact(ctx, id)
 		require.NoError(t, err, "the refused delete deleted the contact")
 	})
+	segment := map[string]any{"id": "any", "name": "Any", "where": map[string]any{"field": "score", "op": "gte", "value": 0}}
 	t.Run("back-fill", func(t *testing.T) {
-		unavailable(t, http.MethodPost, "/api/v1/segments", map[string]any{"id": "any", "name": "Any",
-			"where": map[string]any{"field": "score", "op": "gte", "value": 0}})
+		unavailable(t, http.MethodPost, "/api/v1/segments", segment)
+		assert.Equal(t, http.StatusNotFound, apptest.Do(t, first, http.MethodGet, "/api/v1/segments/any", nil).Status,
+			"the refused segment was saved")
+		// A back-fill asked of the engine for a saved segment stops as
+		// soon, too.
+		_, err := first.Store.CreateSegment(ctx, model.Segment{ID: "saved", Name: "Saved",
+			Where: json.RawMessage(`{"field":"score","op":"gte","value":0}`)})
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = first.Engine.BackfillSegment(ctx, "saved", false)
+		var unav *model.UnavailableError
+		require.ErrorAs(t, err, &unav)
+		assert.Less(t, time.Since(start), 10*time.Second)
 	})
 
 	require.NoError(t, second.Engine.Acquire(ctx, p))
-	r := apptest.Do(t, first, http.MethodPut, "/api/v1/segments/any", map[string]any{"name": "Any",
-		"where": map[string]any{"field": "score", "op": "gte", "value": 0}})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r := apptest.Do(t, first, http.MethodPost, "/api/v1/segments", segment)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	r = apptest.Do(t, first, http.MethodDelete, path, nil)
 	require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Body)
 	assert.Equal(t, http.StatusNotFound, apptest.Do(t, second, http.MethodGet, path, nil).Status)

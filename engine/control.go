@@ -402,6 +402,34 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 	return out, nil
 }
 
+// CheckOwners returns a model.UnavailableError when some partition has had
+// no owner for ownerWait: a caller about to start work every owner must
+// do (a segment's back-fill) refuses it at once instead of saving what it
+// could not finish. An engine that applies every partition has them all.
+func (e *Engine) CheckOwners(ctx context.Context) error {
+	all := map[int]bool{}
+	for p := range e.parts {
+		all[p] = true
+	}
+	for start := time.Now(); !e.ownsAll(); {
+		owners, err := e.owners(ctx, all)
+		if err != nil {
+			return err
+		}
+		missing := unowned(all, owners)
+		if len(missing) == 0 {
+			return nil
+		}
+		if time.Since(start) >= ownerWait {
+			return model.NoPartitionOwner(missing, retryAfter)
+		}
+		if err := pause(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // unowned lists, sorted, the partitions of parts no replica in owners applies.
 func unowned(parts map[int]bool, owners map[string][]int) []int {
 	left := maps.Clone(parts)

@@ -103,21 +103,16 @@ func (u *unit) relayAgain(items []pending) error {
 	return nil
 }
 
-// applyMergeStep applies a merge-out or merge-in; false when ev is neither.
-func (u *unit) applyMergeStep(ev *model.Event) (bool, error) {
-	var err error
-	switch ev.Type {
-	case model.EventMergeOut:
-		err = u.applyMergeOut(ev)
-	case model.EventMergeIn:
-		err = u.applyMergeIn(ev)
-	default:
-		return false, nil
+// applyMergeStep applies a merge-out or a merge-in.
+func (u *unit) applyMergeStep(ev *model.Event) error {
+	apply := u.applyMergeIn
+	if ev.Type == model.EventMergeOut {
+		apply = u.applyMergeOut
 	}
-	if err != nil {
-		return true, fmt.Errorf("event %s: %w", ev.ID, err)
+	if err := apply(ev); err != nil {
+		return fmt.Errorf("event %s: %w", ev.ID, err)
 	}
-	return true, nil
+	return nil
 }
 
 // applyMergeOut is step 2, on the merged id's writer: the rows move to the
@@ -155,10 +150,13 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 		return err
 	}
 	var state *mergeState
+	merged := false
 	switch {
 	case target == "" || target == from:
 		// The survivor was deleted (or merged into from): nothing to merge.
 	case fs != nil:
+		final := *fs.c // as it is, its account included (the survivor may join it)
+		state = &mergeState{Contact: &final, NextEvalAt: fs.rec.NextEvalAt}
 		fs.leaveAccount()
 		u.departed = append(u.departed, fs)
 		if err := u.tx.MoveContact(from, target, u.now); err != nil {
@@ -167,8 +165,7 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 		delete(u.contacts, from)
 		u.forget = append(u.forget, from)
 		u.merges++
-		state = &mergeState{Contact: fs.c, NextEvalAt: fs.rec.NextEvalAt}
-		owner = target
+		merged, owner = true, target
 	case claim:
 		prev, err := u.resolveAlias(from)
 		if err != nil {
@@ -180,9 +177,9 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 		if err := u.tx.AddAlias(from, target, u.now); err != nil {
 			return err
 		}
-		owner = target
+		merged, owner = true, target
 	}
-	if owner == target {
+	if merged {
 		for id, to := range u.aliases {
 			if to == from {
 				u.aliases[id] = target
@@ -259,7 +256,6 @@ func (u *unit) applyMergeIn(ev *model.Event) error {
 			cs.c.AccountID = state.Contact.AccountID
 			cs.dirty = true
 		}
-		u.merges++
 	}
 	if err := u.tx.InsertEvent(entry, cs.c.ID, u.now); err != nil {
 		return err

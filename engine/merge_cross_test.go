@@ -295,3 +295,37 @@ func TestMergeByEmailAcrossPartitions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, email, c.Email)
 }
+
+// TestMergeAcrossPartitionsCarriesTheAccount: the merged contact leaves
+// its account on its writer, and the survivor, which had none, joins it
+// with the summed scores on its own: the account counts one member with
+// the survivor's score.
+func TestMergeAcrossPartitionsCarriesTheAccount(t *testing.T) {
+	ns, _, a, _ := halves(t, nil, nil)
+	ctx := context.Background()
+	x, y := idIn("acct-x", 0, 8), idIn("acct-y", 8, 16)
+	pub := clientPublisher(t, ns)
+	now := time.Now().UTC()
+	require.NoError(t, pub.Publish(ctx, "test", []*model.Event{
+		{ID: "ax-1", Type: "Tick", ContactID: x, AnonymousID: x, AccountID: "acme", Timestamp: now},
+		{ID: "ax-2", Type: "Tick", ContactID: x, AnonymousID: x, Timestamp: now},
+		{ID: "ay-1", Type: "Big", ContactID: y, Timestamp: now},
+	}))
+	checkScores(t, a.st, map[string]int64{x: 2, y: 7}, map[string]int{x: 2, y: 1})
+	require.NoError(t, pub.Publish(ctx, "test", []*model.Event{
+		{ID: "ax-y", Type: model.EventIdentify, ContactID: y, AnonymousID: x, Timestamp: now}}))
+	checkScores(t, a.st, map[string]int64{y: 9}, map[string]int{y: 3 + 1})
+	c, err := a.st.GetContact(ctx, y)
+	require.NoError(t, err)
+	assert.Equal(t, "acme", c.AccountID)
+	apptest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		acct, err := a.st.GetAccount(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		if acct.Contacts != 1 || acct.Score != 9 {
+			return fmt.Errorf("account acme: %d contacts, score %d; want 1 and 9", acct.Contacts, acct.Score)
+		}
+		return nil
+	})
+}

@@ -30,8 +30,7 @@ func (u *unit) apply(ev *model.Event) error {
 	}
 	u.seen[ev.ID] = true
 	if ev.Type == model.EventMergeOut || ev.Type == model.EventMergeIn {
-		_, err := u.applyMergeStep(ev) // a merge across partitions (merge_cross.go)
-		return err
+		return u.applyMergeStep(ev) // a merge across partitions (merge_cross.go)
 	}
 	// Emails resolve contacts case-insensitively, in the batch and in the
 	// store alike: they are kept lower-cased.

@@ -329,3 +329,44 @@ func TestMergeAcrossPartitionsCarriesTheAccount(t *testing.T) {
 		return nil
 	})
 }
+
+// TestMergeInFiresSegmentFlowsOnce: the merge-in evaluates the survivor's
+// segments again; entering one starts its flows once, and a redelivered
+// merge-in starts nothing.
+func TestMergeInFiresSegmentFlowsOnce(t *testing.T) {
+	ns, _, a, _ := halves(t, nil, nil)
+	ctx := context.Background()
+	_, err := a.st.CreateSegment(ctx, model.Segment{ID: "hot", Name: "Hot", Where: json.RawMessage(`{"field":"score","op":"gte","value":9}`)})
+	require.NoError(t, err)
+	_, err = a.st.CreateFlow(ctx, store.FlowRecord{ID: "on-hot", Name: "on-hot", Enabled: true, Doc: []byte(`{"id":"on-hot","name":"on-hot","enabled":true,
+		"nodes":[{"id":"t","type":"trigger.segment_entered","config":{"segment":"hot"}},
+		{"id":"a","type":"action.adjust_score","config":{"score":"engagement","points":100}}],"edges":[{"from":"t","to":"a"}]}`)})
+	require.NoError(t, err)
+	x, y := idIn("hot-x", 0, 8), idIn("hot-y", 8, 16)
+	pub := clientPublisher(t, ns)
+	now := time.Now().UTC()
+	require.NoError(t, pub.Publish(ctx, "test", []*model.Event{
+		{ID: "hx-1", Type: "Tick", ContactID: x, AnonymousID: x, Timestamp: now},
+		{ID: "hx-2", Type: "Tick", ContactID: x, AnonymousID: x, Timestamp: now},
+		{ID: "hy-1", Type: "Big", ContactID: y, Timestamp: now},
+	}))
+	checkScores(t, a.st, map[string]int64{x: 2, y: 7}, map[string]int{x: 2, y: 1})
+	require.NoError(t, pub.Publish(ctx, "test", []*model.Event{
+		{ID: "hx-y", Type: model.EventIdentify, ContactID: y, AnonymousID: x, Timestamp: now}}))
+	// 2 + 7, then the segment's +100: one row each, and the merge's.
+	want, counts := map[string]int64{y: 109}, map[string]int{y: 3 + 1 + 1}
+	checkScores(t, a.st, want, counts)
+	c, err := a.st.GetContact(ctx, y)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"hot"}, c.Segments)
+
+	tx, err := a.st.Begin(ctx)
+	require.NoError(t, err)
+	relays, err := tx.(store.MergeRelayTx).MergeRelays([]string{model.MergeOutID(x, y)})
+	require.NoError(t, tx.Rollback())
+	require.NoError(t, err)
+	require.Len(t, relays, 1)
+	rawRepublish(t, ns, "hot-again", [][]byte{relays[0].Event})
+	waitDrained(t, ns)
+	checkScores(t, a.st, want, counts)
+}

@@ -213,12 +213,17 @@ func (s *Server) putContact(c *fiber.Ctx) error {
 // passes. Polling one indexed row every few milliseconds costs less than a
 // subscription to every commit.
 func (s *Server) waitApplied(ctx context.Context, id string) (bool, error) {
+	return s.waitFor(ctx, func() (bool, error) { return s.cfg.Store.EventApplied(ctx, id) })
+}
+
+// waitFor polls done until it holds, for up to ApplyWait.
+func (s *Server) waitFor(ctx context.Context, done func() (bool, error)) (bool, error) {
 	deadline := time.NewTimer(s.cfg.ApplyWait)
 	defer deadline.Stop()
 	tick := time.NewTicker(3 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		ok, err := s.cfg.Store.EventApplied(ctx, id)
+		ok, err := done()
 		if err != nil || ok {
 			return ok, err
 		}

@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -44,6 +46,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	var inv *model.InvalidError
 	var fe *fiber.Error
 	var stale *model.StaleVersionError
+	var unavailable *model.UnavailableError
 	switch {
 	case errors.As(err, &inv):
 		status, body = fiber.StatusBadRequest, errorDetail{Code: inv.Code, Message: inv.Message, Details: inv.Details}
@@ -60,6 +63,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: tooLargeMessage(c.Path(), s.routeLimit(c.Path()))}
 	case errors.As(err, &fe):
 		status, body = fe.Code, errorDetail{Code: codeFor(fe.Code), Message: fe.Message}
+	case errors.As(err, &unavailable):
+		// Nothing was done; the same request works once the cause passes.
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(unavailable.RetryAfter.Seconds())))))
+		status, body = fiber.StatusServiceUnavailable, errorDetail{Code: "unavailable", Message: unavailable.Message}
 	case store.IsUnavailable(s.cfg.Store, err):
 		// The database is down or restarting: nothing was changed, and the
 		// same request will work once it is back.

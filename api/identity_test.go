@@ -10,6 +10,7 @@ import (
 
 	"github.com/scoreflow/scoreflow/app"
 	"github.com/scoreflow/scoreflow/apptest"
+	"github.com/scoreflow/scoreflow/model"
 )
 
 // identityApp starts an app whose one flow gives 10 engagement points per
@@ -205,9 +206,12 @@ func TestMergeAPI(t *testing.T) {
 		status, _ = getContact(t, a, "D")
 		assert.Equal(t, http.StatusOK, status)
 
-		// Ingest may not send merges itself.
-		r = apptest.Do(t, a, http.MethodPost, "/api/v1/events", map[string]any{"type": "merged", "contact_id": "D", "properties": map[string]any{"from": []string{"C"}}})
-		assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+		// Ingest may not send merges itself, nor the steps of one across partitions.
+		for _, typ := range []string{model.EventMerged, model.EventMergeOut, model.EventMergeIn} {
+			r = apptest.Do(t, a, http.MethodPost, "/api/v1/events", map[string]any{"type": typ, "contact_id": "D", "properties": map[string]any{"from": []string{"C"}}})
+			assert.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", typ, r.Body)
+			assert.Contains(t, string(r.Body), typ+" is reserved")
+		}
 	})
 }
 

@@ -92,7 +92,8 @@ func operation(tag, summary string, sec []any, params []any, reqBody obj, respon
 	}
 	errs = append(errs, "500")
 	names := map[string]string{"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound",
-		"405": "MethodNotAllowed", "409": "Conflict", "413": "TooLarge", "429": "RateLimited", "500": "Internal"}
+		"405": "MethodNotAllowed", "409": "Conflict", "413": "TooLarge", "429": "RateLimited", "500": "Internal",
+		"503": "NoOwner"}
 	for _, code := range errs {
 		responses[code] = respRef(names[code])
 	}
@@ -173,7 +174,7 @@ func OpenAPI() obj {
 				obj{"200": ok("applied; the contact after the change", schemaRef("Contact")),
 					"202": ok("stored on the stream but not applied within 5s", schemaRef("Accepted"))}, "400", admin403, "404", "413"),
 			"delete": operation("contacts", "Delete a contact with its events, score history, memberships and parked runs",
-				secAdmin, []any{idParam}, nil, obj{"204": ok("deleted", nil)}, admin403, "404"),
+				secAdmin, []any{idParam}, nil, obj{"204": ok("deleted", nil)}, admin403, "404", "503"),
 		},
 		"/api/v1/contacts/{id}/merge": obj{"post": operation("contacts", "Merge other contacts into this one, through the event stream (CONTRACT §9)",
 			secAdmin, []any{idParam}, body(object(obj{"from": arrayOf(str("a contact id"))}), "the contacts to merge"),
@@ -228,7 +229,7 @@ func OpenAPI() obj {
 				obj{"200": ok("segments", object(obj{"segments": arrayOf(schemaRef("Segment"))}))}, admin403),
 			"post": operation("segments", "Create a segment; existing contacts are back-filled", secAdmin,
 				[]any{queryParam("fire", "also start segment_entered flows for the back-filled contacts", obj{"type": "boolean"})},
-				body(schemaRef("Segment"), "the segment"), obj{"201": ok("created", schemaRef("Segment"))}, "400", admin403, "409", "413"),
+				body(schemaRef("Segment"), "the segment"), obj{"201": ok("created", schemaRef("Segment"))}, "400", admin403, "409", "413", "503"),
 		},
 		"/api/v1/segments/preview": obj{"post": operation("segments", "Count the contacts a filter matches now, without saving (the editor's live count)",
 			secAdmin, nil, body(object(obj{"id": str("the edited segment, for reference checks"), "where": schemaRef("Filter")}, "where"), "the filter"),
@@ -239,7 +240,7 @@ func OpenAPI() obj {
 				obj{"200": ok("the segment", schemaRef("Segment"))}, admin403, "404"),
 			"put": operation("segments", "Change a segment; membership is re-evaluated", secAdmin,
 				[]any{idParam, queryParam("fire", "also start segment_entered/exited flows for contacts that move", obj{"type": "boolean"})},
-				body(schemaRef("Segment"), "the segment"), obj{"200": ok("saved", schemaRef("Segment"))}, "400", admin403, "404", "413"),
+				body(schemaRef("Segment"), "the segment"), obj{"200": ok("saved", schemaRef("Segment"))}, "400", admin403, "404", "413", "503"),
 			"delete": operation("segments", "Delete a segment no other segment uses", secAdmin, []any{idParam}, nil,
 				obj{"204": ok("deleted", nil)}, admin403, "404", "409"),
 		},
@@ -311,6 +312,7 @@ func errorResponses() obj {
 		"TooLarge":         "the body is over the endpoint's limit",
 		"RateLimited":      "over the rate limit; retry after Retry-After seconds",
 		"Internal":         "an internal error; quote X-Request-Id when reporting it",
+		"NoOwner":          "a partition of the contacts this call works on has no owner right now (a replica is being replaced); retry after Retry-After seconds",
 	} {
 		out[name] = obj{"description": desc, "content": jsonContent(schemaRef("Error"))}
 	}

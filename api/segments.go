@@ -19,6 +19,21 @@ type Segmenter interface {
 	BackfillSegment(ctx context.Context, id string, fire bool) (segments.Backfill, error)
 }
 
+// ownerChecker is a Segmenter that can tell, before a segment is saved,
+// that its back-fill cannot reach every partition's owner now (a cluster
+// between owners): the save is refused then, rather than half done.
+type ownerChecker interface {
+	CheckOwners(ctx context.Context) error
+}
+
+// canBackfill is nil when a back-fill can reach every owner.
+func (s *Server) canBackfill(ctx context.Context) error {
+	if oc, ok := s.cfg.Segmenter.(ownerChecker); ok {
+		return oc.CheckOwners(ctx)
+	}
+	return nil
+}
+
 // checkSegment compiles seg and checks it against every other stored
 // segment: references must exist and must not loop.
 func (s *Server) checkSegment(ctx context.Context, seg model.Segment) error {
@@ -88,6 +103,9 @@ func (s *Server) createSegment(c *fiber.Ctx) error {
 	if err := s.checkSegment(c.UserContext(), seg); err != nil {
 		return err
 	}
+	if err := s.canBackfill(c.UserContext()); err != nil {
+		return err
+	}
 	if _, err := s.cfg.Store.CreateSegment(c.UserContext(), seg); err != nil {
 		return err
 	}
@@ -114,6 +132,9 @@ func (s *Server) updateSegment(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.checkSegment(c.UserContext(), seg); err != nil {
+		return err
+	}
+	if err := s.canBackfill(c.UserContext()); err != nil {
 		return err
 	}
 	if _, err := s.cfg.Store.UpdateSegment(c.UserContext(), seg); err != nil {

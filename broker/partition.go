@@ -25,9 +25,9 @@ const (
 	// literal subject per partition, so a consumer's filter is a cheap
 	// per-subject lookup.
 	PartitionPrefix = "scoreflow.partition."
-	// SourceHeader carries the source that was the last subject token
-	// before events were partitioned (api, segment, sendgrid, a raw
-	// publisher's own token).
+	// SourceHeader carries the source: the subject after scoreflow.events.
+	// the event was published to before events were partitioned (api,
+	// segment, sendgrid, a raw publisher's own tokens). A forward keeps it.
 	SourceHeader = "Scoreflow-Source"
 	// EventIDHeader and EventTimeHeader are the id and timestamp the router
 	// derived for a raw publish whose body had none (as the engine derived

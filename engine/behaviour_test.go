@@ -303,13 +303,15 @@ func TestPrivateWebhookRefusedByDefault(t *testing.T) {
 }
 
 // TestBadMessagesAreSetAside: an unparsable or invalid message on the
-// stream is recorded as dead and acked; the events around it apply.
+// stream is recorded as dead and acked; the events around it apply. A dead
+// event records the subject its publisher used, every token of it, not
+// the partition subject the engine read it from.
 func TestBadMessagesAreSetAside(t *testing.T) {
 	apptest.EachStore(t, func(t *testing.T) {
 		a := apptest.Start(t, app.Config{Examples: true})
 		natsPublish(t, a, "scoreflow.events.x", "", `{"type":"Booked call","contact_id":"ok1"}`)
 		natsPublish(t, a, "scoreflow.events.x", "", `not json`)
-		natsPublish(t, a, "scoreflow.events.x", "", `{"type":"page_visited","contact_id":"bad"}`)
+		natsPublish(t, a, "scoreflow.events.shop.orders", "", `{"type":"page_visited","contact_id":"bad"}`)
 		natsPublish(t, a, "scoreflow.events.x", "", `{"type":"Booked call","contact_id":"ok2"}`)
 		apptest.WaitApplied(t, a, 2)
 		apptest.WaitIdle(t, a)
@@ -317,7 +319,9 @@ func TestBadMessagesAreSetAside(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, dead, 2)
 		assert.Contains(t, dead[1].Error, "not an event")
+		assert.Equal(t, "scoreflow.events.x", dead[1].Subject)
 		assert.Contains(t, dead[0].Error, "properties.url")
+		assert.Equal(t, "scoreflow.events.shop.orders", dead[0].Subject)
 		assert.Equal(t, int64(20), apptest.Contact(t, a, "ok2").Score)
 		_, err = a.Store.GetContact(context.Background(), "bad")
 		assert.ErrorIs(t, err, model.ErrNotFound)

@@ -40,11 +40,20 @@ const controlPrefix = "scoreflow.control."
 
 // controlWait bounds how long a request waits for a partition to find an
 // owner across a handover (a dead replica's leases expire in ~15 s); it
-// asks again every controlPause, each ask waiting askTimeout for an answer.
+// asks again every controlPause.
 const (
 	controlWait  = 30 * time.Second
 	controlPause = 500 * time.Millisecond
-	askTimeout   = 2 * time.Second
+)
+
+// A partition that no replica claims for ownerWait (each owner question
+// waiting ownerAsk; the owner answers it at once, off its apply loop) is
+// reported unavailable, to be retried after retryAfter: a dead replica's
+// partitions move within ~15 s, a clean handover in under one.
+const (
+	ownerWait  = 3 * time.Second
+	ownerAsk   = time.Second
+	retryAfter = 5 * time.Second
 )
 
 // controlReply is every control answer.
@@ -227,18 +236,30 @@ func pause(ctx context.Context) error {
 // ledger, entries, memberships, parked runs) on the replica that applies
 // its partition: here through the apply loop, so it is ordered with the
 // contact's events and leaves no stale cache entry; else by asking the
-// owner, again across a handover, and answering with its result.
+// owner, again across a handover, and answering with its result. A
+// partition nobody applies for ownerWait (a dead replica's, until its
+// leases lapse) is a model.UnavailableError: the caller answers 503 with
+// Retry-After instead of holding the request for the whole handover.
 func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 	p := e.PartitionOf(id)
+	start := time.Now()
 	var err error
-	for deadline := time.Now().Add(controlWait); time.Now().Before(deadline); {
-		if e.ownsPartition(p) {
+	for deadline := start.Add(controlWait); time.Now().Before(deadline); {
+		switch {
+		case e.ownsPartition(p):
 			err = e.deleteLocal(ctx, id)
-		} else {
+		case e.hasOwner(ctx, p):
+			// The owner answers once its apply loop deleted the contact,
+			// which may queue behind a long batch: give it the whole wait.
 			var r controlReply
-			if r, err = e.ask(ctx, partSubject(p, "delete"), []byte(id), askTimeout); err == nil {
+			if r, err = e.ask(ctx, partSubject(p, "delete"), []byte(id), time.Until(deadline)); err == nil {
 				err = r.err()
 			}
+		default:
+			if time.Since(start) >= ownerWait {
+				return model.NoPartitionOwner([]int{p}, retryAfter)
+			}
+			err = fmt.Errorf("partition %d: no owner answered: %w", p, ErrNotOwner)
 		}
 		if !handingOver(err) {
 			return err
@@ -248,6 +269,12 @@ func (e *Engine) DeleteContact(ctx context.Context, id string) error {
 		}
 	}
 	return fmt.Errorf("delete contact %s: partition %d: %w", id, p, err)
+}
+
+// hasOwner reports whether some replica answers that it applies p now.
+func (e *Engine) hasOwner(ctx context.Context, p int) bool {
+	r, err := e.ask(ctx, partSubject(p, "owner"), nil, ownerAsk)
+	return err == nil && r.Replica != ""
 }
 
 // BackfillSegment fills one segment's membership after it was created or
@@ -269,7 +296,7 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 			res, r.Done, r.SQL, err = e.backfillParts(ctx, id, fire, parts)
 			r.Backfill = &res
 			return r, err
-		})
+		}, nil)
 	if err != nil {
 		return total, err
 	}
@@ -298,16 +325,19 @@ func (e *Engine) BackfillSegment(ctx context.Context, id string, fire bool) (seg
 // owning replica: this engine's share through local, another replica's by
 // the request request(parts) on its op subject. It asks again for the
 // partitions nobody covered (owners between a release and a take) until
-// all are, and returns the answers that covered them.
+// all are, and returns the answers that covered them; progress, when not
+// nil, sees each of them as it arrives.
 func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts []int) any,
-	local func(parts []int) (controlReply, error)) ([]controlReply, error) {
+	local func(parts []int) (controlReply, error), progress func(controlReply)) ([]controlReply, error) {
 	remaining := map[int]bool{}
 	for p := range e.parts {
 		remaining[p] = true
 	}
 	var out []controlReply
 	// The wait counts from the last progress: a long back-fill of some
-	// partitions is no reason to give up on the others.
+	// partitions is no reason to give up on the others. Partitions nobody
+	// claims for ownerWait end it at once, as unavailable.
+	var ownerless time.Time
 	for deadline := time.Now().Add(controlWait); len(remaining) > 0; {
 		if time.Now().After(deadline) {
 			return out, fmt.Errorf("%s: partitions %v: %w", what, slices.Sorted(maps.Keys(remaining)), ErrNotOwner)
@@ -315,6 +345,13 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 		owners, err := e.owners(ctx, remaining)
 		if err != nil {
 			return out, err
+		}
+		if missing := unowned(remaining, owners); len(missing) == 0 {
+			ownerless = time.Time{}
+		} else if ownerless.IsZero() {
+			ownerless = time.Now()
+		} else if time.Since(ownerless) >= ownerWait {
+			return out, fmt.Errorf("%s: %w", what, model.NoPartitionOwner(missing, retryAfter))
 		}
 		type answer struct {
 			r   controlReply
@@ -349,6 +386,9 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 			}
 			deadline = time.Now().Add(controlWait)
 			out = append(out, a.r)
+			if progress != nil {
+				progress(a.r)
+			}
 		}
 		if failed != nil {
 			return out, failed
@@ -360,6 +400,45 @@ func (e *Engine) fanOut(ctx context.Context, what, op string, request func(parts
 		}
 	}
 	return out, nil
+}
+
+// CheckOwners returns a model.UnavailableError when some partition has had
+// no owner for ownerWait: a caller about to start work every owner must
+// do (a segment's back-fill) refuses it at once instead of saving what it
+// could not finish. An engine that applies every partition has them all.
+func (e *Engine) CheckOwners(ctx context.Context) error {
+	all := map[int]bool{}
+	for p := range e.parts {
+		all[p] = true
+	}
+	for start := time.Now(); !e.ownsAll(); {
+		owners, err := e.owners(ctx, all)
+		if err != nil {
+			return err
+		}
+		missing := unowned(all, owners)
+		if len(missing) == 0 {
+			return nil
+		}
+		if time.Since(start) >= ownerWait {
+			return model.NoPartitionOwner(missing, retryAfter)
+		}
+		if err := pause(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unowned lists, sorted, the partitions of parts no replica in owners applies.
+func unowned(parts map[int]bool, owners map[string][]int) []int {
+	left := maps.Clone(parts)
+	for _, ps := range owners {
+		for _, p := range ps {
+			delete(left, p)
+		}
+	}
+	return slices.Sorted(maps.Keys(left))
 }
 
 // owners asks who applies each of parts, grouped by replica; a partition
@@ -376,7 +455,7 @@ func (e *Engine) owners(ctx context.Context, parts map[int]bool) (map[string][]i
 				answers <- found{p, e.controlID()}
 				return
 			}
-			r, err := e.ask(ctx, partSubject(p, "owner"), nil, askTimeout)
+			r, err := e.ask(ctx, partSubject(p, "owner"), nil, ownerAsk)
 			if err != nil {
 				r.Replica = ""
 			}

@@ -414,6 +414,9 @@ func (e *Engine) handle(msgs []pending) bool {
 			}
 			err = e.applyBatch(items, epochs)
 		}
+		if errors.Is(err, ErrStopped) {
+			return false // committed, but its merge relays not published: redelivered
+		}
 		if err != nil {
 			e.log.Warn("batch failed; applying its events one by one", "events", len(items), "err", err)
 			for _, it := range items {
@@ -464,6 +467,9 @@ func (e *Engine) applyAlone(it pending, epochs map[int]int64) (*store.DeadEvent,
 		err := e.applyBatch([]pending{it}, epochs)
 		if err == nil {
 			return nil, true
+		}
+		if errors.Is(err, ErrStopped) {
+			return nil, false
 		}
 		if fe := (*store.FencedError)(nil); errors.As(err, &fe) {
 			e.lose(fe.Partitions)
@@ -591,7 +597,15 @@ func (e *Engine) applyBatch(items []pending, epochs map[int]int64) error {
 		e.onCommit(CommitInfo{EventIDs: u.result.applied, Messages: len(items), Duplicates: u.result.duplicates,
 			Duration: time.Since(start), At: time.Now()})
 	}
-	return nil
+	// Merge steps and forwards go out after the commit and before any ack
+	// (merge_cross.go, partitions.go), in that order: an event of a merged
+	// id forwarded in the batch that merged it reaches the survivor after
+	// the merge-in.
+	forwards, err := u.forwardMsgs(items)
+	if err != nil {
+		return err
+	}
+	return e.publishAfterCommit(u.relays, forwards)
 }
 
 // transact runs fn in a unit of work: one transaction, committed when fn
@@ -701,6 +715,9 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 		return err
 	}
 	u.seen = seen
+	if err := u.relayAgain(items); err != nil {
+		return err
+	}
 	if err := u.prefetch(items); err != nil {
 		return err
 	}
@@ -709,5 +726,5 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 			return err
 		}
 	}
-	return u.forwardAll(context.Background())
+	return nil
 }

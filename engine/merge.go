@@ -100,6 +100,9 @@ func (u *unit) mergeAnonymous(cs *contactState, ev *model.Event) error {
 	if into, ok := u.eng.aliases.Get(anon); ok && into == cs.c.ID {
 		return nil // settled by an earlier batch: the common case of identified traffic
 	}
+	if !u.owns(anon) {
+		return u.mergeAnonymousElsewhere(cs, ev)
+	}
 	exists, err := u.exists(anon)
 	if err != nil {
 		return err
@@ -171,11 +174,16 @@ func (u *unit) mergeInto(cs *contactState, from string, ev *model.Event, record 
 		return nil
 	}
 	if !u.owns(from) {
-		// Its writer is another replica: the two-step merge across
-		// partitions is not built, so both contacts stay as they are.
-		u.eng.log.Warn("merge across partitions not applied: the merged contact's partition is owned elsewhere",
-			"into", cs.c.ID, "from", from, "event", ev.ID)
-		return nil
+		// Its writer is another replica: the merge goes in two steps
+		// through from's partition (merge_cross.go).
+		return u.requestMergeOut(cs, from, ev, false, record)
+	}
+	if rtx, ok := u.tx.(store.MergeRelayTx); ok && u.epochs != nil && len(u.epochs) < u.eng.parts {
+		// Other replicas write other partitions: keep one merging a
+		// contact into from from leaving its rows under from's id.
+		if _, err := rtx.MergeTarget(from, ""); err != nil {
+			return err
+		}
 	}
 	fs, ok := u.contacts[from]
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/scoreflow/scoreflow/broker"
@@ -423,10 +424,13 @@ type forwardTo struct{ contact string }
 func (f *forwardTo) Error() string { return "contact " + f.contact + " is in another partition" }
 
 // forward queues an event for the partition of the contact it resolved
-// to; the batch publishes it before commit (forwardAll) and acks it
+// to; the batch publishes it once committed (forwardMsgs) and acks it
 // without applying it here. Its id is unchanged, so the owner applies it
-// once however often it is forwarded.
+// once however often it is forwarded. It names that contact: resolved
+// again from its own contact_id there (an alias of a contact merged away,
+// whose partition is this one), it would come back.
 func (u *unit) forward(ev *model.Event, contact string) {
+	ev.ContactID = contact
 	u.forwards = append(u.forwards, forwarded{ev: ev, part: u.eng.PartitionOf(contact)})
 }
 
@@ -435,41 +439,33 @@ type forwarded struct {
 	part int
 }
 
-// forwardAll publishes the unit's forwards and waits until JetStream
-// stored them: only then may their messages be acked.
-func (u *unit) forwardAll(ctx context.Context) error {
+// forwardMsgs are the messages of the unit's forwards, published after
+// its commit and before its messages are acked (a crash in between
+// redelivers them, to be forwarded again). Each keeps the source of the
+// message it came in (items), so wherever it ends, a dead event names the
+// subject it was published to.
+func (u *unit) forwardMsgs(items []pending) ([]*nats.Msg, error) {
 	if len(u.forwards) == 0 {
-		return nil
+		return nil, nil
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(u.forwards))
+	sources := make(map[*model.Event]string, len(u.forwards))
+	for _, it := range items {
+		sources[it.ev] = it.msg.Headers().Get(broker.SourceHeader)
+	}
+	msgs := make([]*nats.Msg, 0, len(u.forwards))
 	for _, f := range u.forwards {
-		msg, err := broker.EventMsg(f.ev, "forward", u.eng.parts)
+		msg, err := broker.EventMsg(f.ev, sources[f.ev], u.eng.parts)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("forward: %w", err)
 		}
 		msg.Subject = broker.PartitionSubject(f.part)
 		// The target in the id: a forward onward from there (the contact
 		// moved again) is another message, not a duplicate of this one.
 		msg.Header.Set(jetstream.MsgIDHeader, "fwd/"+strconv.Itoa(f.part)+"/"+f.ev.ID)
-		fut, err := u.eng.js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
-		if err != nil {
-			return fmt.Errorf("forward event %s: %w", f.ev.ID, err)
-		}
-		futures = append(futures, fut)
-	}
-	for i, fut := range futures {
-		select {
-		case <-fut.Ok():
-		case err := <-fut.Err():
-			return fmt.Errorf("forward event %s: %w", u.forwards[i].ev.ID, err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("forward event %s: no ack from JetStream", u.forwards[i].ev.ID)
-		}
+		msgs = append(msgs, msg)
 	}
 	u.result.forwarded = len(u.forwards)
-	return nil
+	return msgs, nil
 }
 
 // ownedOnly keeps the items of a scheduled pass whose contact this engine

@@ -65,14 +65,23 @@ func sharedCluster(t *testing.T) (*broker.Embedded, string) {
 
 func startReplica(t *testing.T, name string, ns *broker.Embedded, url string, hold func()) *replica {
 	t.Helper()
+	return startReplicaWith(t, name, ns, url, func(o *engine.Options) { o.HoldCommit = hold })
+}
+
+// startReplicaWith is startReplica with options set by opt; its hooks may
+// use the replica's fields (set before Start).
+func startReplicaWith(t *testing.T, name string, ns *broker.Embedded, url string, opt func(*engine.Options)) *replica {
+	t.Helper()
 	ctx := context.Background()
 	st, err := postgres.Open(ctx, url)
 	require.NoError(t, err)
 	nc, js, err := broker.Connect(ns.ClientURL(), nil, name)
 	require.NoError(t, err)
 	r := &replica{name: name, st: st, js: js, nc: nc}
-	r.eng = engine.New(engine.Options{Store: st, JS: js, Replica: name, HoldCommit: hold, BatchSize: 200,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts := engine.Options{Store: st, JS: js, Replica: name, BatchSize: 200,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	opt(&opts)
+	r.eng = engine.New(opts)
 	require.NoError(t, r.eng.Start(ctx))
 	t.Cleanup(func() {
 		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -26,11 +26,7 @@ import (
 func (e *Engine) Rescore(ctx context.Context, job store.LabJob, onChunk func(store.LabJob)) (store.LabJob, error) {
 	e.Reload()
 	if !e.ownsAll() {
-		next, err := e.rescoreCluster(ctx, job)
-		if err == nil && onChunk != nil {
-			onChunk(next)
-		}
-		return next, err
+		return e.rescoreCluster(ctx, job, onChunk)
 	}
 	for {
 		ids, err := e.store.ContactIDsAfter(ctx, job.Cursor, chunk)
@@ -67,25 +63,30 @@ type rescoreRequest struct {
 }
 
 // rescoreCluster has each partition's owner rescore its contacts after
-// job's cursor (fanOut) and sums their counts. The owners do not save the
-// job's cursor per chunk (their chunks interleave in id order): a rescore
-// interrupted here starts again from the cursor saved before, which is
-// safe, since a contact rescored twice already has its replay's scores the
-// second time and changes, and counts as changed, once.
-func (e *Engine) rescoreCluster(ctx context.Context, job store.LabJob) (store.LabJob, error) {
-	answers, err := e.fanOut(ctx, "rescore", "rescore",
-		func(parts []int) any { return rescoreRequest{Job: job.ID, Cursor: job.Cursor, Parts: parts} },
+// job's cursor (fanOut) and sums their counts, reporting the job to
+// onChunk as each owner answers. The owners do not save the job's cursor
+// per chunk (their chunks interleave in id order): a rescore interrupted
+// here starts again from the cursor saved before, which is safe, since a
+// contact rescored twice already has its replay's scores the second time
+// and changes, and counts as changed, once.
+func (e *Engine) rescoreCluster(ctx context.Context, job store.LabJob, onChunk func(store.LabJob)) (store.LabJob, error) {
+	start := job
+	_, err := e.fanOut(ctx, "rescore", "rescore",
+		func(parts []int) any { return rescoreRequest{Job: start.ID, Cursor: start.Cursor, Parts: parts} },
 		func(parts []int) (controlReply, error) {
-			return e.rescoreParts(ctx, rescoreRequest{Job: job.ID, Cursor: job.Cursor, Parts: parts})
+			return e.rescoreParts(ctx, rescoreRequest{Job: start.ID, Cursor: start.Cursor, Parts: parts})
+		},
+		func(a controlReply) {
+			job.Done += a.Rescored
+			job.Changed += a.Changed
+			job.Updated = e.now()
+			if onChunk != nil {
+				onChunk(job)
+			}
 		})
 	if err != nil {
-		return job, fmt.Errorf("rescore after %q: %w", job.Cursor, err)
+		return start, fmt.Errorf("rescore after %q: %w", start.Cursor, err)
 	}
-	for _, a := range answers {
-		job.Done += a.Rescored
-		job.Changed += a.Changed
-	}
-	job.Updated = e.now()
 	return job, nil
 }
 

@@ -127,7 +127,7 @@ func (e *Engine) stopRouter() {
 // routeMsg is the copy of a raw message on its partition's subject: the
 // body unchanged, the id and timestamp the engine derives for a raw publish
 // (CONTRACT §2) made explicit in headers when the body has none, the old
-// subject's last token as the source.
+// subject's tokens after scoreflow.events. as the source.
 func (e *Engine) routeMsg(m jetstream.Msg) (*nats.Msg, error) {
 	md, err := m.Metadata()
 	if err != nil {
@@ -135,8 +135,9 @@ func (e *Engine) routeMsg(m jetstream.Msg) (*nats.Msg, error) {
 	}
 	out := &nats.Msg{Data: m.Data(), Header: nats.Header{}}
 	out.Header.Set(jetstream.MsgIDHeader, "route/"+strconv.FormatUint(md.Sequence.Stream, 10))
-	subj := m.Subject()
-	out.Header.Set(broker.SourceHeader, subj[strings.LastIndexByte(subj, '.')+1:])
+	// The whole subject after scoreflow.events., so a dead event names the
+	// subject it was published to (scoreflow.events.shop.orders too).
+	out.Header.Set(broker.SourceHeader, strings.TrimPrefix(m.Subject(), broker.SubjectPrefix))
 	var k routeKey
 	if err := gojson.Unmarshal(m.Data(), &k); err != nil {
 		// Not an event: partition 0's owner records it as dead.

@@ -29,6 +29,9 @@ func (u *unit) apply(ev *model.Event) error {
 		return nil
 	}
 	u.seen[ev.ID] = true
+	if ev.Type == model.EventMergeOut || ev.Type == model.EventMergeIn {
+		return u.applyMergeStep(ev) // a merge across partitions (merge_cross.go)
+	}
 	// Emails resolve contacts case-insensitively, in the batch and in the
 	// store alike: they are kept lower-cased.
 	ev.Email = strings.ToLower(strings.TrimSpace(ev.Email))

@@ -61,6 +61,9 @@ type unit struct {
 	// (partitions.go).
 	epochs   map[int]int64
 	forwards []forwarded
+	// relays: steps of merges across partitions, published after commit
+	// (merge_cross.go).
+	relays []store.MergeRelay
 }
 
 type contactState struct {

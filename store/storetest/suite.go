@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LabJobs", testLabJobs},
 		{"Accounts", testAccounts},
 		{"Partitions", testPartitions},
+		{"MergeRelays", testMergeRelays},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

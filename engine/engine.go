@@ -63,6 +63,7 @@ type Options struct {
 // CommitInfo describes one committed batch.
 type CommitInfo struct {
 	EventIDs   []string // applied (duplicates excluded)
+	MergeSteps []string // ids of the steps of merges across partitions applied
 	Messages   int
 	Duplicates int
 	Duration   time.Duration
@@ -72,6 +73,9 @@ type CommitInfo struct {
 // Stats are running totals since start.
 type Stats struct {
 	Batches, Applied, Duplicates, Dead, Runs, FailedRuns uint64
+	// MergeSteps counts the steps of merges across partitions applied
+	// here (not in Applied: no one sent them).
+	MergeSteps uint64
 }
 
 // Engine consumes events and runs flows.
@@ -121,6 +125,7 @@ type Engine struct {
 	stopOnce sync.Once
 
 	batches, applied, duplicates, dead, runs, failedRuns atomic.Uint64
+	mergeSteps                                           atomic.Uint64
 }
 
 // New builds an engine; Start runs it.
@@ -202,7 +207,7 @@ func (e *Engine) Reload() { e.forceReload.Store(true) }
 // Stats returns running totals.
 func (e *Engine) Stats() Stats {
 	return Stats{Batches: e.batches.Load(), Applied: e.applied.Load(), Duplicates: e.duplicates.Load(),
-		Dead: e.dead.Load(), Runs: e.runs.Load(), FailedRuns: e.failedRuns.Load()}
+		Dead: e.dead.Load(), Runs: e.runs.Load(), FailedRuns: e.failedRuns.Load(), MergeSteps: e.mergeSteps.Load()}
 }
 
 // Stop drains: the batch being applied commits and is acked; messages
@@ -592,9 +597,10 @@ func (e *Engine) applyBatch(items []pending, epochs map[int]int64) error {
 	}
 	e.batches.Add(1)
 	e.applied.Add(uint64(len(u.result.applied)))
+	e.mergeSteps.Add(uint64(len(u.result.mergeSteps)))
 	e.duplicates.Add(uint64(u.result.duplicates))
 	if e.onCommit != nil {
-		e.onCommit(CommitInfo{EventIDs: u.result.applied, Messages: len(items), Duplicates: u.result.duplicates,
+		e.onCommit(CommitInfo{EventIDs: u.result.applied, MergeSteps: u.result.mergeSteps, Messages: len(items), Duplicates: u.result.duplicates,
 			Duration: time.Since(start), At: time.Now()})
 	}
 	// Merge steps and forwards go out after the commit and before any ack

@@ -206,7 +206,7 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 	if err := u.tx.InsertEvent(ev, owner, u.now); err != nil {
 		return err
 	}
-	u.result.applied = append(u.result.applied, ev.ID)
+	u.result.mergeSteps = append(u.result.mergeSteps, ev.ID)
 	return nil
 }
 
@@ -238,7 +238,7 @@ func (u *unit) applyMergeIn(ev *model.Event) error {
 		entry.Type = model.EventMergeIn // the asking "merged" event is the entry
 	}
 	if cs == nil {
-		u.result.applied = append(u.result.applied, ev.ID)
+		u.result.mergeSteps = append(u.result.mergeSteps, ev.ID)
 		return u.tx.InsertEvent(entry, ev.ContactID, u.now)
 	}
 	entry.ContactID = cs.c.ID
@@ -263,7 +263,7 @@ func (u *unit) applyMergeIn(ev *model.Event) error {
 	if err := u.cascade(cs, entry, nil); err != nil {
 		return err
 	}
-	u.result.applied = append(u.result.applied, ev.ID)
+	u.result.mergeSteps = append(u.result.mergeSteps, ev.ID)
 	return nil
 }
 

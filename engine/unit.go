@@ -139,6 +139,9 @@ type batchResult struct {
 	exited     int
 	parked     int // runs parked at a delay
 	forwarded  int // events sent to the partition that owns their contact
+	// mergeSteps are the steps of merges across partitions applied: relays
+	// between writers, not events anyone sent, so not counted as applied.
+	mergeSteps []string
 }
 
 func (u *unit) contact(ev *model.Event) (*contactState, error) {

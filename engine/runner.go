@@ -163,8 +163,10 @@ func (u *unit) mayEnter(f *flows.Compiled, cs *contactState, ev *model.Event) (b
 		if f.Flow.Entry.Mode == flows.EntryLimited {
 			since, limit = ev.Timestamp.Add(-f.Window), f.Flow.Entry.Max
 		}
-		n := cs.entriesSince(f.Flow.ID, since)
-		if !cs.fresh {
+		var n int
+		if cs.fresh {
+			n = cs.entriesSince(f.Flow.ID, since)
+		} else {
 			var err error
 			if n, err = u.tx.CountEntries(f.Flow.ID, cs.c.ID, since); err != nil {
 				return false, err

@@ -76,9 +76,9 @@ type contactState struct {
 	changes map[segments.Change]bool
 	acct    accountSnap // the account membership as loaded (accounts.go)
 	// fresh: the store had no row of this contact before the batch and
-	// nothing was merged into it, so it has no flow entries but those of
-	// entries: a flow's entry limit needs no query (most of a million
-	// new visitors' first events asked the store and found nothing).
+	// nothing was merged into it, so its only flow entries are those the
+	// batch recorded (entries) and an entry limit needs no query: most of
+	// a million new visitors' first events asked the store and found none.
 	fresh   bool
 	entries []entryMark
 }

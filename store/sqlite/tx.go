@@ -233,89 +233,79 @@ func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	now := r.Columns()
-	if done, err := t.updateKnown(r, &now); done || err != nil {
+	n := nullableOf(&now)
+	if done, err := t.updateKnown(r, &now, n); done || err != nil {
 		return err
 	}
-	var email, reason, account sql.NullString
-	var disqAt, lastAct, nextEval sql.NullInt64
-	if c.Email != "" {
-		email = sql.NullString{String: c.Email, Valid: true}
-	}
-	if c.AccountID != "" {
-		account = sql.NullString{String: c.AccountID, Valid: true}
-	}
-	if r.NextEvalAt != 0 {
-		nextEval = sql.NullInt64{Int64: r.NextEvalAt, Valid: true}
-	}
-	if c.Disqualified != nil {
-		disqAt = sql.NullInt64{Int64: ms(c.Disqualified.At), Valid: true}
-		reason = sql.NullString{String: c.Disqualified.Reason, Valid: true}
-	}
-	lastAct = sql.NullInt64{Int64: now.LastActivityAt, Valid: now.HasLastActivity}
-	if _, err := t.stmt(t.st.saveContact).Exec(c.ID, email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
-		c.DealStage, disqAt, reason, r.Segments, ms(c.CreatedAt), lastAct, nextEval, account); err != nil {
+	if _, err := t.stmt(t.st.saveContact).Exec(c.ID, n.email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
+		c.DealStage, n.disqAt, n.reason, r.Segments, ms(c.CreatedAt), n.lastAct, n.nextEval, n.account); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
 	r.Stored = &now
 	return nil
 }
 
+// nullable is a contact's plain columns as SQL values: NULL where
+// StoredColumns says there is nothing.
+type nullable struct {
+	email, reason, account    sql.NullString
+	disqAt, lastAct, nextEval sql.NullInt64
+}
+
+func nullableOf(c *store.StoredColumns) nullable {
+	return nullable{
+		email:    sql.NullString{String: c.Email, Valid: c.Email != ""},
+		reason:   sql.NullString{String: c.DisqualifyReason, Valid: c.HasDisqualified},
+		account:  sql.NullString{String: c.AccountID, Valid: c.AccountID != ""},
+		disqAt:   sql.NullInt64{Int64: c.DisqualifiedAt, Valid: c.HasDisqualified},
+		lastAct:  sql.NullInt64{Int64: c.LastActivityAt, Valid: c.HasLastActivity},
+		nextEval: sql.NullInt64{Int64: c.NextEvalAt, Valid: c.NextEvalAt != 0},
+	}
+}
+
 // updateKnown writes a row the store last saw as r.Stored with an UPDATE
 // that leaves the unchanged indexed columns out. It reports false when the
 // row is unknown, one of those columns changed, or the row is gone: the
 // upsert is the way then.
-func (t *sqliteTx) updateKnown(r *store.ContactRecord, now *store.StoredColumns) (bool, error) {
+func (t *sqliteTx) updateKnown(r *store.ContactRecord, now *store.StoredColumns, n nullable) (bool, error) {
 	was := r.Stored
 	if was == nil || was.Email != now.Email || was.AccountID != now.AccountID ||
 		was.HasDisqualified != now.HasDisqualified || was.DisqualifiedAt != now.DisqualifiedAt {
 		return false, nil
 	}
 	c := r.Contact
-	reason := sql.NullString{String: now.DisqualifyReason, Valid: now.HasDisqualified}
-	lastAct := sql.NullInt64{Int64: now.LastActivityAt, Valid: now.HasLastActivity}
-	nextEval := sql.NullInt64{Int64: now.NextEvalAt, Valid: now.NextEvalAt != 0}
 	var res sql.Result
 	var err error
 	if was.Score != now.Score || was.Grade != now.Grade {
 		res, err = t.stmt(t.st.updateContact).Exec(r.Attributes, r.Scores, c.Score, c.Grade, r.Tags, c.DealStage,
-			reason, r.Segments, lastAct, nextEval, c.ID)
+			n.reason, r.Segments, n.lastAct, n.nextEval, c.ID)
 	} else {
 		res, err = t.stmt(t.st.updateContactParts).Exec(r.Attributes, r.Scores, r.Tags, c.DealStage,
-			reason, r.Segments, lastAct, nextEval, c.ID)
+			n.reason, r.Segments, n.lastAct, n.nextEval, c.ID)
 	}
 	if err != nil {
 		return false, fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	if rows, err := res.RowsAffected(); err != nil || rows == 0 {
 		return false, err
 	}
 	r.Stored = now
 	return true, nil
 }
 
+// TouchContact implements store.Tx. A row whose email did not move keeps
+// its email index entry: only the activity and next-change columns go.
 func (t *sqliteTx) TouchContact(r *store.ContactRecord) error {
 	c := r.Contact
 	now := r.Columns()
+	n := nullableOf(&now)
+	var err error
 	if was := r.Stored; was != nil && was.Email == now.Email {
-		// The email's index entry stays as it is.
-		lastAct := sql.NullInt64{Int64: now.LastActivityAt, Valid: now.HasLastActivity}
-		nextEval := sql.NullInt64{Int64: now.NextEvalAt, Valid: now.NextEvalAt != 0}
-		if _, err := t.stmt(t.st.touchActivity).Exec(lastAct, nextEval, c.ID); err != nil {
-			return fmt.Errorf("touch contact %s: %w", c.ID, err)
-		}
-		r.Stored = storedTouched(was, &now)
-		return nil
+		_, err = t.stmt(t.st.touchActivity).Exec(n.lastAct, n.nextEval, c.ID)
+	} else {
+		_, err = t.stmt(t.st.touchContact).Exec(n.email, n.lastAct, n.nextEval, c.ID)
 	}
-	var email sql.NullString
-	var nextEval sql.NullInt64
-	if c.Email != "" {
-		email = sql.NullString{String: c.Email, Valid: true}
-	}
-	lastAct := sql.NullInt64{Int64: now.LastActivityAt, Valid: now.HasLastActivity}
-	if r.NextEvalAt != 0 {
-		nextEval = sql.NullInt64{Int64: r.NextEvalAt, Valid: true}
-	}
-	if _, err := t.stmt(t.st.touchContact).Exec(email, lastAct, nextEval, c.ID); err != nil {
+	if err != nil {
 		return fmt.Errorf("touch contact %s: %w", c.ID, err)
 	}
 	if r.Stored != nil {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/scoreflow/scoreflow/model"
@@ -50,19 +51,30 @@ func (p *Publisher) Publish(ctx context.Context, source string, events []*model.
 	if err != nil {
 		return err
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(events))
+	msgs := make([]*nats.Msg, 0, len(events))
 	for _, ev := range events {
 		msg, err := EventMsg(ev, source, n)
 		if err != nil {
 			return err
 		}
-		f, err := p.js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
+		msgs = append(msgs, msg)
+	}
+	return PublishMsgs(ctx, p.js, msgs)
+}
+
+// PublishMsgs sends every message before awaiting any ack, and returns
+// once JetStream stored each: one round trip for the lot. Errors name the
+// message by its Nats-Msg-Id.
+func PublishMsgs(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	for _, msg := range msgs {
+		f, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
 		if err != nil {
-			return fmt.Errorf("publish event %s: %w", ev.ID, err)
+			return fmt.Errorf("publish event %s: %w", msg.Header.Get(jetstream.MsgIDHeader), err)
 		}
 		futures = append(futures, f)
 	}
-	return awaitAll(ctx, futures, func(i int) string { return events[i].ID })
+	return awaitAll(ctx, futures, func(i int) string { return msgs[i].Header.Get(jetstream.MsgIDHeader) })
 }
 
 // awaitAll waits for every publish to be stored.

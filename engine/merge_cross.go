@@ -321,7 +321,7 @@ func (e *Engine) publishAfterCommit(relays []store.MergeRelay, forwards []*nats.
 	msgs = append(msgs, forwards...)
 	wait := e.backoff
 	for {
-		err := e.publishMsgs(context.Background(), msgs)
+		err := e.publishMsgs(msgs)
 		if err == nil {
 			return nil
 		}
@@ -335,29 +335,12 @@ func (e *Engine) publishAfterCommit(relays []store.MergeRelay, forwards []*nats.
 	}
 }
 
-// publishMsgs publishes messages and waits until JetStream stored each.
-func (e *Engine) publishMsgs(ctx context.Context, msgs []*nats.Msg) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
-	for _, msg := range msgs {
-		fut, err := e.js.PublishMsgAsync(msg, jetstream.WithStallWait(10*time.Second))
-		if err != nil {
-			return fmt.Errorf("publish %s: %w", msg.Header.Get(jetstream.MsgIDHeader), err)
-		}
-		futures = append(futures, fut)
-	}
-	for i, fut := range futures {
-		id := msgs[i].Header.Get(jetstream.MsgIDHeader)
-		select {
-		case <-fut.Ok():
-		case err := <-fut.Err():
-			return fmt.Errorf("publish %s: %w", id, err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("publish %s: no ack from JetStream", id)
-		}
-	}
-	return nil
+// publishMsgs publishes messages and waits until JetStream stored each,
+// for at most 30 s.
+func (e *Engine) publishMsgs(msgs []*nats.Msg) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return broker.PublishMsgs(ctx, e.js, msgs)
 }
 
 // mergeAnonymousElsewhere is mergeAnonymous for an anonymous id of a

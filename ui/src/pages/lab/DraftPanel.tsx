@@ -42,7 +42,8 @@ export default function DraftPanel({ draft, live, onChange }: DraftPanelProps) {
             {draft.add.map((f) => (
               <tr key={`add:${f.id}`} data-testid={`draft-flow-${f.id}`}>
                 <td>
-                  <span className="badge">{liveIds.has(f.id) ? 'replaces live' : 'added'}</span>
+                  {/* Which it is shows once the live flows are known, never a guess. */}
+                  {live && <span className="badge">{liveIds.has(f.id) ? 'replaces live' : 'added'}</span>}
                   {!f.enabled && (
                     <span className="badge off" title="A disabled flow scores nothing in the draft either">
                       disabled

@@ -48,7 +48,7 @@ func (u *unit) snapshotAccount(cs *contactState) {
 func (u *unit) accountWatched() bool {
 	if u.watch == 0 {
 		u.watch = -1
-		if len(u.flows.segments.Affected(map[segments.Change]bool{segments.ChangeAccount: true})) > 0 {
+		if len(u.flows.segments.Affected([]segments.Change{segments.ChangeAccount})) > 0 {
 			u.watch = 1
 		}
 	}

@@ -45,11 +45,11 @@ func (u *unit) existing(id string) (*contactState, error) {
 	if cs, ok := u.contacts[id]; ok {
 		return cs, nil
 	}
-	rec, err := u.load(id)
+	rec, shared, err := u.load(id)
 	if err != nil || rec == nil {
 		return nil, err
 	}
-	cs := &contactState{c: rec.Contact, rec: rec}
+	cs := newState(rec, shared)
 	u.snapshotAccount(cs)
 	u.track(cs)
 	return cs, nil
@@ -264,6 +264,7 @@ func (u *unit) decay(id string, dim model.ScoreDimension, before time.Time) erro
 	if next == old {
 		return nil
 	}
+	cs.own(partScores)
 	c.Scores[dim.Name] = next
 	c.Score = saturatingAdd(c.Score, next-old)
 	c.Grade = u.settings.GradeFor(c.Score)

@@ -23,7 +23,7 @@ func (u *unit) reevaluate(cs *contactState, cause *model.Event, queue *[]*model.
 		return nil
 	}
 	if len(set.List) == 0 {
-		cs.changes = nil
+		cs.changes = cs.changes[:0]
 		return nil
 	}
 	timed := false
@@ -32,7 +32,7 @@ func (u *unit) reevaluate(cs *contactState, cause *model.Event, queue *[]*model.
 			return fmt.Errorf("segment evaluation for %s did not settle", cs.c.ID)
 		}
 		affected := set.Affected(cs.changes)
-		cs.changes = nil
+		cs.changes = cs.changes[:0] // Affected keeps nothing of it
 		for _, seg := range affected {
 			if err := u.evaluate(cs, seg, cause, queue); err != nil {
 				return err
@@ -57,6 +57,7 @@ func (u *unit) evaluate(cs *contactState, seg *segments.Segment, cause *model.Ev
 	if member == was {
 		return nil
 	}
+	cs.own(partSegments)
 	if member {
 		c.Segments = slices.Insert(c.Segments, i, seg.ID)
 	} else {

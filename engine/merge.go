@@ -187,14 +187,14 @@ func (u *unit) mergeInto(cs *contactState, from string, ev *model.Event, record 
 	}
 	fs, ok := u.contacts[from]
 	if !ok {
-		rec, err := u.load(from)
+		rec, shared, err := u.load(from)
 		if err != nil {
 			return err
 		}
 		if rec == nil {
 			return nil
 		}
-		fs = &contactState{c: rec.Contact, rec: rec}
+		fs = newState(rec, shared)
 		u.snapshotAccount(fs)
 	}
 	if err := u.fold(cs, fs.c, fs.rec.NextEvalAt, ev); err != nil {
@@ -242,6 +242,8 @@ func (u *unit) recordMerge(cs *contactState, from string, ev *model.Event, recor
 // Nothing here raises tag or field events: they are old causes, and a
 // merge sends no webhook for them; entering a segment does start flows.
 func (u *unit) fold(cs *contactState, from *model.Contact, fromNextEval int64, ev *model.Event) error {
+	// A merge can change every part of the survivor.
+	cs.own(allParts)
 	c := cs.c
 	dims := make([]string, 0, len(from.Scores))
 	for d := range from.Scores {

@@ -134,12 +134,12 @@ func (u *unit) applyMergeOut(ev *model.Event) error {
 		if cs, ok := u.contacts[from]; ok {
 			fs = cs
 		} else {
-			rec, err := u.load(from)
+			rec, shared, err := u.load(from)
 			if err != nil {
 				return err
 			}
 			if rec != nil {
-				fs = &contactState{c: rec.Contact, rec: rec}
+				fs = newState(rec, shared)
 				u.snapshotAccount(fs)
 			}
 		}

@@ -203,6 +203,7 @@ func (u *unit) setScores(cs *contactState, scores map[string]int64, jobID string
 			continue
 		}
 		n++
+		cs.own(partScores)
 		c.Scores[d] = next
 		c.Score = saturatingAdd(c.Score, next-old)
 		if err := u.tx.InsertLedger(&model.LedgerEntry{

@@ -72,8 +72,8 @@ type contactState struct {
 	// dirty: the row must be written whole; touched: only email and
 	// last_activity_at changed, which a much cheaper update writes.
 	dirty, touched bool
-	// changes not yet seen by segment evaluation.
-	changes map[segments.Change]bool
+	// changes not yet seen by segment evaluation, each once.
+	changes []segments.Change
 	acct    accountSnap // the account membership as loaded (accounts.go)
 	// fresh: the store had no row of this contact before the batch and
 	// nothing was merged into it, so its only flow entries are those the
@@ -81,6 +81,58 @@ type contactState struct {
 	// a million new visitors' first events asked the store and found none.
 	fresh   bool
 	entries []entryMark
+	// shared: the parts of c still shared with the cached record it was
+	// loaded from (own copies one before the unit changes it).
+	shared parts
+}
+
+// parts are a contact's maps and slices, the parts a batch changes in place.
+type parts uint8
+
+const (
+	partAttributes parts = 1 << iota
+	partScores
+	partTags
+	partSegments
+	allParts = partAttributes | partScores | partTags | partSegments
+)
+
+// own gives the contact its own copy of the parts p before the unit changes
+// them in place, so the cached record (and a batch that rolls back) keeps
+// what was committed. Most events change one part or none: copying all of
+// them at load was a fifth of a batch's allocations.
+func (cs *contactState) own(p parts) {
+	p &= cs.shared
+	if p == 0 {
+		return
+	}
+	cs.shared &^= p
+	c := cs.c
+	if p&partAttributes != 0 {
+		c.Attributes = cloneMap(c.Attributes)
+	}
+	if p&partScores != 0 {
+		c.Scores = cloneMap(c.Scores)
+	}
+	if p&partTags != 0 {
+		c.Tags = slices.Clone(c.Tags)
+	}
+	if p&partSegments != 0 {
+		c.Segments = slices.Clone(c.Segments)
+	}
+}
+
+// cloneMap is maps.Clone, but never nil: the unit writes to the copy.
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return maps.Clone(m)
+}
+
+// newState makes the batch's state of a loaded contact.
+func newState(rec *store.ContactRecord, shared parts) *contactState {
+	return &contactState{c: rec.Contact, rec: rec, shared: shared}
 }
 
 // entryMark is a flow entry recorded in this batch for a fresh contact.
@@ -103,22 +155,18 @@ func (cs *contactState) entriesSince(flowID string, since time.Time) int {
 
 // mark records a change for segment evaluation.
 func (cs *contactState) mark(c segments.Change) {
-	if cs.changes == nil {
-		cs.changes = map[segments.Change]bool{}
+	if !slices.Contains(cs.changes, c) {
+		cs.changes = append(cs.changes, c)
 	}
-	cs.changes[c] = true
 }
 
-// clone copies a cached record so the unit can change it freely: a batch
-// that rolls back must leave the cache as committed. Attribute values,
-// the disqualification and the time pointers are replaced, never mutated,
-// so one level of copying is enough.
-func clone(r *store.ContactRecord) *store.ContactRecord {
+// share copies a cached record's fields for the unit to change; its maps
+// and slices stay shared until contactState.own copies them: a batch that
+// rolls back must leave the cache as committed. Attribute values, the
+// disqualification and the time pointers are replaced, never mutated, so
+// one level of copying is enough.
+func share(r *store.ContactRecord) *store.ContactRecord {
 	c := *r.Contact
-	c.Attributes = maps.Clone(c.Attributes)
-	c.Scores = maps.Clone(c.Scores)
-	c.Tags = slices.Clone(c.Tags)
-	c.Segments = slices.Clone(c.Segments)
 	out := *r
 	out.Contact = &c
 	return &out
@@ -164,7 +212,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 	if !u.owns(id) {
 		return nil, &forwardTo{contact: id}
 	}
-	rec, err := u.load(id)
+	rec, shared, err := u.load(id)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +231,7 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 			if !u.owns(id) {
 				return nil, &forwardTo{contact: id}
 			}
-			if rec, err = u.load(id); err != nil {
+			if rec, shared, err = u.load(id); err != nil {
 				return nil, err
 			}
 		}
@@ -207,7 +255,8 @@ func (u *unit) contact(ev *model.Event) (*contactState, error) {
 		rec = &store.ContactRecord{Contact: &model.Contact{ID: id, Attributes: map[string]any{}, Scores: map[string]int64{}, Tags: []string{},
 			Segments: []string{}, DealStage: stage, CreatedAt: created.UTC().Truncate(time.Millisecond), Grade: u.settings.GradeFor(0)}}
 	}
-	cs := &contactState{c: rec.Contact, rec: rec, dirty: isNew, fresh: isNew}
+	cs := newState(rec, shared)
+	cs.dirty, cs.fresh = isNew, isNew
 	u.snapshotAccount(cs)
 	if isNew {
 		cs.mark(segments.ChangeCreated)
@@ -235,11 +284,12 @@ func (u *unit) noteEmail(cs *contactState) {
 
 // load reads a committed contact for the unit to change: a copy of the
 // cached one, or the store's (nil when it does not exist).
-func (u *unit) load(id string) (*store.ContactRecord, error) {
+func (u *unit) load(id string) (*store.ContactRecord, parts, error) {
 	if cached, ok := u.eng.contacts.Get(id); ok {
-		return clone(cached), nil
+		return share(cached), allParts, nil
 	}
-	return u.tx.LoadContact(id)
+	rec, err := u.tx.LoadContact(id)
+	return rec, 0, err
 }
 
 // contactIDByEmail resolves an email to a contact: one touched in this batch,
@@ -356,6 +406,7 @@ func (e *effects) AdjustScore(dimension string, points int64) error {
 	if delta == 0 {
 		return nil
 	}
+	e.cs.own(partScores)
 	c.Scores[dimension] = next
 	c.Score = saturatingAdd(c.Score, delta)
 	c.Grade = e.u.settings.GradeFor(c.Score)
@@ -384,6 +435,7 @@ func (e *effects) AddTag(tag string) error {
 	if c.HasTag(tag) {
 		return nil
 	}
+	e.cs.own(partTags)
 	c.Tags = append(c.Tags, tag)
 	e.cs.dirty, e.cs.rec.Tags = true, ""
 	e.cs.mark(segments.ChangeTags)
@@ -395,6 +447,7 @@ func (e *effects) RemoveTag(tag string) error {
 	c := e.cs.c
 	for i, t := range c.Tags {
 		if t == tag {
+			e.cs.own(partTags)
 			c.Tags = append(c.Tags[:i:i], c.Tags[i+1:]...)
 			e.cs.dirty, e.cs.rec.Tags = true, ""
 			e.cs.mark(segments.ChangeTags)
@@ -467,12 +520,14 @@ func setAttribute(cs *contactState, name string, value any) map[string]any {
 		if !had {
 			return nil
 		}
+		cs.own(partAttributes)
 		delete(cs.c.Attributes, name)
 	} else {
 		value = normalizeJSON(value)
 		if had && reflect.DeepEqual(old, value) {
 			return nil
 		}
+		cs.own(partAttributes)
 		cs.c.Attributes[name] = value
 	}
 	cs.dirty, cs.rec.Attributes = true, ""

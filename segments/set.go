@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
@@ -38,7 +39,18 @@ const (
 func AttributeChange(name string) Change { return Change("attributes." + name) }
 
 // EventChange is a new event of a type (behaviour leaves read it).
-func EventChange(eventType string) Change { return Change("event:" + eventType) }
+func EventChange(eventType string) Change {
+	if c, ok := eventChanges.Load(eventType); ok {
+		return c.(Change)
+	}
+	c := Change("event:" + eventType)
+	eventChanges.Store(eventType, c)
+	return c
+}
+
+// eventChanges interns EventChange's answers: one is asked for every event,
+// and event types are few (the built-in ones and a workspace's custom ones).
+var eventChanges sync.Map
 
 // Segment is a compiled segment.
 type Segment struct {
@@ -296,24 +308,24 @@ func (s *Set) Timed() []*Segment { return s.timed }
 
 // Affected returns, in evaluation order, the segments that read any of the
 // changes. Membership changes chain: when one segment's membership changes,
-// the caller evaluates again with ChangeSegments.
-func (s *Set) Affected(changes map[Change]bool) []*Segment {
+// the caller evaluates again with ChangeSegments. It runs for nearly every
+// event, so it keeps to one allocation: a contact's changes are a few, and
+// so are the segments they reach.
+func (s *Set) Affected(changes []Change) []*Segment {
 	if s == nil || len(changes) == 0 {
 		return nil
 	}
-	if changes[ChangeCreated] {
+	if slices.Contains(changes, ChangeCreated) {
 		return s.List
 	}
-	hit := map[*Segment]bool{}
-	for c := range changes {
+	var out []*Segment
+	for _, c := range changes {
 		for _, seg := range s.byDep[c] {
-			hit[seg] = true
+			if !slices.Contains(out, seg) {
+				out = append(out, seg)
+			}
 		}
 	}
-	out := make([]*Segment, 0, len(hit))
-	for seg := range hit {
-		out = append(out, seg)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].order < out[j].order })
+	slices.SortFunc(out, func(a, b *Segment) int { return a.order - b.order })
 	return out
 }

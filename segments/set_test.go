@@ -82,12 +82,12 @@ func TestAffectedOnlyReadsWhatChanged(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, []string{"score"}, ids(set.Affected(map[segments.Change]bool{segments.ChangeScore: true})))
-	assert.Equal(t, []string{"attr"}, ids(set.Affected(map[segments.Change]bool{segments.AttributeChange("address"): true})))
-	assert.Empty(t, ids(set.Affected(map[segments.Change]bool{segments.AttributeChange("city"): true})))
-	assert.Equal(t, []string{"opens"}, ids(set.Affected(map[segments.Change]bool{segments.EventChange("email_opened"): true})))
-	assert.Equal(t, []string{"on-seg"}, ids(set.Affected(map[segments.Change]bool{segments.ChangeSegments: true})))
-	assert.Len(t, set.Affected(map[segments.Change]bool{segments.ChangeCreated: true}), 4, "a new contact is evaluated for every segment")
+	assert.Equal(t, []string{"score"}, ids(set.Affected([]segments.Change{segments.ChangeScore})))
+	assert.Equal(t, []string{"attr"}, ids(set.Affected([]segments.Change{segments.AttributeChange("address")})))
+	assert.Empty(t, ids(set.Affected([]segments.Change{segments.AttributeChange("city")})))
+	assert.Equal(t, []string{"opens"}, ids(set.Affected([]segments.Change{segments.EventChange("email_opened")})))
+	assert.Equal(t, []string{"on-seg"}, ids(set.Affected([]segments.Change{segments.ChangeSegments})))
+	assert.Len(t, set.Affected([]segments.Change{segments.ChangeCreated}), 4, "a new contact is evaluated for every segment")
 	assert.Equal(t, []string{"opens"}, ids(set.Timed()))
 }
 
@@ -139,7 +139,7 @@ func TestNextChangeOfScoreChange(t *testing.T) {
 	assert.True(t, heating.TimeBased)
 	set, err := segments.NewSet([]*segments.Segment{heating})
 	require.NoError(t, err)
-	assert.Len(t, set.Affected(map[segments.Change]bool{segments.ChangeScore: true}), 1, "a score change re-evaluates it")
+	assert.Len(t, set.Affected([]segments.Change{segments.ChangeScore}), 1, "a score change re-evaluates it")
 
 	for _, tt := range []struct {
 		name   string

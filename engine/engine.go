@@ -720,7 +720,15 @@ func (e *Engine) applyAll(u *unit, items []pending) error {
 	if err != nil {
 		return err
 	}
-	u.seen = seen
+	// apply marks every id seen and tracks each contact: sized once here,
+	// the maps do not grow (and rehash) a step at a time.
+	u.seen = make(map[string]bool, len(items))
+	for id := range seen {
+		u.seen[id] = true
+	}
+	if len(u.contacts) == 0 {
+		u.contacts = make(map[string]*contactState, len(items))
+	}
 	if err := u.relayAgain(items); err != nil {
 		return err
 	}

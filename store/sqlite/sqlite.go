@@ -119,9 +119,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // checkpointLoop copies the WAL into the database file from its own
 // connection, in parallel with the writer, so commits never pay for it.
+// It runs often: a checkpoint ends in an fsync of the database file, and
+// while a large one runs the writer's own writes wait on the disk. Every
+// 100 ms, a steady 5,000 events/s commits with a p99 of 13-15 ms; every
+// 500 ms, 17-22 ms; every 5 s, 66 ms (bench -events 50000 -rate 5000).
 func (s *Store) checkpointLoop() {
 	defer close(s.stopped)
-	t := time.NewTicker(500 * time.Millisecond)
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {

@@ -68,7 +68,11 @@ func nonNil(s []string) []string {
 }
 
 // DecodeContactJSON decodes a contact's JSON columns (as EncodeParts
-// writes them) into c; an empty column leaves an empty, non-nil value.
+// writes them) into c; an empty column leaves an empty, non-nil value. It
+// uses go-json, in under half encoding/json's time: every contact read
+// from the store or the engine's cold cache is decoded here, and what
+// EncodeParts wrote (valid UTF-8, canonical numbers) reads back the same
+// (TestDecodeContactJSONMatchesEncodingJSON).
 func DecodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) error {
 	c.Attributes = map[string]any{}
 	c.Scores = map[string]int64{}
@@ -81,7 +85,7 @@ func DecodeContactJSON(c *model.Contact, attrs, scores, tags, segments string) e
 		if p.raw == "" {
 			continue
 		}
-		if err := json.Unmarshal([]byte(p.raw), p.dst); err != nil {
+		if err := gojson.Unmarshal([]byte(p.raw), p.dst); err != nil {
 			return err
 		}
 	}

@@ -40,3 +40,35 @@ func TestEncodePartsMatchesEncodingJSON(t *testing.T) {
 	assert.Equal(t, "[]", r.Tags)
 	assert.Equal(t, "[]", r.Segments)
 }
+
+// DecodeContactJSON reads with go-json; what it reads from the columns
+// EncodeParts writes must be what encoding/json reads.
+func TestDecodeContactJSONMatchesEncodingJSON(t *testing.T) {
+	c := &model.Contact{ID: "c",
+		Attributes: map[string]any{"small": 1e-7, "big": 1e21, "int": 42, "neg": -0.5, "html": "<b>&</b>", "uni": "é 日本 🎉 a\u2028b",
+			"ctl": "\x00\x1f\"\\", "nested": map[string]any{"list": []any{0.1, nil, true, "x"}, "empty": map[string]any{}}, "none": nil},
+		Scores: map[string]int64{"engagement": 23, "fit": -15, "z": math.MaxInt64, "a": math.MinInt64},
+		Tags:   []string{"trial", "<tag>", "é"}, Segments: []string{"a", "b"}}
+	r := &ContactRecord{Contact: c}
+	require.NoError(t, EncodeParts(r))
+	got := &model.Contact{}
+	require.NoError(t, DecodeContactJSON(got, r.Attributes, r.Scores, r.Tags, r.Segments))
+	want := &model.Contact{Attributes: map[string]any{}, Scores: map[string]int64{}}
+	for _, p := range []struct {
+		raw string
+		dst any
+	}{{r.Attributes, &want.Attributes}, {r.Scores, &want.Scores}, {r.Tags, &want.Tags}, {r.Segments, &want.Segments}} {
+		require.NoError(t, json.Unmarshal([]byte(p.raw), p.dst))
+	}
+	assert.Equal(t, want.Attributes, got.Attributes)
+	assert.Equal(t, want.Scores, got.Scores)
+	assert.Equal(t, want.Tags, got.Tags)
+	assert.Equal(t, want.Segments, got.Segments)
+
+	empty := &model.Contact{}
+	require.NoError(t, DecodeContactJSON(empty, "", "", "", ""))
+	assert.NotNil(t, empty.Attributes)
+	assert.NotNil(t, empty.Scores)
+	assert.Equal(t, []string{}, empty.Tags)
+	assert.Error(t, DecodeContactJSON(&model.Contact{}, `{"a":`, "", "", ""), "a broken column is an error")
+}

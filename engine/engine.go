@@ -517,11 +517,20 @@ func (e *Engine) deadEvent(m jetstream.Msg, id string, err error) store.DeadEven
 // publishes, so this costs no round trip; a lost ack only means a
 // redelivery, which the store's record skips.
 func (e *Engine) ack(msgs []pending) {
+	// Each ack is its own message: one that fails says nothing of the
+	// next, and a message left unacked waits AckWait (30 s) to come again.
+	var failed int
+	var first error
 	for _, p := range msgs {
 		if err := p.msg.Ack(); err != nil {
-			e.log.Warn("ack event", "subject", p.msg.Subject(), "err", err)
-			return
+			if failed == 0 {
+				first = err
+			}
+			failed++
 		}
+	}
+	if failed > 0 {
+		e.log.Warn("ack events", "failed", failed, "of", len(msgs), "err", first)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/scoreflow/scoreflow/flows"
 	"github.com/scoreflow/scoreflow/model"
@@ -44,13 +45,22 @@ func EventChange(eventType string) Change {
 		return c.(Change)
 	}
 	c := Change("event:" + eventType)
-	eventChanges.Store(eventType, c)
+	if internedEventChanges.Add(1) <= maxInternedEventChanges {
+		eventChanges.Store(eventType, c)
+	}
 	return c
 }
 
 // eventChanges interns EventChange's answers: one is asked for every event,
-// and event types are few (the built-in ones and a workspace's custom ones).
-var eventChanges sync.Map
+// and a workspace's event types are few. Types are the senders' to name,
+// though, so the table stops growing at maxInternedEventChanges; past it a
+// new type costs its concatenation, as every type did before.
+var (
+	eventChanges         sync.Map
+	internedEventChanges atomic.Int64
+)
+
+const maxInternedEventChanges = 4096
 
 // Segment is a compiled segment.
 type Segment struct {

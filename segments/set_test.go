@@ -2,6 +2,7 @@ package segments_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -238,4 +239,15 @@ func TestNextChangePrunesUnderNotAndAny(t *testing.T) {
 	next, err = seg.NextChange(history{values: map[string]any{"score": int64(5), "last_activity_at": seen}}, now)
 	require.NoError(t, err)
 	assert.Equal(t, seen.Add(24*time.Hour+time.Millisecond), next)
+}
+
+// EventChange interns a bounded number of types: senders name their own,
+// and every answer is the same Change whether interned or not.
+func TestEventChangeInternsABoundedTable(t *testing.T) {
+	for i := 0; i < segments.MaxInternedEventChanges+100; i++ {
+		typ := fmt.Sprintf("type-%d", i)
+		assert.Equal(t, segments.Change("event:"+typ), segments.EventChange(typ))
+	}
+	assert.LessOrEqual(t, segments.InternedEventChanges(), segments.MaxInternedEventChanges)
+	assert.Equal(t, segments.Change("event:type-1"), segments.EventChange("type-1"), "an interned type answers the same")
 }

@@ -102,6 +102,8 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	job := store.LabJob{ID: "j1", RunID: "r1", State: store.LabJobDone, Draft: []byte(`{"add":[]}`), Cursor: "c9", Done: 40, Total: 40,
 		Actor: "ops", Created: time.UnixMilli(1_700_000_000_000).UTC(), Updated: time.UnixMilli(1_700_000_001_000).UTC()}
 	require.NoError(t, a.Store.PutLabJob(ctx, job))
+	relay := store.MergeRelay{ID: "merge-in-c7", Cause: "e7", Event: []byte(`{"id":"merge-in-c7","type":"$merge_in"}`)}
+	addRelay(t, a.Store, relay)
 	require.NoError(t, a.Shutdown(ctx))
 
 	url := pgtest.URL(t)
@@ -120,6 +122,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	jobs, err := pg.LabJobs(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []store.LabJob{job}, jobs, "lab apply jobs are copied (an unfinished one resumes on the copy)")
+	assert.Equal(t, []store.MergeRelay{relay}, relays(t, pg, relay.Cause), "merge relays are copied (a redelivered cause publishes them again)")
 	require.NoError(t, pg.Close())
 	assert.Equal(t, before, after, "the copy answers as the original")
 
@@ -133,6 +136,30 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	apptest.WaitIdle(t, b)
 	apptest.CheckLedger(t, b, "c1")
 	assert.Equal(t, uint64(1), b.Engine.Stats().Applied, "only the new event is applied")
+}
+
+// addRelay keeps a merge relay in st, as a merge step does in its batch.
+func addRelay(t *testing.T, st store.Store, r store.MergeRelay) {
+	t.Helper()
+	tx, err := st.Begin(context.Background())
+	require.NoError(t, err)
+	rtx, ok := tx.(store.MergeRelayTx)
+	require.True(t, ok, "the store keeps merge relays")
+	require.NoError(t, rtx.AddMergeRelay(r, time.UnixMilli(1_700_000_002_000)))
+	require.NoError(t, tx.Commit())
+}
+
+// relays lists the merge relays cause made in st.
+func relays(t *testing.T, st store.Store, cause string) []store.MergeRelay {
+	t.Helper()
+	tx, err := st.Begin(context.Background())
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	rtx, ok := tx.(store.MergeRelayTx)
+	require.True(t, ok, "the store keeps merge relays")
+	out, err := rtx.MergeRelays([]string{cause})
+	require.NoError(t, err)
+	return out
 }
 
 // storeSnapshot is everything a store answers, for comparing two stores.

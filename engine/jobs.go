@@ -184,6 +184,21 @@ func (e *Engine) RunTimePass(ctx context.Context) (int, error) {
 		})
 }
 
+// evaluateTimed evaluates every time-based segment for one contact and
+// schedules its next pass, with the window memo on: it is off again before
+// the moves it queued are applied.
+func (u *unit) evaluateTimed(cs *contactState, cause *model.Event, queue *[]*model.Event) error {
+	if u.windows.start() {
+		defer u.windows.end()
+	}
+	for _, seg := range u.flows.segments.Timed() {
+		if err := u.evaluate(cs, seg, cause, queue); err != nil {
+			return err
+		}
+	}
+	return u.scheduleTimePass(cs)
+}
+
 // timePass evaluates every time-based segment for one contact, then lets
 // the changes cascade; it always moves next_eval_at, so a due contact is
 // never visited twice for the same moment.
@@ -191,12 +206,7 @@ func (u *unit) timePass(cs *contactState) error {
 	cs.changes = nil
 	cause := u.syntheticEvent("time_pass", cs.c.ID, "segments")
 	var queue []*model.Event
-	for _, seg := range u.flows.segments.Timed() {
-		if err := u.evaluate(cs, seg, cause, &queue); err != nil {
-			return err
-		}
-	}
-	if err := u.scheduleTimePass(cs); err != nil {
+	if err := u.evaluateTimed(cs, cause, &queue); err != nil {
 		return err
 	}
 	// The pass also catches up segments on account fields, whose account

@@ -26,7 +26,11 @@ func (u *unit) reevaluate(cs *contactState, cause *model.Event, queue *[]*model.
 		cs.changes = cs.changes[:0]
 		return nil
 	}
-	timed := false
+	if u.windows.start() {
+		defer u.windows.end()
+	}
+	timed := u.timedBuf[:0]
+	defer func() { u.timedBuf = timed[:0] }()
 	for round := 0; len(cs.changes) > 0; round++ {
 		if round > len(set.List) {
 			return fmt.Errorf("segment evaluation for %s did not settle", cs.c.ID)
@@ -37,11 +41,13 @@ func (u *unit) reevaluate(cs *contactState, cause *model.Event, queue *[]*model.
 			if err := u.evaluate(cs, seg, cause, queue); err != nil {
 				return err
 			}
-			timed = timed || seg.TimeBased
+			if seg.TimeBased && !slices.Contains(timed, seg) {
+				timed = append(timed, seg)
+			}
 		}
 	}
-	if timed {
-		return u.scheduleTimePass(cs)
+	if len(timed) > 0 {
+		return u.scheduleChanged(cs, timed)
 	}
 	return nil
 }
@@ -84,17 +90,54 @@ func (u *unit) evaluate(cs *contactState, seg *segments.Segment, cause *model.Ev
 // scheduleTimePass stores the next moment any time-based segment can change
 // for the contact, so the scheduled pass visits only contacts that are due.
 func (u *unit) scheduleTimePass(cs *contactState) error {
-	var next time.Time
+	next, err := u.nextChange(cs, u.flows.segments.Timed(), time.Time{})
+	if err != nil {
+		return err
+	}
+	u.setNextEval(cs, next)
+	return nil
+}
+
+// scheduleChanged moves the contact's next time pass after an event changed
+// what the time-based segments in changed read. The others read nothing
+// that changed, so the moments they can next change are where they were,
+// and no later than the next pass already stored: the earlier of that and
+// the changed segments' moments is never late. It may be early (a changed
+// segment's moment moved later), which costs one pass that finds nothing
+// to do and stores the exact moment. A contact already due stays due: its
+// pass evaluates every time-based segment, which this event did not.
+func (u *unit) scheduleChanged(cs *contactState, changed []*segments.Segment) error {
+	var stored time.Time
+	if cs.rec.NextEvalAt != 0 {
+		stored = time.UnixMilli(cs.rec.NextEvalAt)
+	}
+	next, err := u.nextChange(cs, changed, stored)
+	if err != nil {
+		return err
+	}
+	u.setNextEval(cs, next)
+	return nil
+}
+
+// nextChange is the earliest of from (zero = none) and the moments at which
+// segs can next change for the contact (zero when none can).
+func (u *unit) nextChange(cs *contactState, segs []*segments.Segment, from time.Time) (time.Time, error) {
+	next := from
 	h := contactSubject{u: u, c: cs.c}
-	for _, seg := range u.flows.segments.Timed() {
+	for _, seg := range segs {
 		t, err := seg.NextChange(h, u.now)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
 	}
+	return next, nil
+}
+
+// setNextEval stores next (zero = no pass) as the contact's next pass.
+func (u *unit) setNextEval(cs *contactState, next time.Time) {
 	var at int64
 	if !next.IsZero() {
 		at = next.UnixMilli()
@@ -103,13 +146,15 @@ func (u *unit) scheduleTimePass(cs *contactState) error {
 		cs.rec.NextEvalAt = at
 		cs.touched = true // a full write when anything else changed too
 	}
-	return nil
 }
 
 // ScoreChangeEdges are the oldest of the contact's score history rows in a
 // window and the first stamped ahead of it (segments.History, for
 // score_change windows).
 func (s contactSubject) ScoreChangeEdges(dimension string, since, now time.Time) (time.Time, time.Time, error) {
+	if f, ok := s.u.windows.score(s.c.ID, dimension, since, now); ok {
+		return f.oldest, f.ahead, nil
+	}
 	oldest, ahead, err := s.u.tx.ScoreChangeEdges(s.c.ID, dimension, since, now)
 	return oldest, ahead, asStoreFailure(err)
 }
@@ -117,6 +162,9 @@ func (s contactSubject) ScoreChangeEdges(dimension string, since, now time.Time)
 // OldestEvent finds the oldest of the contact's events that a behaviour
 // window holds (segments.History).
 func (s contactSubject) OldestEvent(q flows.BehaviourQuery) (time.Time, bool, error) {
+	if f, ok := s.u.windows.event(s.c.ID, q); ok {
+		return f.oldest, f.found, nil
+	}
 	if q.Where == nil {
 		t, ok, err := s.u.tx.OldestContactEvent(s.c.ID, q.Type, q.Since)
 		return t, ok, asStoreFailure(err)

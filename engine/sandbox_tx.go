@@ -346,6 +346,25 @@ func (t *memTx) ScoreChangeEdges(contactID, dimension string, since, now time.Ti
 	return msTime(oldest), msTime(ahead), nil
 }
 
+// EventWindow implements store.WindowFacts over the kept events.
+func (t *memTx) EventWindow(contactID, eventType string, since time.Time) (int, time.Time, error) {
+	list := t.since(contactID, eventType, since)
+	if len(list) == 0 {
+		return 0, time.Time{}, nil
+	}
+	return len(list), list[0].ts, nil
+}
+
+// ScoreWindowFacts implements store.WindowFacts over the kept rows.
+func (t *memTx) ScoreWindowFacts(contactID, dimension string, since, now time.Time) (float64, time.Time, time.Time, error) {
+	sum, err := t.ScoreChange(contactID, dimension, since, now)
+	if err != nil {
+		return 0, time.Time{}, time.Time{}, err
+	}
+	oldest, ahead, err := t.ScoreChangeEdges(contactID, dimension, since, now)
+	return sum, oldest, ahead, err
+}
+
 func msTime(ms int64) time.Time {
 	if ms == 0 {
 		return time.Time{}

@@ -29,12 +29,18 @@ func (s contactSubject) Value(field string) (any, bool) {
 // ScoreChange answers a score_change leaf from the score history, this
 // batch's rows included.
 func (s contactSubject) ScoreChange(q flows.ScoreChangeQuery) (float64, error) {
+	if s.u.windows.on {
+		return s.scoreChangeRemembering(q)
+	}
 	v, err := s.u.tx.ScoreChange(s.c.ID, q.Dimension, q.Since, q.Until)
 	return v, asStoreFailure(err)
 }
 
 // CountEvents answers a behaviour leaf from the timeline.
 func (s contactSubject) CountEvents(q flows.BehaviourQuery) (int, error) {
+	if s.u.windows.on && !q.Since.IsZero() {
+		return s.countRemembering(q)
+	}
 	if q.Where == nil {
 		n, err := s.u.tx.CountContactEvents(s.c.ID, q.Type, q.Since)
 		return n, asStoreFailure(err)

@@ -28,6 +28,8 @@ type unit struct {
 	settings *model.Settings
 	seen     map[string]bool // ids applied before this batch or earlier in it
 	contacts map[string]*contactState
+	windows  windowMemo // what an evaluation read, for its time pass (window_memo.go)
+	timedBuf []*segments.Segment
 	stats    map[statKey]*store.NodeStats
 	applied  int // events inserted in this batch, for the per-minute counter
 	failures []store.RunFailure

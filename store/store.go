@@ -203,6 +203,7 @@ type Tx interface {
 	// filter without time leaves changes nothing.
 	ScheduleBoundaries(f *flows.Filter, now time.Time) error
 	ScoreWindow // score velocity reads (score_window.go)
+	WindowFacts // a window's count or sum and its edges in one read (window_facts.go)
 	IdentityTx  // merges (identity.go)
 
 	Commit() error

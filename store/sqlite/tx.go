@@ -38,6 +38,7 @@ type statements struct {
 	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
 	oldestEvent, countEvents, fenceEpochs       *sql.Stmt
 	scoreChange, scoreChangeEdges               *sql.Stmt // score_window.go
+	eventWindow, scoreWindowFacts               *sql.Stmt // window_facts.go
 }
 
 func (s *Store) prepare(ctx context.Context) (*statements, error) {
@@ -93,6 +94,8 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.insertEvent, `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.scoreChange, scoreChangeSQL)
 	p(&st.scoreChangeEdges, scoreChangeEdgesSQL)
+	p(&st.eventWindow, eventWindowSQL)
+	p(&st.scoreWindowFacts, scoreWindowFactsSQL)
 	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.countEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`)

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SegmentMovers", testSegmentMovers},
 		{"ScheduleBoundaries", testScheduleBoundaries},
 		{"TxScoreWindow", testScoreWindow},
+		{"TxWindowFacts", testWindowFacts},
 		{"ScoreChangeFilters", testScoreChangeFilters},
 		{"DecayDue", testDecayDue},
 		{"ScoreHistogram", testScoreHistogram},

@@ -51,6 +51,12 @@ type Store struct {
 	stmts    *statements
 	prepErr  error
 
+	// raw are the hot statements of the writer's driver connection
+	// (raw_stmts.go); rawMu guards the pointer, not the statements, which
+	// only the transaction holding that connection runs.
+	rawMu sync.Mutex
+	raw   *rawStatements
+
 	// applied lists the migrations this Open applied.
 	applied []string
 
@@ -143,7 +149,14 @@ func (s *Store) checkpointLoop() {
 func (s *Store) Close() error {
 	close(s.stop)
 	<-s.stopped
-	return errors.Join(s.generation.Close(), s.checkpoint.Close(), s.read.Close(), s.write.Close())
+	var raw error
+	s.rawMu.Lock()
+	if s.raw != nil {
+		raw = s.raw.close()
+		s.raw = nil
+	}
+	s.rawMu.Unlock()
+	return errors.Join(raw, s.generation.Close(), s.checkpoint.Close(), s.read.Close(), s.write.Close())
 }
 
 // Migrate applies pending migrations to the database file (creating it)

@@ -17,29 +17,60 @@ import (
 // writer connection and rebound to each transaction, because the hot path
 // runs them thousands of times a second.
 type sqliteTx struct {
-	ctx   context.Context
+	ctx context.Context
+	// conn is the writer's connection, held from Begin to Commit or
+	// Rollback: raw's statements were prepared on it (raw_stmts.go).
+	conn  *sql.Conn
 	tx    *sql.Tx
 	st    *statements
+	raw   *rawStatements
 	bound map[*sql.Stmt]*sql.Stmt
 }
 
 type statements struct {
-	accounts                                    accountStatements // accounts.go
-	identity                                    identityStatements
-	loadContact, contactByEmail, saveContact    *sql.Stmt
-	updateContact, updateContactParts           *sql.Stmt
-	touchActivity                               *sql.Stmt
-	insertEvent, insertLedger, touchContact     *sql.Stmt
-	countEntries, countEntriesEver, recordEntry *sql.Stmt
-	recordFailure, addStats, enqueueWebhook     *sql.Stmt
-	contactEvents, contactEventsAll             *sql.Stmt
-	countContactEvents, countContactEventsAll   *sql.Stmt
-	oldestEvents, addMember, removeMember       *sql.Stmt
-	parkRun, takeRun, markDecayed, decayedAt    *sql.Stmt
-	oldestEvent, countEvents, fenceEpochs       *sql.Stmt
-	scoreChange, scoreChangeEdges               *sql.Stmt // score_window.go
-	eventWindow, scoreWindowFacts               *sql.Stmt // window_facts.go
+	accounts                                  accountStatements // accounts.go
+	identity                                  identityStatements
+	loadContact, contactByEmail               *sql.Stmt
+	countEntries, countEntriesEver            *sql.Stmt
+	recordFailure, enqueueWebhook             *sql.Stmt
+	contactEvents, contactEventsAll           *sql.Stmt
+	countContactEvents, countContactEventsAll *sql.Stmt
+	oldestEvents, addMember, removeMember     *sql.Stmt
+	parkRun, takeRun, markDecayed, decayedAt  *sql.Stmt
+	oldestEvent, countEvents, fenceEpochs     *sql.Stmt
+	scoreChange, scoreChangeEdges             *sql.Stmt // score_window.go
+	eventWindow, scoreWindowFacts             *sql.Stmt // window_facts.go
 }
+
+// The SQL of the statements rawStatements also prepares (raw_stmts.go).
+const (
+	saveContactSQL = `INSERT INTO contacts (` + contactColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
+		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
+		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
+		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at,
+		account_id = excluded.account_id`
+	// A known row whose email, account and disqualification did not change
+	// is updated without them: SQLite rewrites an index entry only
+	// for an index on a column the SET names, and the upsert names every
+	// one (0.5 of the upsert's time for a score change, 10,000 contacts).
+	// next_eval_at is always written: a batch's evaluation of the contact
+	// is what it says, even where the store marked the row due meanwhile
+	// (DueAccountMembers), and NULL to NULL leaves its partial index alone.
+	updateContactSQL = `UPDATE contacts SET attributes = ?, scores = ?, score = ?, grade = ?, tags = ?, deal_stage = ?,
+		disqualify_reason = ?, segments = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`
+	updateContactPartsSQL = `UPDATE contacts SET attributes = ?, scores = ?, tags = ?, deal_stage = ?,
+		disqualify_reason = ?, segments = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`
+	touchActivitySQL = `UPDATE contacts SET last_activity_at = ?, next_eval_at = ? WHERE id = ?`
+	touchContactSQL  = `UPDATE contacts SET email = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`
+	insertEventSQL   = `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertLedgerSQL  = `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	recordEntrySQL = `INSERT INTO flow_entries (flow_id, contact_id, at) VALUES (?, ?, ?)`
+	addStatsSQL    = `INSERT INTO flow_stats (flow_id, node_id, minute, entered, completed, failed) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (flow_id, node_id, minute) DO UPDATE SET entered = entered + excluded.entered,
+		completed = completed + excluded.completed, failed = failed + excluded.failed`
+)
 
 func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	var st statements
@@ -61,24 +92,6 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	// an email has (25-30 µs against 6-12 µs a lookup, in a batch's
 	// transaction), and each identify naming a new email asks.
 	p(&st.contactByEmail, `SELECT id, created_at FROM contacts WHERE email = ?`)
-	p(&st.saveContact, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
-		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
-		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
-		segments = excluded.segments, last_activity_at = excluded.last_activity_at, next_eval_at = excluded.next_eval_at,
-		account_id = excluded.account_id`)
-	// A known row whose email, account and disqualification did not change
-	// is updated without them: SQLite rewrites an index entry only
-	// for an index on a column the SET names, and the upsert names every
-	// one (0.5 of the upsert's time for a score change, 10,000 contacts).
-	// next_eval_at is always written: a batch's evaluation of the contact
-	// is what it says, even where the store marked the row due meanwhile
-	// (DueAccountMembers), and NULL to NULL leaves its partial index alone.
-	p(&st.updateContact, `UPDATE contacts SET attributes = ?, scores = ?, score = ?, grade = ?, tags = ?, deal_stage = ?,
-		disqualify_reason = ?, segments = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
-	p(&st.updateContactParts, `UPDATE contacts SET attributes = ?, scores = ?, tags = ?, deal_stage = ?,
-		disqualify_reason = ?, segments = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
-	p(&st.touchActivity, `UPDATE contacts SET last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
 	p(&st.fenceEpochs, `SELECT part, epoch FROM partition_epochs`)
 	// ORDER BY ts alone walks the (contact_id, type, ts) index without a sort.
 	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts`)
@@ -90,21 +103,13 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.decayedAt, `SELECT decayed_at FROM score_decay WHERE contact_id = ? AND dimension = ?`)
 	p(&st.markDecayed, `INSERT INTO score_decay (contact_id, dimension, decayed_at) VALUES (?, ?, ?)
 		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
-	p(&st.touchContact, `UPDATE contacts SET email = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`)
-	p(&st.insertEvent, `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.scoreChange, scoreChangeSQL)
 	p(&st.scoreChangeEdges, scoreChangeEdgesSQL)
 	p(&st.eventWindow, eventWindowSQL)
 	p(&st.scoreWindowFacts, scoreWindowFactsSQL)
-	p(&st.insertLedger, `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.countEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`)
 	p(&st.countEntriesEver, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`)
-	p(&st.recordEntry, `INSERT INTO flow_entries (flow_id, contact_id, at) VALUES (?, ?, ?)`)
 	p(&st.recordFailure, `INSERT INTO run_failures (flow_id, flow_version, contact_id, event_id, node_id, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	p(&st.addStats, `INSERT INTO flow_stats (flow_id, node_id, minute, entered, completed, failed) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (flow_id, node_id, minute) DO UPDATE SET entered = entered + excluded.entered,
-		completed = completed + excluded.completed, failed = failed + excluded.failed`)
 	p(&st.countEvents, `INSERT INTO event_minutes (minute, events) VALUES (?, ?)
 		ON CONFLICT (minute) DO UPDATE SET events = events + excluded.events`)
 	p(&st.enqueueWebhook, `INSERT INTO webhook_outbox (key, url, headers, body, status, attempts, next_at, created_at)
@@ -128,11 +133,24 @@ func (s *Store) Begin(ctx context.Context) (store.Tx, error) {
 	if s.prepErr != nil {
 		return nil, s.prepErr
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin batch: %w", err)
 	}
-	return &sqliteTx{ctx: ctx, tx: tx, st: s.stmts, bound: map[*sql.Stmt]*sql.Stmt{}}, nil
+	var raw *rawStatements
+	if err := conn.Raw(func(dc any) error {
+		raw, err = s.rawFor(dc)
+		return err
+	}); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin batch: %w", err)
+	}
+	return &sqliteTx{ctx: ctx, conn: conn, tx: tx, st: s.stmts, raw: raw, bound: map[*sql.Stmt]*sql.Stmt{}}, nil
 }
 
 // stmt binds a prepared statement to this transaction once; binding on
@@ -147,17 +165,30 @@ func (t *sqliteTx) stmt(s *sql.Stmt) *sql.Stmt {
 }
 
 func (t *sqliteTx) Commit() error {
-	if err := t.tx.Commit(); err != nil {
+	err := t.tx.Commit()
+	t.release()
+	if err != nil {
 		return fmt.Errorf("commit batch: %w", err)
 	}
 	return nil
 }
 
 func (t *sqliteTx) Rollback() error {
-	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+	err := t.tx.Rollback()
+	t.release()
+	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("roll back batch: %w", err)
 	}
 	return nil
+}
+
+// release gives the writer's connection back to its pool once the
+// transaction is over; a second call does nothing.
+func (t *sqliteTx) release() {
+	if t.conn != nil {
+		_ = t.conn.Close()
+		t.conn = nil
+	}
 }
 
 // SeenEvents looks ids up in chunks that stay under SQLite's variable limit.
@@ -240,7 +271,7 @@ func (t *sqliteTx) SaveContact(r *store.ContactRecord) error {
 	if done, err := t.updateKnown(r, &now, n); done || err != nil {
 		return err
 	}
-	if _, err := t.stmt(t.st.saveContact).Exec(c.ID, n.email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
+	if _, err := t.raw.saveContact.exec(t.ctx, c.ID, n.email, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags,
 		c.DealStage, n.disqAt, n.reason, r.Segments, ms(c.CreatedAt), n.lastAct, n.nextEval, n.account); err != nil {
 		return fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
@@ -277,20 +308,20 @@ func (t *sqliteTx) updateKnown(r *store.ContactRecord, now *store.StoredColumns,
 		return false, nil
 	}
 	c := r.Contact
-	var res sql.Result
+	var rows int64
 	var err error
 	if was.Score != now.Score || was.Grade != now.Grade {
-		res, err = t.stmt(t.st.updateContact).Exec(r.Attributes, r.Scores, c.Score, c.Grade, r.Tags, c.DealStage,
+		rows, err = t.raw.updateContact.exec(t.ctx, r.Attributes, r.Scores, c.Score, c.Grade, r.Tags, c.DealStage,
 			n.reason, r.Segments, n.lastAct, n.nextEval, c.ID)
 	} else {
-		res, err = t.stmt(t.st.updateContactParts).Exec(r.Attributes, r.Scores, r.Tags, c.DealStage,
+		rows, err = t.raw.updateParts.exec(t.ctx, r.Attributes, r.Scores, r.Tags, c.DealStage,
 			n.reason, r.Segments, n.lastAct, n.nextEval, c.ID)
 	}
 	if err != nil {
 		return false, fmt.Errorf("save contact %s: %w", c.ID, err)
 	}
-	if rows, err := res.RowsAffected(); err != nil || rows == 0 {
-		return false, err
+	if rows == 0 {
+		return false, nil
 	}
 	r.Stored = now
 	return true, nil
@@ -304,9 +335,9 @@ func (t *sqliteTx) TouchContact(r *store.ContactRecord) error {
 	n := nullableOf(&now)
 	var err error
 	if was := r.Stored; was != nil && was.Email == now.Email {
-		_, err = t.stmt(t.st.touchActivity).Exec(n.lastAct, n.nextEval, c.ID)
+		_, err = t.raw.touchActivity.exec(t.ctx, n.lastAct, n.nextEval, c.ID)
 	} else {
-		_, err = t.stmt(t.st.touchContact).Exec(n.email, n.lastAct, n.nextEval, c.ID)
+		_, err = t.raw.touchContact.exec(t.ctx, n.email, n.lastAct, n.nextEval, c.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("touch contact %s: %w", c.ID, err)
@@ -335,7 +366,7 @@ func (t *sqliteTx) InsertEvent(ev *model.Event, contactID string, appliedAt time
 	if err != nil {
 		return fmt.Errorf("insert event %s: traits: %w", ev.ID, err)
 	}
-	if _, err := t.stmt(t.st.insertEvent).Exec(ev.ID, contactID, ev.Type, ms(ev.Timestamp), props, traits, ms(appliedAt)); err != nil {
+	if _, err := t.raw.insertEvent.exec(t.ctx, ev.ID, contactID, ev.Type, ms(ev.Timestamp), props, traits, ms(appliedAt)); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("insert event %s: applied before: %w", ev.ID, model.ErrConflict)
 		}
@@ -361,7 +392,7 @@ func jsonColumn(raw []byte, m map[string]any) (sql.NullString, error) {
 }
 
 func (t *sqliteTx) InsertLedger(e *model.LedgerEntry) error {
-	if _, err := t.stmt(t.st.insertLedger).Exec(e.ContactID, e.Score, e.Delta, e.Value, e.Flow, e.FlowVersion, e.Node,
+	if _, err := t.raw.insertLedger.exec(t.ctx, e.ContactID, e.Score, e.Delta, e.Value, e.Flow, e.FlowVersion, e.Node,
 		e.EventID, nullIfEmpty(e.Reason), ms(e.At), ms(e.CausedAt())); err != nil {
 		return fmt.Errorf("insert ledger row for %s: %w", e.ContactID, err)
 	}
@@ -385,7 +416,7 @@ func (t *sqliteTx) CountEntries(flowID, contactID string, since time.Time) (int,
 }
 
 func (t *sqliteTx) RecordEntry(flowID, contactID string, at time.Time) error {
-	if _, err := t.stmt(t.st.recordEntry).Exec(flowID, contactID, ms(at)); err != nil {
+	if _, err := t.raw.recordEntry.exec(t.ctx, flowID, contactID, ms(at)); err != nil {
 		return fmt.Errorf("record entry of %s into %s: %w", contactID, flowID, err)
 	}
 	return nil
@@ -400,9 +431,8 @@ func (t *sqliteTx) RecordRunFailure(f store.RunFailure) error {
 }
 
 func (t *sqliteTx) AddNodeStats(stats []store.NodeStats) error {
-	st := t.stmt(t.st.addStats)
 	for _, n := range stats {
-		if _, err := st.Exec(n.FlowID, n.NodeID, ms(n.Minute), n.Entered, n.Completed, n.Failed); err != nil {
+		if _, err := t.raw.addStats.exec(t.ctx, n.FlowID, n.NodeID, ms(n.Minute), n.Entered, n.Completed, n.Failed); err != nil {
 			return fmt.Errorf("add run counters of %s: %w", n.FlowID, err)
 		}
 	}

@@ -42,19 +42,20 @@ func (s *Store) MergedFrom(ctx context.Context, id string) ([]string, error) {
 // identityStatements are the lookups a batch makes for every new contact
 // (is its id an alias, was it anonymous), prepared once instead of per call.
 type identityStatements struct {
-	resolveAlias, markAnonymous, isAnonymous *sql.Stmt
+	markAnonymous, isAnonymous *sql.Stmt
 }
 
 func prepareIdentity(st *identityStatements, p func(dst **sql.Stmt, q string)) {
-	p(&st.resolveAlias, `SELECT contact_id FROM contact_aliases WHERE id = ?`)
 	p(&st.markAnonymous, `INSERT INTO anonymous_contacts (id) VALUES (?) ON CONFLICT DO NOTHING`)
 	p(&st.isAnonymous, `SELECT 1 FROM anonymous_contacts WHERE id = ?`)
 }
 
+const resolveAliasSQL = `SELECT contact_id FROM contact_aliases WHERE id = ?`
+
 // ResolveAlias implements store.IdentityTx.
 func (t *sqliteTx) ResolveAlias(id string) (string, error) {
 	var into string
-	err := t.stmt(t.st.identity.resolveAlias).QueryRow(id).Scan(&into)
+	err := t.raw.resolveAlias.queryRow(t.ctx, []any{&into}, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -26,6 +26,7 @@ import (
 type rawStmt struct {
 	s    *sqlite3.SQLiteStmt
 	args []driver.NamedValue
+	dest []driver.Value // a query's row (raw_query.go)
 }
 
 // rawStatements are the hot statements of one driver connection.
@@ -36,6 +37,10 @@ type rawStatements struct {
 	insertEvent, insertLedger, recordEntry  *rawStmt
 	saveContact, updateContact, updateParts *rawStmt
 	touchActivity, touchContact, addStats   *rawStmt
+
+	loadContact, contactByEmail, resolveAlias *rawStmt
+	countEntries, countEntriesEver            *rawStmt
+	eventWindow, scoreWindowFacts             *rawStmt
 }
 
 // rawFor returns the hot statements of the writer's driver connection dc,
@@ -64,9 +69,8 @@ func (s *Store) rawFor(dc any) (*rawStatements, error) {
 	return r, nil
 }
 
-// prepareRaw prepares the hot statements on c. The SQL is the same text
-// as the database/sql statements of prepare, which keeps serving the
-// colder paths.
+// prepareRaw prepares the hot statements on c; prepare keeps the colder
+// ones on database/sql.
 func prepareRaw(c *sqlite3.SQLiteConn) (*rawStatements, error) {
 	r := &rawStatements{conn: c}
 	for _, p := range []struct {
@@ -82,6 +86,13 @@ func prepareRaw(c *sqlite3.SQLiteConn) (*rawStatements, error) {
 		{&r.touchActivity, touchActivitySQL},
 		{&r.touchContact, touchContactSQL},
 		{&r.addStats, addStatsSQL},
+		{&r.loadContact, loadContactSQL},
+		{&r.contactByEmail, contactByEmailSQL},
+		{&r.resolveAlias, resolveAliasSQL},
+		{&r.countEntries, countEntriesSQL},
+		{&r.countEntriesEver, countEntriesEverSQL},
+		{&r.eventWindow, eventWindowSQL},
+		{&r.scoreWindowFacts, scoreWindowFactsSQL},
 	} {
 		ds, err := c.Prepare(p.sql)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scoreflow/scoreflow/model"
+	"github.com/scoreflow/scoreflow/store"
 )
 
 func TestDriverValueMatchesDatabaseSQL(t *testing.T) {
@@ -138,4 +139,107 @@ func BenchmarkInsertEvent(b *testing.B) {
 			require.NoError(b, tx.Commit())
 		})
 	}
+}
+
+func TestScanRowAsDatabaseSQL(t *testing.T) {
+	var s string
+	var i int
+	var i64 int64
+	var f float64
+	var ns sql.NullString
+	var ni sql.NullInt64
+	ok := []struct {
+		name string
+		dest any
+		v    driver.Value
+		want any
+	}{
+		{"text", &s, "a", "a"},
+		{"blob into string", &s, []byte("b"), "b"},
+		{"integer into string", &s, int64(12), "12"},
+		{"int", &i, int64(7), 7},
+		{"int64", &i64, int64(-7), int64(-7)},
+		{"text into int64", &i64, "42", int64(42)},
+		{"float", &f, 1.5, 1.5},
+		{"integer into float", &f, int64(2), 2.0},
+		{"null NullString", &ns, nil, sql.NullString{}},
+		{"NullString", &ns, "x", sql.NullString{String: "x", Valid: true}},
+		{"null NullInt64", &ni, nil, sql.NullInt64{}},
+		{"NullInt64", &ni, int64(5), sql.NullInt64{Int64: 5, Valid: true}},
+	}
+	for _, c := range ok {
+		t.Run(c.name, func(t *testing.T) {
+			require.NoError(t, scanRow([]driver.Value{c.v}, []any{c.dest}))
+			assert.Equal(t, c.want, reflectDeref(c.dest))
+		})
+	}
+	bad := []struct {
+		name string
+		dest any
+		v    driver.Value
+	}{
+		{"NULL into string", &s, nil},
+		{"NULL into int", &i, nil},
+		{"text into int", &i, "x"},
+		{"text into float", &f, "1.5"},
+		{"unsupported destination", &[]int{}, int64(1)},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Error(t, scanRow([]driver.Value{c.v}, []any{c.dest}))
+		})
+	}
+	assert.ErrorContains(t, scanRow([]driver.Value{int64(1), int64(2)}, []any{&i}), "2 columns into 1 destinations")
+}
+
+func reflectDeref(p any) any {
+	switch x := p.(type) {
+	case *string:
+		return *x
+	case *int:
+		return *x
+	case *int64:
+		return *x
+	case *float64:
+		return *x
+	case *sql.NullString:
+		return *x
+	case *sql.NullInt64:
+		return *x
+	}
+	return nil
+}
+
+// queryRow says sql.ErrNoRows when nothing matched, scans the first row
+// otherwise; query hands every row over.
+func TestRawQueries(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t)
+	tx, err := s.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	st := tx.(*sqliteTx)
+	var n int
+	require.NoError(t, st.raw.countEntriesEver.queryRow(ctx, []any{&n}, "f", "c"))
+	assert.Equal(t, 0, n)
+	for _, at := range []time.Time{time.UnixMilli(1000), time.UnixMilli(2000), time.UnixMilli(3000)} {
+		require.NoError(t, tx.RecordEntry("f", "c", at))
+	}
+	require.NoError(t, st.raw.countEntries.queryRow(ctx, []any{&n}, "f", "c", int64(2000)))
+	assert.Equal(t, 2, n)
+
+	var into string
+	assert.ErrorIs(t, st.raw.resolveAlias.queryRow(ctx, []any{&into}, "nobody"), sql.ErrNoRows)
+
+	var seen []string
+	require.NoError(t, tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: "a", Email: "x@acme.test", CreatedAt: time.UnixMilli(5)}}))
+	require.NoError(t, tx.SaveContact(&store.ContactRecord{Contact: &model.Contact{ID: "b", Email: "x@acme.test", CreatedAt: time.UnixMilli(4)}}))
+	require.NoError(t, st.raw.contactByEmail.query(ctx, func(row []driver.Value) error {
+		seen = append(seen, row[0].(string))
+		return nil
+	}, "x@acme.test"))
+	assert.ElementsMatch(t, []string{"a", "b"}, seen)
+	id, err := tx.ContactIDByEmail("x@acme.test")
+	require.NoError(t, err)
+	assert.Equal(t, "b", id, "the oldest contact of the email")
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,9 +43,17 @@ type statements struct {
 	eventWindow, scoreWindowFacts             *sql.Stmt // window_facts.go
 }
 
-// The SQL of the statements rawStatements also prepares (raw_stmts.go).
+// The SQL of the statements rawStatements prepares (raw_stmts.go).
 const (
-	saveContactSQL = `INSERT INTO contacts (` + contactColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	loadContactSQL = `SELECT ` + contactColumns + ` FROM contacts WHERE id = ?`
+	// Every contact of the email, the oldest picked in Go: ORDER BY
+	// created_at LIMIT 1 took three times as long for the one row or none
+	// an email has (25-30 µs against 6-12 µs a lookup, in a batch's
+	// transaction), and each identify naming a new email asks.
+	contactByEmailSQL   = `SELECT id, created_at FROM contacts WHERE email = ?`
+	countEntriesSQL     = `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`
+	countEntriesEverSQL = `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`
+	saveContactSQL      = `INSERT INTO contacts (` + contactColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
@@ -86,12 +95,6 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 		}
 		*dst = stmt
 	}
-	p(&st.loadContact, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`)
-	// Every contact of the email, the oldest picked in Go: ORDER BY
-	// created_at LIMIT 1 took three times as long for the one row or none
-	// an email has (25-30 µs against 6-12 µs a lookup, in a batch's
-	// transaction), and each identify naming a new email asks.
-	p(&st.contactByEmail, `SELECT id, created_at FROM contacts WHERE email = ?`)
 	p(&st.fenceEpochs, `SELECT part, epoch FROM partition_epochs`)
 	// ORDER BY ts alone walks the (contact_id, type, ts) index without a sort.
 	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts`)
@@ -105,10 +108,6 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
 	p(&st.scoreChange, scoreChangeSQL)
 	p(&st.scoreChangeEdges, scoreChangeEdgesSQL)
-	p(&st.eventWindow, eventWindowSQL)
-	p(&st.scoreWindowFacts, scoreWindowFactsSQL)
-	p(&st.countEntries, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`)
-	p(&st.countEntriesEver, `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`)
 	p(&st.recordFailure, `INSERT INTO run_failures (flow_id, flow_version, contact_id, event_id, node_id, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.countEvents, `INSERT INTO event_minutes (minute, events) VALUES (?, ?)
 		ON CONFLICT (minute) DO UPDATE SET events = events + excluded.events`)
@@ -223,8 +222,14 @@ func (t *sqliteTx) SeenEvents(ids []string) (map[string]bool, error) {
 }
 
 func (t *sqliteTx) LoadContact(id string) (*store.ContactRecord, error) {
-	c, err := scanContactRecord(t.stmt(t.st.loadContact).QueryRow(id))
-	if errors.Is(err, sql.ErrNoRows) {
+	var c *store.ContactRecord
+	err := t.raw.loadContact.query(t.ctx, func(row []driver.Value) (err error) {
+		if c == nil {
+			c, err = scanContactRecord(rawRow(row))
+		}
+		return err
+	}, id)
+	if err == nil && c == nil {
 		return nil, nil
 	}
 	if err != nil {
@@ -238,24 +243,20 @@ func (t *sqliteTx) LoadContact(id string) (*store.ContactRecord, error) {
 func (t *sqliteTx) PrefetchContacts([]string) error { return nil }
 
 func (t *sqliteTx) ContactIDByEmail(email string) (string, error) {
-	rows, err := t.stmt(t.st.contactByEmail).Query(email)
-	if err != nil {
-		return "", fmt.Errorf("find contact by email: %w", err)
-	}
-	defer rows.Close()
 	var oldest string
 	var oldestAt int64
-	for rows.Next() {
+	err := t.raw.contactByEmail.query(t.ctx, func(row []driver.Value) error {
 		var id string
 		var at int64
-		if err := rows.Scan(&id, &at); err != nil {
-			return "", fmt.Errorf("find contact by email: %w", err)
+		if err := scanRow(row, []any{&id, &at}); err != nil {
+			return err
 		}
 		if oldest == "" || at < oldestAt {
 			oldest, oldestAt = id, at
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, email)
+	if err != nil {
 		return "", fmt.Errorf("find contact by email: %w", err)
 	}
 	return oldest, nil
@@ -405,9 +406,9 @@ func (t *sqliteTx) CountEntries(flowID, contactID string, since time.Time) (int,
 	var n int
 	var err error
 	if since.IsZero() {
-		err = t.stmt(t.st.countEntriesEver).QueryRow(flowID, contactID).Scan(&n)
+		err = t.raw.countEntriesEver.queryRow(t.ctx, []any{&n}, flowID, contactID)
 	} else {
-		err = t.stmt(t.st.countEntries).QueryRow(flowID, contactID, ms(since)).Scan(&n)
+		err = t.raw.countEntries.queryRow(t.ctx, []any{&n}, flowID, contactID, ms(since))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("count entries of %s into %s: %w", contactID, flowID, err)

@@ -15,7 +15,7 @@ var _ store.WindowFacts = (*sqliteTx)(nil)
 func (t *sqliteTx) EventWindow(contactID, eventType string, since time.Time) (int, time.Time, error) {
 	var n int
 	var oldest sql.NullInt64
-	if err := t.stmt(t.st.eventWindow).QueryRow(contactID, eventType, ms(since)).Scan(&n, &oldest); err != nil {
+	if err := t.raw.eventWindow.queryRow(t.ctx, []any{&n, &oldest}, contactID, eventType, ms(since)); err != nil {
 		return 0, time.Time{}, fmt.Errorf("%s events of %s since %v: %w", eventType, contactID, since, err)
 	}
 	return n, msOrZero(oldest), nil
@@ -27,7 +27,7 @@ func (t *sqliteTx) EventWindow(contactID, eventType string, since time.Time) (in
 func (t *sqliteTx) ScoreWindowFacts(contactID, dimension string, since, now time.Time) (float64, time.Time, time.Time, error) {
 	var sum float64
 	var oldest, ahead sql.NullInt64
-	err := t.stmt(t.st.scoreWindowFacts).QueryRow(contactID, ms(since), ms(now), dimension).Scan(&sum, &oldest, &ahead)
+	err := t.raw.scoreWindowFacts.queryRow(t.ctx, []any{&sum, &oldest, &ahead}, contactID, ms(since), ms(now), dimension)
 	if err != nil {
 		return 0, time.Time{}, time.Time{}, fmt.Errorf("score window of %s on %q: %w", contactID, dimension, err)
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,13 +31,20 @@ func scanAccount(sc interface{ Scan(...any) error }) (*model.Account, error) {
 	return &a, nil
 }
 
+// The account reads of rawStatements (raw_stmts.go).
+const (
+	loadAccountSQL      = `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`
+	takeAccountValueSQL = `UPDATE account_values SET members = members + ? WHERE account_id = ? AND dimension = ? AND value = ? RETURNING members`
+	// The last key of the primary key's (account_id, dimension) range.
+	maxAccountValueSQL = `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`
+)
+
 // accountStatements are the batch's account statements, prepared once.
 type accountStatements struct {
-	load, save, saveScores, addValue, takeValue, dropValue, maxValue *sql.Stmt
+	save, saveScores, addValue, dropValue *sql.Stmt
 }
 
 func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
-	p(&st.load, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`)
 	p(&st.save, `INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, attributes = excluded.attributes, sums = excluded.sums,
 		scores = excluded.scores, score = excluded.score, grade = excluded.grade, members = excluded.members,
@@ -44,10 +52,7 @@ func prepareAccounts(st *accountStatements, p func(dst **sql.Stmt, q string)) {
 	p(&st.saveScores, `UPDATE accounts SET sums = ?, scores = ?, score = ?, grade = ?, members = ?, updated_at = ? WHERE id = ?`)
 	p(&st.addValue, `INSERT INTO account_values (account_id, dimension, value, members) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, dimension, value) DO UPDATE SET members = members + excluded.members`)
-	p(&st.takeValue, `UPDATE account_values SET members = members + ? WHERE account_id = ? AND dimension = ? AND value = ? RETURNING members`)
 	p(&st.dropValue, `DELETE FROM account_values WHERE account_id = ? AND dimension = ? AND value = ?`)
-	// The last key of the primary key's (account_id, dimension) range.
-	p(&st.maxValue, `SELECT MAX(value) FROM account_values WHERE account_id = ? AND dimension = ?`)
 }
 
 // scanAccounts reads every row of an accounts query and closes it.
@@ -69,8 +74,14 @@ func scanAccounts(rows *sql.Rows) ([]*model.Account, error) {
 func (t *sqliteTx) LoadAccounts(ids []string, _ bool) (map[string]*model.Account, error) {
 	out := make(map[string]*model.Account, len(ids))
 	for _, id := range ids {
-		a, err := scanAccount(t.stmt(t.st.accounts.load).QueryRow(id))
-		if errors.Is(err, sql.ErrNoRows) {
+		var a *model.Account
+		err := t.raw.loadAccount.query(t.ctx, func(row []driver.Value) (err error) {
+			if a == nil {
+				a, err = scanAccount(rawRow(row))
+			}
+			return err
+		}, id)
+		if err == nil && a == nil {
 			continue
 		}
 		if err != nil {
@@ -126,7 +137,7 @@ func (t *sqliteTx) AddAccountValues(changes []store.AccountValueChange) error {
 		}
 		// A removal: the row is dropped when no member holds the value.
 		var left int64
-		err := t.stmt(t.st.accounts.takeValue).QueryRow(c.N, c.Account, c.Dimension, c.Value).Scan(&left)
+		err := t.raw.takeAccountValue.queryRow(t.ctx, []any{&left}, c.N, c.Account, c.Dimension, c.Value)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // no member held it: nothing to take (as PostgreSQL's upsert of a negative count, then dropped)
 		}
@@ -147,7 +158,7 @@ func (t *sqliteTx) MaxAccountValues(keys []store.AccountDimension) (map[store.Ac
 	out := make(map[store.AccountDimension]int64, len(keys))
 	for _, k := range keys {
 		var v sql.NullInt64
-		if err := t.stmt(t.st.accounts.maxValue).QueryRow(k.Account, k.Dimension).Scan(&v); err != nil {
+		if err := t.raw.maxAccountValue.queryRow(t.ctx, []any{&v}, k.Account, k.Dimension); err != nil {
 			return nil, fmt.Errorf("max of account %s %s: %w", k.Account, k.Dimension, err)
 		}
 		out[k] = v.Int64

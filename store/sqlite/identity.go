@@ -42,15 +42,17 @@ func (s *Store) MergedFrom(ctx context.Context, id string) ([]string, error) {
 // identityStatements are the lookups a batch makes for every new contact
 // (is its id an alias, was it anonymous), prepared once instead of per call.
 type identityStatements struct {
-	markAnonymous, isAnonymous *sql.Stmt
+	markAnonymous *sql.Stmt
 }
 
 func prepareIdentity(st *identityStatements, p func(dst **sql.Stmt, q string)) {
 	p(&st.markAnonymous, `INSERT INTO anonymous_contacts (id) VALUES (?) ON CONFLICT DO NOTHING`)
-	p(&st.isAnonymous, `SELECT 1 FROM anonymous_contacts WHERE id = ?`)
 }
 
-const resolveAliasSQL = `SELECT contact_id FROM contact_aliases WHERE id = ?`
+const (
+	resolveAliasSQL = `SELECT contact_id FROM contact_aliases WHERE id = ?`
+	isAnonymousSQL  = `SELECT 1 FROM anonymous_contacts WHERE id = ?`
+)
 
 // ResolveAlias implements store.IdentityTx.
 func (t *sqliteTx) ResolveAlias(id string) (string, error) {
@@ -88,7 +90,7 @@ func (t *sqliteTx) MarkAnonymous(id string) error {
 // IsAnonymous implements store.IdentityTx.
 func (t *sqliteTx) IsAnonymous(id string) (bool, error) {
 	var one int
-	err := t.stmt(t.st.identity.isAnonymous).QueryRow(id).Scan(&one)
+	err := t.raw.isAnonymous.queryRow(t.ctx, []any{&one}, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -38,9 +38,13 @@ type rawStatements struct {
 	saveContact, updateContact, updateParts *rawStmt
 	touchActivity, touchContact, addStats   *rawStmt
 
-	loadContact, contactByEmail, resolveAlias *rawStmt
-	countEntries, countEntriesEver            *rawStmt
-	eventWindow, scoreWindowFacts             *rawStmt
+	loadContact, contactByEmail, resolveAlias      *rawStmt
+	countEntries, countEntriesEver                 *rawStmt
+	eventWindow, scoreWindowFacts                  *rawStmt
+	scoreChange, scoreChangeEdges, oldestEvent     *rawStmt
+	countContactEvents, countContactEventsAll      *rawStmt
+	isAnonymous                                    *rawStmt
+	loadAccount, takeAccountValue, maxAccountValue *rawStmt
 }
 
 // rawFor returns the hot statements of the writer's driver connection dc,
@@ -93,6 +97,15 @@ func prepareRaw(c *sqlite3.SQLiteConn) (*rawStatements, error) {
 		{&r.countEntriesEver, countEntriesEverSQL},
 		{&r.eventWindow, eventWindowSQL},
 		{&r.scoreWindowFacts, scoreWindowFactsSQL},
+		{&r.scoreChange, scoreChangeSQL},
+		{&r.scoreChangeEdges, scoreChangeEdgesSQL},
+		{&r.oldestEvent, oldestEventSQL},
+		{&r.countContactEvents, countContactEventsSQL},
+		{&r.countContactEventsAll, countContactEventsAllSQL},
+		{&r.isAnonymous, isAnonymousSQL},
+		{&r.loadAccount, loadAccountSQL},
+		{&r.takeAccountValue, takeAccountValueSQL},
+		{&r.maxAccountValue, maxAccountValueSQL},
 	} {
 		ds, err := c.Prepare(p.sql)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 // cannot overflow, and 0.0 over no rows.
 func (t *sqliteTx) ScoreChange(contactID, dimension string, since, until time.Time) (float64, error) {
 	var sum float64
-	err := t.stmt(t.st.scoreChange).QueryRow(contactID, ms(since), ms(until), dimension).Scan(&sum)
+	err := t.raw.scoreChange.queryRow(t.ctx, []any{&sum}, contactID, ms(since), ms(until), dimension)
 	if err != nil {
 		return 0, fmt.Errorf("score change of %s on %q: %w", contactID, dimension, err)
 	}
@@ -24,7 +24,7 @@ func (t *sqliteTx) ScoreChange(contactID, dimension string, since, until time.Ti
 // ScoreChangeEdges implements store.ScoreWindow: one range of the index.
 func (t *sqliteTx) ScoreChangeEdges(contactID, dimension string, since, now time.Time) (time.Time, time.Time, error) {
 	var oldest, ahead sql.NullInt64
-	err := t.stmt(t.st.scoreChangeEdges).QueryRow(contactID, ms(since), ms(now), dimension).Scan(&oldest, &ahead)
+	err := t.raw.scoreChangeEdges.queryRow(t.ctx, []any{&oldest, &ahead}, contactID, ms(since), ms(now), dimension)
 	if err != nil {
 		return time.Time{}, time.Time{}, fmt.Errorf("score change edges of %s on %q: %w", contactID, dimension, err)
 	}

@@ -29,18 +29,16 @@ type sqliteTx struct {
 }
 
 type statements struct {
-	accounts                                  accountStatements // accounts.go
-	identity                                  identityStatements
-	loadContact, contactByEmail               *sql.Stmt
-	countEntries, countEntriesEver            *sql.Stmt
-	recordFailure, enqueueWebhook             *sql.Stmt
-	contactEvents, contactEventsAll           *sql.Stmt
-	countContactEvents, countContactEventsAll *sql.Stmt
-	oldestEvents, addMember, removeMember     *sql.Stmt
-	parkRun, takeRun, markDecayed, decayedAt  *sql.Stmt
-	oldestEvent, countEvents, fenceEpochs     *sql.Stmt
-	scoreChange, scoreChangeEdges             *sql.Stmt // score_window.go
-	eventWindow, scoreWindowFacts             *sql.Stmt // window_facts.go
+	accounts                                 accountStatements // accounts.go
+	identity                                 identityStatements
+	loadContact, contactByEmail              *sql.Stmt
+	countEntries, countEntriesEver           *sql.Stmt
+	recordFailure, enqueueWebhook            *sql.Stmt
+	contactEvents, contactEventsAll          *sql.Stmt
+	oldestEvents, addMember, removeMember    *sql.Stmt
+	parkRun, takeRun, markDecayed, decayedAt *sql.Stmt
+	countEvents, fenceEpochs                 *sql.Stmt
+	eventWindow, scoreWindowFacts            *sql.Stmt // window_facts.go
 }
 
 // The SQL of the statements rawStatements prepares (raw_stmts.go).
@@ -50,10 +48,13 @@ const (
 	// created_at LIMIT 1 took three times as long for the one row or none
 	// an email has (25-30 µs against 6-12 µs a lookup, in a batch's
 	// transaction), and each identify naming a new email asks.
-	contactByEmailSQL   = `SELECT id, created_at FROM contacts WHERE email = ?`
-	countEntriesSQL     = `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`
-	countEntriesEverSQL = `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`
-	saveContactSQL      = `INSERT INTO contacts (` + contactColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	contactByEmailSQL        = `SELECT id, created_at FROM contacts WHERE email = ?`
+	countEntriesSQL          = `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ? AND at >= ?`
+	countEntriesEverSQL      = `SELECT COUNT(*) FROM flow_entries WHERE flow_id = ? AND contact_id = ?`
+	countContactEventsSQL    = `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`
+	countContactEventsAllSQL = `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`
+	oldestEventSQL           = `SELECT MIN(ts) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`
+	saveContactSQL           = `INSERT INTO contacts (` + contactColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, attributes = excluded.attributes, scores = excluded.scores,
 		score = excluded.score, grade = excluded.grade, tags = excluded.tags, deal_stage = excluded.deal_stage,
 		disqualified_at = excluded.disqualified_at, disqualify_reason = excluded.disqualify_reason,
@@ -98,7 +99,6 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.fenceEpochs, `SELECT part, epoch FROM partition_epochs`)
 	// ORDER BY ts alone walks the (contact_id, type, ts) index without a sort.
 	p(&st.oldestEvents, `SELECT ts, properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts`)
-	p(&st.oldestEvent, `SELECT MIN(ts) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
 	p(&st.addMember, `INSERT INTO segment_members (segment_id, contact_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 	p(&st.removeMember, `DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?`)
 	p(&st.parkRun, `INSERT INTO waiting_runs (flow_id, flow_version, contact_id, node_id, event, wake_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -106,8 +106,6 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 	p(&st.decayedAt, `SELECT decayed_at FROM score_decay WHERE contact_id = ? AND dimension = ?`)
 	p(&st.markDecayed, `INSERT INTO score_decay (contact_id, dimension, decayed_at) VALUES (?, ?, ?)
 		ON CONFLICT (contact_id, dimension) DO UPDATE SET decayed_at = excluded.decayed_at`)
-	p(&st.scoreChange, scoreChangeSQL)
-	p(&st.scoreChangeEdges, scoreChangeEdgesSQL)
 	p(&st.recordFailure, `INSERT INTO run_failures (flow_id, flow_version, contact_id, event_id, node_id, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.countEvents, `INSERT INTO event_minutes (minute, events) VALUES (?, ?)
 		ON CONFLICT (minute) DO UPDATE SET events = events + excluded.events`)
@@ -115,8 +113,6 @@ func (s *Store) prepare(ctx context.Context) (*statements, error) {
 		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (key) DO NOTHING`)
 	p(&st.contactEvents, `SELECT properties FROM events WHERE contact_id = ? AND type = ? AND ts >= ? ORDER BY ts DESC`)
 	p(&st.contactEventsAll, `SELECT properties FROM events WHERE contact_id = ? AND type = ? ORDER BY ts DESC`)
-	p(&st.countContactEvents, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ? AND ts >= ?`)
-	p(&st.countContactEventsAll, `SELECT COUNT(*) FROM events WHERE contact_id = ? AND type = ?`)
 	prepareAccounts(&st.accounts, p)
 	prepareIdentity(&st.identity, p)
 	if firstErr != nil {
@@ -493,9 +489,9 @@ func (t *sqliteTx) CountContactEvents(contactID, eventType string, since time.Ti
 	var n int
 	var err error
 	if since.IsZero() {
-		err = t.stmt(t.st.countContactEventsAll).QueryRow(contactID, eventType).Scan(&n)
+		err = t.raw.countContactEventsAll.queryRow(t.ctx, []any{&n}, contactID, eventType)
 	} else {
-		err = t.stmt(t.st.countContactEvents).QueryRow(contactID, eventType, ms(since)).Scan(&n)
+		err = t.raw.countContactEvents.queryRow(t.ctx, []any{&n}, contactID, eventType, ms(since))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("count %s events of %s: %w", eventType, contactID, err)
@@ -530,7 +526,7 @@ func (t *sqliteTx) OldestContactEvents(contactID, eventType string, since time.T
 
 func (t *sqliteTx) OldestContactEvent(contactID, eventType string, since time.Time) (time.Time, bool, error) {
 	var ts sql.NullInt64
-	if err := t.stmt(t.st.oldestEvent).QueryRow(contactID, eventType, ms(since)).Scan(&ts); err != nil {
+	if err := t.raw.oldestEvent.queryRow(t.ctx, []any{&ts}, contactID, eventType, ms(since)); err != nil {
 		return time.Time{}, false, fmt.Errorf("oldest %s event of %s: %w", eventType, contactID, err)
 	}
 	return fromMS(ts.Int64), ts.Valid, nil

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,19 +74,16 @@ func (t *sqliteTx) LoadAccounts(ids []string, _ bool) (map[string]*model.Account
 	out := make(map[string]*model.Account, len(ids))
 	for _, id := range ids {
 		var a *model.Account
-		err := t.raw.loadAccount.query(t.ctx, func(row []driver.Value) (err error) {
-			if a == nil {
-				a, err = scanAccount(rawRow(row))
-			}
+		found, err := t.raw.loadAccount.queryFirst(t.ctx, func(row rawRow) (err error) {
+			a, err = scanAccount(row)
 			return err
 		}, id)
-		if err == nil && a == nil {
-			continue
-		}
 		if err != nil {
 			return nil, fmt.Errorf("load account %s: %w", id, err)
 		}
-		out[id] = a
+		if found {
+			out[id] = a
+		}
 	}
 	return out, nil
 }

@@ -50,17 +50,24 @@ func (r *rawStmt) query(ctx context.Context, each func(row []driver.Value) error
 	return errors.Join(err, rows.Close())
 }
 
-// queryRow scans the first row into dest as database/sql's Row.Scan
-// would, sql.ErrNoRows when there is none.
-func (r *rawStmt) queryRow(ctx context.Context, dest []any, vals ...any) error {
+// queryFirst hands the first row, if there is one, to scan (written
+// against database/sql's Scan), and says whether there was.
+func (r *rawStmt) queryFirst(ctx context.Context, scan func(row rawRow) error, vals ...any) (bool, error) {
 	found := false
 	err := r.query(ctx, func(row []driver.Value) error {
 		if found {
 			return nil
 		}
 		found = true
-		return scanRow(row, dest)
+		return scan(row)
 	}, vals...)
+	return found, err
+}
+
+// queryRow scans the first row into dest as database/sql's Row.Scan
+// would, sql.ErrNoRows when there is none.
+func (r *rawStmt) queryRow(ctx context.Context, dest []any, vals ...any) error {
+	found, err := r.queryFirst(ctx, func(row rawRow) error { return row.Scan(dest...) }, vals...)
 	if err == nil && !found {
 		return sql.ErrNoRows
 	}

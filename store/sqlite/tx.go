@@ -219,19 +219,14 @@ func (t *sqliteTx) SeenEvents(ids []string) (map[string]bool, error) {
 
 func (t *sqliteTx) LoadContact(id string) (*store.ContactRecord, error) {
 	var c *store.ContactRecord
-	err := t.raw.loadContact.query(t.ctx, func(row []driver.Value) (err error) {
-		if c == nil {
-			c, err = scanContactRecord(rawRow(row))
-		}
+	_, err := t.raw.loadContact.queryFirst(t.ctx, func(row rawRow) (err error) {
+		c, err = scanContactRecord(row)
 		return err
 	}, id)
-	if err == nil && c == nil {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("load contact %s: %w", id, err)
 	}
-	return c, nil
+	return c, nil // nil when there is no such row
 }
 
 // PrefetchContacts implements store.Tx: a read here costs no round trip,

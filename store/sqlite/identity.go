@@ -39,8 +39,9 @@ func (s *Store) MergedFrom(ctx context.Context, id string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// identityStatements are the lookups a batch makes for every new contact
-// (is its id an alias, was it anonymous), prepared once instead of per call.
+// identityStatements are the identity writes, prepared once instead of per
+// call; the lookups a batch makes for every new contact (is its id an
+// alias, was it anonymous) are rawStatements (raw_stmts.go).
 type identityStatements struct {
 	markAnonymous *sql.Stmt
 }

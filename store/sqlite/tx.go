@@ -31,14 +31,11 @@ type sqliteTx struct {
 type statements struct {
 	accounts                                 accountStatements // accounts.go
 	identity                                 identityStatements
-	loadContact, contactByEmail              *sql.Stmt
-	countEntries, countEntriesEver           *sql.Stmt
 	recordFailure, enqueueWebhook            *sql.Stmt
 	contactEvents, contactEventsAll          *sql.Stmt
 	oldestEvents, addMember, removeMember    *sql.Stmt
 	parkRun, takeRun, markDecayed, decayedAt *sql.Stmt
 	countEvents, fenceEpochs                 *sql.Stmt
-	eventWindow, scoreWindowFacts            *sql.Stmt // window_facts.go
 }
 
 // The SQL of the statements rawStatements prepares (raw_stmts.go).

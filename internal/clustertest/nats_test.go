@@ -32,7 +32,13 @@ func TestNATSNodeStopRestart(t *testing.T) {
 	publish := func(from, to int) {
 		for i := from; i < to; i++ {
 			for {
-				_, err := js.Publish(ctx, "t.x", []byte(fmt.Sprint(i)), jetstream.WithMsgID(fmt.Sprint(i)))
+				// Each attempt has its own deadline: a publish whose ack was
+				// lost with the stopped node would otherwise wait out the
+				// test's, and the loop could never retry. The message id
+				// makes a retry of a stored message a duplicate.
+				attempt, cancelAttempt := context.WithTimeout(ctx, 5*time.Second)
+				_, err := js.Publish(attempt, "t.x", []byte(fmt.Sprint(i)), jetstream.WithMsgID(fmt.Sprint(i)))
+				cancelAttempt()
 				if err == nil {
 					break
 				}

@@ -135,7 +135,7 @@ func TestFilterSQLNeverNull(t *testing.T) {
 	assert.Greater(t, compiled, 1000, "the test compiles what it means to")
 }
 
-func openInternal(t *testing.T) *Store {
+func openInternal(t testing.TB) *Store {
 	t.Helper()
 	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "scoreflow.db"))
 	require.NoError(t, err)

@@ -34,6 +34,7 @@ type rawStatements struct {
 	conn *sqlite3.SQLiteConn
 	all  []*rawStmt
 
+	seenEvents                              *rawStmt
 	insertEvent, insertLedger, recordEntry  *rawStmt
 	saveContact, updateContact, updateParts *rawStmt
 	touchActivity, touchContact, addStats   *rawStmt
@@ -81,6 +82,7 @@ func prepareRaw(c *sqlite3.SQLiteConn) (*rawStatements, error) {
 		dst **rawStmt
 		sql string
 	}{
+		{&r.seenEvents, seenEventsSQL},
 		{&r.insertEvent, insertEventSQL},
 		{&r.insertLedger, insertLedgerSQL},
 		{&r.recordEntry, recordEntrySQL},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scoreflow/scoreflow/model"
 	"github.com/scoreflow/scoreflow/store"
@@ -70,6 +71,7 @@ const (
 		disqualify_reason = ?, segments = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`
 	touchActivitySQL = `UPDATE contacts SET last_activity_at = ?, next_eval_at = ? WHERE id = ?`
 	touchContactSQL  = `UPDATE contacts SET email = ?, last_activity_at = ?, next_eval_at = ? WHERE id = ?`
+	seenEventsSQL    = `SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))`
 	insertEventSQL   = `INSERT INTO events (id, contact_id, type, ts, properties, traits, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	insertLedgerSQL  = `INSERT INTO ledger (contact_id, dimension, delta, value, flow_id, flow_version, node_id, event_id, reason, at, event_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -183,8 +185,43 @@ func (t *sqliteTx) release() {
 	}
 }
 
-// SeenEvents looks ids up in chunks that stay under SQLite's variable limit.
+// SeenEvents returns which of ids were applied before: one prepared
+// statement whatever the batch's size, its ids passed as one JSON array
+// that json_each expands into lookups of the events' id index. A query
+// built for each batch's count of placeholders was parsed and planned
+// anew every batch (260 µs a batch of ~30 at 5,000 events/s).
 func (t *sqliteTx) SeenEvents(ids []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	if len(ids) == 0 {
+		return seen, nil
+	}
+	for _, id := range ids {
+		if !utf8.ValidString(id) {
+			// JSON would carry U+FFFD instead of the bad bytes, and miss the row.
+			return t.seenEventsListed(ids)
+		}
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up applied events: %w", err)
+	}
+	err = t.raw.seenEvents.query(t.ctx, func(row []driver.Value) error {
+		id, ok := row[0].(string)
+		if !ok {
+			return fmt.Errorf("event id is a %T", row[0])
+		}
+		seen[id] = true
+		return nil
+	}, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("look up applied events: %w", err)
+	}
+	return seen, nil
+}
+
+// seenEventsListed is SeenEvents for ids JSON cannot carry exactly: the
+// ids as placeholders, in chunks that stay under SQLite's variable limit.
+func (t *sqliteTx) seenEventsListed(ids []string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {

@@ -357,6 +357,10 @@ func distinctKeys(ds []delivery) map[string]map[string]int {
 	return out
 }
 
+// killGrace is how long after a SIGKILL the receiver may still read a
+// request the dead replica had sent.
+const killGrace = 2 * time.Second
+
 // checkWebhooks: every cause's key arrived, from one outbox row; a row
 // arrives twice only when the replica delivering it was killed before it
 // could mark it delivered (a repeat after a crash, which the key lets the
@@ -364,10 +368,6 @@ func distinctKeys(ds []delivery) map[string]map[string]int {
 // 10 s before it (an attempt under way), or a little after it, since the
 // receiver's handler may run only after the dead sender's request, already
 // in the socket, is read.
-// killGrace is how long after a SIGKILL the receiver may still read a
-// request the dead replica had sent.
-const killGrace = 2 * time.Second
-
 func checkWebhooks(t *testing.T, ds []delivery, want map[string]bool, kills []time.Time) {
 	t.Helper()
 	byKey := distinctKeys(ds)

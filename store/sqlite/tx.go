@@ -189,7 +189,7 @@ func (t *sqliteTx) release() {
 // statement whatever the batch's size, its ids passed as one JSON array
 // that json_each expands into lookups of the events' id index. A query
 // built for each batch's count of placeholders was parsed and planned
-// anew every batch (260 µs a batch of ~30 at 5,000 events/s).
+// anew every batch: 66 µs against 37 for 30 ids (BenchmarkSeenEvents).
 func (t *sqliteTx) SeenEvents(ids []string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	if len(ids) == 0 {
